@@ -1,0 +1,110 @@
+#pragma once
+// The wire contract's payloads: one struct per JSON document, with to_json/from_json
+// beside it. Every document carries "v": kSchemaVersion; from_json rejects any other
+// version, wrong types and missing fields with Error(protocol), so a hostile payload is
+// an error to log, never undefined behaviour. Identity (sender, target, message id,
+// agent path) is NOT in payloads: it is in the topic, where the broker's ACL binds it.
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "herald/common/time.hpp"
+
+namespace herald::payloads {
+
+inline constexpr int kSchemaVersion = 1;
+
+// Documented limits (topics.md). The dispatcher refuses input over them; receivers
+// drop payloads over kMaxPayloadBytes before parsing.
+inline constexpr std::size_t kMaxTitleBytes = 200;
+inline constexpr std::size_t kMaxBodyBytes = 64 * 1024;
+inline constexpr std::size_t kMaxLinks = 20;
+inline constexpr std::size_t kMaxLinkBytes = 2048;
+inline constexpr std::size_t kMaxPayloadBytes = 256 * 1024;
+inline constexpr std::size_t kMaxRequestBytes = 8 * 1024 * 1024;  // directory import
+
+// herald/alert/... and herald/msg/...
+struct Delivery {
+  std::string title;
+  std::string body;
+  std::string severity = "info";  // info | warning | critical
+  std::vector<std::string> links;
+  TimePoint sent_at{};
+  std::optional<TimePoint> expires_at;
+  // Set by heraldd on the copy of a person-addressed message that it routes to the
+  // computer where that person is logged in.
+  std::string for_user;
+};
+// Throws Error(usage) naming the first limit a Delivery breaks.
+void validate(const Delivery& d);
+bool is_valid_severity(std::string_view s);
+
+// herald/recall/...: a retained tombstone; kept until the message would have expired.
+struct Recall {
+  TimePoint recalled_at{};
+  std::optional<TimePoint> expires_at;
+};
+
+enum class AckState { delivered = 1, displayed = 2, read = 3 };
+std::string_view ack_state_name(AckState s);
+AckState ack_state_from_name(std::string_view name);  // throws Error(protocol)
+
+// herald/ack/{id}/{agent}
+struct Ack {
+  AckState state = AckState::delivered;
+  TimePoint at{};
+  std::string user;  // the employee logged in when it happened ("" if none)
+};
+
+// herald/presence/{agent}
+struct Presence {
+  bool online = false;
+  TimePoint at{};
+  std::string user;
+  std::string host;
+  std::string version;
+};
+
+// herald/req/...: arguments of a request; the op and scope are in the topic.
+struct Request {
+  std::string id;      // status: the message id
+  std::string csv;     // import: the org directory
+  std::size_t limit = 0;
+};
+
+// herald/reply/...
+struct Reply {
+  bool ok = true;
+  int error_kind = 0;       // an ErrorKind value when !ok
+  std::string error;        // one line, for the admin
+  nlohmann::json result;    // op-specific
+};
+
+void to_json(nlohmann::json& j, const Delivery& d);
+void from_json(const nlohmann::json& j, Delivery& d);
+void to_json(nlohmann::json& j, const Recall& r);
+void from_json(const nlohmann::json& j, Recall& r);
+void to_json(nlohmann::json& j, const Ack& a);
+void from_json(const nlohmann::json& j, Ack& a);
+void to_json(nlohmann::json& j, const Presence& p);
+void from_json(const nlohmann::json& j, Presence& p);
+void to_json(nlohmann::json& j, const Request& r);
+void from_json(const nlohmann::json& j, Request& r);
+void to_json(nlohmann::json& j, const Reply& r);
+void from_json(const nlohmann::json& j, Reply& r);
+
+// Parse a received payload: size check, JSON syntax, version, schema. Throws
+// Error(protocol) with a one-line reason.
+template <typename T>
+T decode(std::string_view payload, std::size_t max_bytes = kMaxPayloadBytes);
+template <typename T>
+std::string encode(const T& value) {
+  nlohmann::json j = value;
+  return j.dump();
+}
+
+}  // namespace herald::payloads

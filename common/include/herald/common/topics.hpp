@@ -1,0 +1,110 @@
+#pragma once
+// The wire contract's topics: every topic string Herald publishes, subscribes to or
+// writes into an ACL is built and parsed here, and nowhere else. topics.md documents
+// exactly these shapes.
+//
+// Identity lives in the topic so that the broker's ACL can bind it:
+//   herald/alert/{account}/{id}/{target...}     admin -> agents   retained, QoS 1
+//   herald/msg/{account}/{id}/{target...}       admin -> agents   retained, QoS 1
+//   herald/recall/{account}/{id}/{target...}    admin -> agents   retained, QoS 1 (tombstone)
+//   herald/ack/{id}/{agent-path...}             agent -> heraldd  QoS 1
+//   herald/presence/{agent-path...}             agent -> heraldd  retained, QoS 1, also last will
+//   herald/req/{account}/{request-id}/{op}/{scope-path...}   admin -> heraldd  QoS 1
+//   herald/reply/{account}/{request-id}         heraldd -> admin  QoS 1
+// {target...} is an org path (org/branch01/pc042) or user/{login}.
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "herald/common/orgpath.hpp"
+
+namespace herald::topics {
+
+enum class Kind { alert, message };
+std::string_view kind_name(Kind kind);          // "alert" / "message" (JSON, CLI)
+Kind kind_from_name(std::string_view name);     // throws Error(protocol)
+
+inline constexpr std::string_view kRoot = "herald";
+inline constexpr std::string_view kPersonLevel = "user";
+
+// Request operations carried in herald/req/...; the op is a topic level so the ACL can
+// grant each one separately.
+inline constexpr std::string_view kOpStatus = "status";
+inline constexpr std::string_view kOpPending = "pending";
+inline constexpr std::string_view kOpList = "list";
+inline constexpr std::string_view kOpImport = "import";
+bool is_known_op(std::string_view op);
+
+std::string delivery(Kind kind, std::string_view account, std::string_view id, const Target& target);
+std::string recall(std::string_view account, std::string_view id, const Target& target);
+std::string ack(std::string_view id, std::string_view agent_path);
+std::string presence(std::string_view agent_path);
+std::string request(std::string_view account, std::string_view request_id, std::string_view op,
+                    std::string_view scope_path);
+std::string reply(std::string_view account, std::string_view request_id);
+
+// Subscription filters.
+// What one agent subscribes to for one ancestor-or-self level of its path.
+std::vector<std::string> agent_filters_for_level(std::string_view level_path);
+// All filters an agent at `agent_path` needs (its path and every ancestor).
+std::vector<std::string> agent_filters(std::string_view agent_path);
+std::string all_deliveries(Kind kind);       // herald/alert/#
+std::string all_recalls();                   // herald/recall/#
+std::string all_acks();                      // herald/ack/#
+std::string all_presence();                  // herald/presence/#
+std::string all_requests();                  // herald/req/#
+std::string replies_for(std::string_view account);  // herald/reply/{account}/+
+
+// ACL topic patterns (Mosquitto acl_file syntax; %u is the connected username).
+namespace acl {
+// Rules every agent gets through "pattern" lines: its own path is its username.
+std::vector<std::string> agent_read_own_patterns();   // herald/alert/+/+/%u ...
+std::string agent_ack_write_pattern();                // herald/ack/+/%u
+std::string agent_presence_write_pattern();           // herald/presence/%u
+// Rules for one ancestor level of an agent (literal, in the agent's user block).
+std::vector<std::string> agent_read_ancestor(std::string_view ancestor_path);
+// Admin capabilities bound to the account's own name and a scope (org path or
+// "user" for person targets).
+std::string send_scope(Kind kind, std::string_view account, std::string_view scope);
+std::string recall_scope(std::string_view account, std::string_view scope);
+std::string request_scope(std::string_view account, std::string_view op, std::string_view scope);
+std::string replies(std::string_view account);
+std::string ack_read_scope(std::string_view scope);
+std::string presence_read_scope(std::string_view scope);
+}  // namespace acl
+
+struct DeliveryTopic {
+  Kind kind;
+  std::string account;
+  std::string id;
+  Target target;
+};
+struct RecallTopic {
+  std::string account;
+  std::string id;
+  Target target;
+};
+struct AckTopic {
+  std::string id;
+  std::string agent_path;
+};
+struct PresenceTopic {
+  std::string agent_path;
+};
+struct RequestTopic {
+  std::string account;
+  std::string request_id;
+  std::string op;
+  std::string scope;
+};
+struct ReplyTopic {
+  std::string account;
+  std::string request_id;
+};
+using ParsedTopic = std::variant<DeliveryTopic, RecallTopic, AckTopic, PresenceTopic, RequestTopic, ReplyTopic>;
+
+// Throws Error(protocol) for anything that is not exactly one of the shapes above.
+ParsedTopic parse(std::string_view topic);
+
+}  // namespace herald::topics

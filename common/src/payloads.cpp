@@ -1,0 +1,212 @@
+#include "herald/common/payloads.hpp"
+
+#include "herald/common/error.hpp"
+
+namespace herald::payloads {
+namespace {
+
+using nlohmann::json;
+
+void check_version(const json& j) {
+  if (!j.is_object()) throw Error(ErrorKind::protocol, "payload is not a JSON object");
+  const auto& v = j.at("v");
+  if (!v.is_number_integer() || v.get<int>() != kSchemaVersion)
+    throw Error(ErrorKind::protocol, "unsupported payload version " + v.dump() + " (this build speaks v" +
+                                         std::to_string(kSchemaVersion) + ")");
+}
+
+std::string string_at(const json& j, const char* key) {
+  const auto& v = j.at(key);
+  if (!v.is_string()) throw Error(ErrorKind::protocol, std::string("field '") + key + "' must be a string");
+  return v.get<std::string>();
+}
+
+std::string optional_string(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return {};
+  if (!it->is_string()) throw Error(ErrorKind::protocol, std::string("field '") + key + "' must be a string");
+  return it->get<std::string>();
+}
+
+TimePoint time_at(const json& j, const char* key) { return from_rfc3339(string_at(j, key)); }
+
+std::optional<TimePoint> optional_time(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return std::nullopt;
+  if (!it->is_string()) throw Error(ErrorKind::protocol, std::string("field '") + key + "' must be a string");
+  return from_rfc3339(it->get<std::string>());
+}
+
+json time_or_null(const std::optional<TimePoint>& t) { return t ? json(to_rfc3339(*t)) : json(nullptr); }
+
+}  // namespace
+
+bool is_valid_severity(std::string_view s) { return s == "info" || s == "warning" || s == "critical"; }
+
+void validate(const Delivery& d) {
+  if (d.body.empty()) throw Error(ErrorKind::usage, "empty body: a message needs text");
+  if (d.body.size() > kMaxBodyBytes)
+    throw Error(ErrorKind::usage, "body is " + std::to_string(d.body.size()) + " bytes, over the limit of " +
+                                      std::to_string(kMaxBodyBytes));
+  if (d.title.size() > kMaxTitleBytes)
+    throw Error(ErrorKind::usage, "title is " + std::to_string(d.title.size()) + " bytes, over the limit of " +
+                                      std::to_string(kMaxTitleBytes));
+  if (!is_valid_severity(d.severity))
+    throw Error(ErrorKind::usage, "invalid severity '" + d.severity + "': use info, warning or critical");
+  if (d.links.size() > kMaxLinks)
+    throw Error(ErrorKind::usage, "too many links: " + std::to_string(d.links.size()) + " (limit " +
+                                      std::to_string(kMaxLinks) + ")");
+  for (const auto& link : d.links) {
+    bool web = link.rfind("https://", 0) == 0 || link.rfind("http://", 0) == 0;
+    if (!web || link.size() > kMaxLinkBytes || link.find_first_of(" \t\r\n") != std::string::npos)
+      throw Error(ErrorKind::usage, "invalid link '" + link.substr(0, 80) + "': expected an http(s) URL under " +
+                                        std::to_string(kMaxLinkBytes) + " bytes");
+  }
+  if (d.expires_at && *d.expires_at <= d.sent_at) throw Error(ErrorKind::usage, "expiry is not after the send time");
+}
+
+std::string_view ack_state_name(AckState s) {
+  switch (s) {
+    case AckState::delivered: return "delivered";
+    case AckState::displayed: return "displayed";
+    case AckState::read: return "read";
+  }
+  return "delivered";
+}
+
+AckState ack_state_from_name(std::string_view name) {
+  if (name == "delivered") return AckState::delivered;
+  if (name == "displayed") return AckState::displayed;
+  if (name == "read") return AckState::read;
+  throw Error(ErrorKind::protocol, "unknown receipt state '" + std::string(name) + "'");
+}
+
+void to_json(json& j, const Delivery& d) {
+  j = json{{"v", kSchemaVersion}, {"title", d.title},     {"body", d.body},
+           {"severity", d.severity}, {"links", d.links}, {"sent_at", to_rfc3339(d.sent_at)},
+           {"expires_at", time_or_null(d.expires_at)}};
+  if (!d.for_user.empty()) j["for_user"] = d.for_user;
+}
+
+void from_json(const json& j, Delivery& d) {
+  check_version(j);
+  d.title = optional_string(j, "title");
+  d.body = string_at(j, "body");
+  d.severity = optional_string(j, "severity");
+  if (d.severity.empty()) d.severity = "info";
+  d.links.clear();
+  if (auto it = j.find("links"); it != j.end() && !it->is_null()) {
+    if (!it->is_array()) throw Error(ErrorKind::protocol, "field 'links' must be an array");
+    for (const auto& l : *it) {
+      if (!l.is_string()) throw Error(ErrorKind::protocol, "field 'links' must hold strings");
+      d.links.push_back(l.get<std::string>());
+    }
+  }
+  d.sent_at = time_at(j, "sent_at");
+  d.expires_at = optional_time(j, "expires_at");
+  d.for_user = optional_string(j, "for_user");
+  try {
+    validate(d);
+  } catch (const Error& e) {
+    throw Error(ErrorKind::protocol, e.what());
+  }
+}
+
+void to_json(json& j, const Recall& r) {
+  j = json{{"v", kSchemaVersion}, {"recalled_at", to_rfc3339(r.recalled_at)}, {"expires_at", time_or_null(r.expires_at)}};
+}
+void from_json(const json& j, Recall& r) {
+  check_version(j);
+  r.recalled_at = time_at(j, "recalled_at");
+  r.expires_at = optional_time(j, "expires_at");
+}
+
+void to_json(json& j, const Ack& a) {
+  j = json{{"v", kSchemaVersion}, {"state", ack_state_name(a.state)}, {"at", to_rfc3339(a.at)}, {"user", a.user}};
+}
+void from_json(const json& j, Ack& a) {
+  check_version(j);
+  a.state = ack_state_from_name(string_at(j, "state"));
+  a.at = time_at(j, "at");
+  a.user = optional_string(j, "user");
+  if (!a.user.empty() && a.user.size() > 64) throw Error(ErrorKind::protocol, "field 'user' is too long");
+}
+
+void to_json(json& j, const Presence& p) {
+  j = json{{"v", kSchemaVersion}, {"state", p.online ? "online" : "offline"}, {"at", to_rfc3339(p.at)},
+           {"user", p.user},          {"host", p.host},                       {"version", p.version}};
+}
+void from_json(const json& j, Presence& p) {
+  check_version(j);
+  auto state = string_at(j, "state");
+  if (state != "online" && state != "offline")
+    throw Error(ErrorKind::protocol, "presence state must be online or offline, not '" + state + "'");
+  p.online = state == "online";
+  p.at = time_at(j, "at");
+  p.user = optional_string(j, "user");
+  p.host = optional_string(j, "host");
+  p.version = optional_string(j, "version");
+  if (p.user.size() > 64 || p.host.size() > 255 || p.version.size() > 64)
+    throw Error(ErrorKind::protocol, "presence field too long");
+}
+
+void to_json(json& j, const Request& r) {
+  j = json{{"v", kSchemaVersion}};
+  if (!r.id.empty()) j["id"] = r.id;
+  if (!r.csv.empty()) j["csv"] = r.csv;
+  if (r.limit) j["limit"] = r.limit;
+}
+void from_json(const json& j, Request& r) {
+  check_version(j);
+  r.id = optional_string(j, "id");
+  r.csv = optional_string(j, "csv");
+  r.limit = 0;
+  if (auto it = j.find("limit"); it != j.end() && !it->is_null()) {
+    if (!it->is_number_unsigned()) throw Error(ErrorKind::protocol, "field 'limit' must be a positive integer");
+    r.limit = it->get<std::size_t>();
+  }
+}
+
+void to_json(json& j, const Reply& r) {
+  j = json{{"v", kSchemaVersion}, {"ok", r.ok}};
+  if (!r.ok) j["error"] = json{{"kind", r.error_kind}, {"message", r.error}};
+  else j["result"] = r.result;
+}
+void from_json(const json& j, Reply& r) {
+  check_version(j);
+  const auto& ok = j.at("ok");
+  if (!ok.is_boolean()) throw Error(ErrorKind::protocol, "field 'ok' must be a boolean");
+  r.ok = ok.get<bool>();
+  if (r.ok) {
+    r.result = j.contains("result") ? j.at("result") : json(nullptr);
+  } else {
+    const auto& e = j.at("error");
+    r.error = string_at(e, "message");
+    const auto& kind = e.at("kind");
+    if (!kind.is_number_integer()) throw Error(ErrorKind::protocol, "field 'error.kind' must be an integer");
+    r.error_kind = kind.get<int>();
+  }
+}
+
+template <typename T>
+T decode(std::string_view payload, std::size_t max_bytes) {
+  if (payload.size() > max_bytes)
+    throw Error(ErrorKind::protocol, "payload of " + std::to_string(payload.size()) + " bytes is over the limit of " +
+                                         std::to_string(max_bytes));
+  json j = json::parse(payload.begin(), payload.end(), nullptr, false);
+  if (j.is_discarded()) throw Error(ErrorKind::protocol, "payload is not valid JSON");
+  try {
+    return j.get<T>();
+  } catch (const json::exception& e) {
+    throw Error(ErrorKind::protocol, std::string("payload does not match the schema: ") + e.what());
+  }
+}
+
+template Delivery decode<Delivery>(std::string_view, std::size_t);
+template Recall decode<Recall>(std::string_view, std::size_t);
+template Ack decode<Ack>(std::string_view, std::size_t);
+template Presence decode<Presence>(std::string_view, std::size_t);
+template Request decode<Request>(std::string_view, std::size_t);
+template Reply decode<Reply>(std::string_view, std::size_t);
+
+}  // namespace herald::payloads

@@ -1,0 +1,203 @@
+#include "herald/common/topics.hpp"
+
+#include "herald/common/error.hpp"
+
+namespace herald::topics {
+namespace {
+
+constexpr std::string_view kAlert = "alert";
+constexpr std::string_view kMsg = "msg";
+constexpr std::string_view kRecall = "recall";
+constexpr std::string_view kAck = "ack";
+constexpr std::string_view kPresence = "presence";
+constexpr std::string_view kReq = "req";
+constexpr std::string_view kReply = "reply";
+
+std::string join(std::initializer_list<std::string_view> parts) {
+  std::string out;
+  for (auto p : parts) {
+    if (!out.empty()) out += '/';
+    out += p;
+  }
+  return out;
+}
+
+std::string_view level_of(Kind kind) { return kind == Kind::alert ? kAlert : kMsg; }
+
+std::string target_levels(const Target& target) {
+  return target.is_person() ? std::string(kPersonLevel) + "/" + target.login() : target.org_path();
+}
+
+void require_token(std::string_view value, std::string_view what) {
+  if (!is_valid_token(value))
+    throw Error(ErrorKind::usage, "invalid " + std::string(what) + " '" + std::string(value) +
+                                      "': 1-64 letters, digits, '.', '_' or '-'");
+}
+
+Error malformed(std::string_view topic, std::string_view why) {
+  return Error(ErrorKind::protocol, "malformed topic '" + std::string(topic) + "': " + std::string(why));
+}
+
+std::string rest_from(const std::vector<std::string>& parts, std::size_t from) {
+  std::string out;
+  for (std::size_t i = from; i < parts.size(); ++i) {
+    if (!out.empty()) out += '/';
+    out += parts[i];
+  }
+  return out;
+}
+
+Target target_from(const std::vector<std::string>& parts, std::size_t from, std::string_view topic) {
+  if (parts.size() <= from) throw malformed(topic, "missing target");
+  if (parts[from] == kPersonLevel) {
+    if (parts.size() != from + 2 || !is_valid_login(parts[from + 1])) throw malformed(topic, "bad person target");
+    return Target::person(parts[from + 1]);
+  }
+  auto path = rest_from(parts, from);
+  if (!is_valid_org_path(path)) throw malformed(topic, "bad org path");
+  return Target::path(path);
+}
+
+}  // namespace
+
+std::string_view kind_name(Kind kind) { return kind == Kind::alert ? "alert" : "message"; }
+
+Kind kind_from_name(std::string_view name) {
+  if (name == "alert") return Kind::alert;
+  if (name == "message") return Kind::message;
+  throw Error(ErrorKind::protocol, "unknown message kind '" + std::string(name) + "'");
+}
+
+bool is_known_op(std::string_view op) {
+  return op == kOpStatus || op == kOpPending || op == kOpList || op == kOpImport;
+}
+
+std::string delivery(Kind kind, std::string_view account, std::string_view id, const Target& target) {
+  require_token(account, "account");
+  require_token(id, "message id");
+  return join({kRoot, level_of(kind), account, id, target_levels(target)});
+}
+
+std::string recall(std::string_view account, std::string_view id, const Target& target) {
+  require_token(account, "account");
+  require_token(id, "message id");
+  return join({kRoot, kRecall, account, id, target_levels(target)});
+}
+
+std::string ack(std::string_view id, std::string_view agent_path) {
+  require_token(id, "message id");
+  require_org_path(agent_path, "agent path");
+  return join({kRoot, kAck, id, agent_path});
+}
+
+std::string presence(std::string_view agent_path) {
+  require_org_path(agent_path, "agent path");
+  return join({kRoot, kPresence, agent_path});
+}
+
+std::string request(std::string_view account, std::string_view request_id, std::string_view op,
+                    std::string_view scope_path) {
+  require_token(account, "account");
+  require_token(request_id, "request id");
+  if (!is_known_op(op)) throw Error(ErrorKind::usage, "unknown request op '" + std::string(op) + "'");
+  require_org_path(scope_path, "scope");
+  return join({kRoot, kReq, account, request_id, op, scope_path});
+}
+
+std::string reply(std::string_view account, std::string_view request_id) {
+  require_token(account, "account");
+  require_token(request_id, "request id");
+  return join({kRoot, kReply, account, request_id});
+}
+
+std::vector<std::string> agent_filters_for_level(std::string_view level_path) {
+  return {join({kRoot, kAlert, "+", "+", level_path}), join({kRoot, kMsg, "+", "+", level_path}),
+          join({kRoot, kRecall, "+", "+", level_path})};
+}
+
+std::vector<std::string> agent_filters(std::string_view agent_path) {
+  std::vector<std::string> out;
+  for (const auto& level : ancestors_or_self(agent_path))
+    for (auto& f : agent_filters_for_level(level)) out.push_back(std::move(f));
+  return out;
+}
+
+std::string all_deliveries(Kind kind) { return join({kRoot, level_of(kind), "#"}); }
+std::string all_recalls() { return join({kRoot, kRecall, "#"}); }
+std::string all_acks() { return join({kRoot, kAck, "#"}); }
+std::string all_presence() { return join({kRoot, kPresence, "#"}); }
+std::string all_requests() { return join({kRoot, kReq, "#"}); }
+std::string replies_for(std::string_view account) { return join({kRoot, kReply, account, "+"}); }
+
+namespace acl {
+
+std::vector<std::string> agent_read_own_patterns() { return agent_filters_for_level("%u"); }
+std::string agent_ack_write_pattern() { return join({kRoot, kAck, "+", "%u"}); }
+std::string agent_presence_write_pattern() { return join({kRoot, kPresence, "%u"}); }
+std::vector<std::string> agent_read_ancestor(std::string_view ancestor_path) {
+  return agent_filters_for_level(ancestor_path);
+}
+
+namespace {
+// "org/branch01" covers the subtree (the '#' also matches the level itself);
+// "user" covers every person target.
+std::string scope_levels(std::string_view scope) {
+  if (scope == kPersonLevel) return join({kPersonLevel, "+"});
+  return join({scope, "#"});
+}
+}  // namespace
+
+std::string send_scope(Kind kind, std::string_view account, std::string_view scope) {
+  return join({kRoot, level_of(kind), account, "+", scope_levels(scope)});
+}
+std::string recall_scope(std::string_view account, std::string_view scope) {
+  return join({kRoot, kRecall, account, "+", scope_levels(scope)});
+}
+std::string request_scope(std::string_view account, std::string_view op, std::string_view scope) {
+  return join({kRoot, kReq, account, "+", op, scope_levels(scope)});
+}
+std::string replies(std::string_view account) { return join({kRoot, kReply, account, "#"}); }
+std::string ack_read_scope(std::string_view scope) { return join({kRoot, kAck, "+", scope_levels(scope)}); }
+std::string presence_read_scope(std::string_view scope) { return join({kRoot, kPresence, scope_levels(scope)}); }
+
+}  // namespace acl
+
+ParsedTopic parse(std::string_view topic) {
+  if (topic.size() > 1024) throw malformed(topic.substr(0, 64), "longer than 1024 bytes");
+  auto parts = split_path(topic);
+  if (parts.size() < 3 || parts[0] != kRoot) throw malformed(topic, "not a herald topic");
+  const auto& type = parts[1];
+  if (type == kAlert || type == kMsg || type == kRecall) {
+    if (parts.size() < 5 || !is_valid_token(parts[2]) || !is_valid_token(parts[3]))
+      throw malformed(topic, "expected herald/" + type + "/{account}/{id}/{target}");
+    auto target = target_from(parts, 4, topic);
+    if (type == kRecall) return RecallTopic{parts[2], parts[3], std::move(target)};
+    return DeliveryTopic{type == kAlert ? Kind::alert : Kind::message, parts[2], parts[3], std::move(target)};
+  }
+  if (type == kAck) {
+    auto path = rest_from(parts, 3);
+    if (parts.size() < 4 || !is_valid_token(parts[2]) || !is_valid_org_path(path))
+      throw malformed(topic, "expected herald/ack/{id}/{agent-path}");
+    return AckTopic{parts[2], path};
+  }
+  if (type == kPresence) {
+    auto path = rest_from(parts, 2);
+    if (!is_valid_org_path(path)) throw malformed(topic, "expected herald/presence/{agent-path}");
+    return PresenceTopic{path};
+  }
+  if (type == kReq) {
+    auto scope = rest_from(parts, 5);
+    if (parts.size() < 6 || !is_valid_token(parts[2]) || !is_valid_token(parts[3]) || !is_known_op(parts[4]) ||
+        !is_valid_org_path(scope))
+      throw malformed(topic, "expected herald/req/{account}/{request-id}/{op}/{scope}");
+    return RequestTopic{parts[2], parts[3], parts[4], scope};
+  }
+  if (type == kReply) {
+    if (parts.size() != 4 || !is_valid_token(parts[2]) || !is_valid_token(parts[3]))
+      throw malformed(topic, "expected herald/reply/{account}/{request-id}");
+    return ReplyTopic{parts[2], parts[3]};
+  }
+  throw malformed(topic, "unknown topic type '" + type + "'");
+}
+
+}  // namespace herald::topics

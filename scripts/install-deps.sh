@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The one list of Debian packages Herald needs to build, test and run its demo.
+# Used by the README's commands and by .ci/run, so a clean machine and CI agree.
+set -euo pipefail
+packages=(
+  build-essential cmake pkg-config
+  libpaho-mqttpp-dev libpaho-mqtt-dev
+  mosquitto mosquitto-clients
+  nlohmann-json3-dev libssl-dev openssl
+  liblmdb-dev lmdb-utils
+  doctest-dev libcli11-dev libical-dev libhowardhinnant-date-dev
+  libnotify-bin procps
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

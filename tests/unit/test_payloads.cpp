@@ -1,0 +1,77 @@
+#include <doctest/doctest.h>
+
+#include "herald/common/error.hpp"
+#include "herald/common/payloads.hpp"
+
+using namespace herald;
+using namespace herald::payloads;
+
+TEST_CASE("a delivery round-trips through JSON") {
+  Delivery d;
+  d.title = "Phishing";
+  d.body = "Do not open the invoice mail.";
+  d.severity = "critical";
+  d.links = {"https://intranet/x"};
+  d.sent_at = from_rfc3339("2026-11-22T13:00:00.000Z");
+  d.expires_at = from_rfc3339("2026-11-22T15:00:00.000Z");
+  auto back = decode<Delivery>(encode(d));
+  CHECK(back.title == d.title);
+  CHECK(back.body == d.body);
+  CHECK(back.severity == "critical");
+  CHECK(back.links == d.links);
+  CHECK(back.sent_at == d.sent_at);
+  CHECK(back.expires_at == d.expires_at);
+}
+
+TEST_CASE("hostile payloads are protocol errors, never crashes") {
+  const char* bad[] = {
+      "",
+      "not json",
+      "[]",
+      "{}",
+      R"({"v":2,"body":"x","sent_at":"2026-11-22T13:00:00Z"})",
+      R"({"v":"1","body":"x","sent_at":"2026-11-22T13:00:00Z"})",
+      R"({"v":1,"body":42,"sent_at":"2026-11-22T13:00:00Z"})",
+      R"({"v":1,"body":"","sent_at":"2026-11-22T13:00:00Z"})",
+      R"({"v":1,"body":"x","sent_at":"yesterday"})",
+      R"({"v":1,"body":"x","sent_at":"2026-11-22T13:00:00Z","links":"http://x"})",
+      R"({"v":1,"body":"x","sent_at":"2026-11-22T13:00:00Z","links":[1]})",
+      R"({"v":1,"body":"x","sent_at":"2026-11-22T13:00:00Z","severity":"apocalyptic"})",
+  };
+  for (const char* p : bad) {
+    CAPTURE(p);
+    CHECK_THROWS_AS(decode<Delivery>(p), Error);
+  }
+  std::string huge(kMaxPayloadBytes + 1, 'x');
+  CHECK_THROWS_AS(decode<Delivery>(huge), Error);
+  CHECK_THROWS_AS(decode<Ack>(R"({"v":1,"state":"eaten","at":"2026-11-22T13:00:00Z"})"), Error);
+  CHECK_THROWS_AS(decode<Presence>(R"({"v":1,"state":"maybe","at":"2026-11-22T13:00:00Z"})"), Error);
+}
+
+TEST_CASE("validate enforces the documented limits") {
+  Delivery d;
+  d.body = "ok";
+  d.sent_at = now();
+  CHECK_NOTHROW(validate(d));
+  d.body = std::string(kMaxBodyBytes + 1, 'a');
+  CHECK_THROWS_WITH_AS(validate(d), doctest::Contains("over the limit"), Error);
+  d.body = "";
+  CHECK_THROWS_WITH_AS(validate(d), "empty body: a message needs text", Error);
+  d.body = "x";
+  d.links = {"ftp://x"};
+  CHECK_THROWS_AS(validate(d), Error);
+}
+
+TEST_CASE("acks and replies round-trip") {
+  Ack a{AckState::read, from_rfc3339("2026-11-22T13:00:00.500Z"), "jkowalski"};
+  auto back = decode<Ack>(encode(a));
+  CHECK(back.state == AckState::read);
+  CHECK(back.user == "jkowalski");
+  Reply r;
+  r.ok = false;
+  r.error_kind = 3;
+  r.error = "unknown message id 'x'";
+  auto rb = decode<Reply>(encode(r));
+  CHECK_FALSE(rb.ok);
+  CHECK(rb.error == r.error);
+}

@@ -1,0 +1,26 @@
+#include <doctest/doctest.h>
+
+#include "herald/common/error.hpp"
+#include "herald/common/time.hpp"
+
+using namespace herald;
+using namespace std::chrono_literals;
+
+TEST_CASE("durations accept the units admins type") {
+  CHECK(parse_duration("90s") == 90s);
+  CHECK(parse_duration("15m") == 15min);
+  CHECK(parse_duration("2h") == 2h);
+  CHECK(parse_duration("7d") == 7 * 24h);
+  CHECK(parse_duration("1h30m") == 90min);
+  for (const char* bad : {"", "h", "10", "10x", "-5m", "0s", "400d"}) {
+    CAPTURE(bad);
+    CHECK_THROWS_AS(parse_duration(bad), Error);
+  }
+}
+
+TEST_CASE("timestamps are RFC 3339 UTC with milliseconds") {
+  auto t = from_rfc3339("2026-11-22T13:01:18.123Z");
+  CHECK(to_rfc3339(t) == "2026-11-22T13:01:18.123Z");
+  CHECK(to_rfc3339(from_rfc3339("2026-11-22T13:01:18Z")) == "2026-11-22T13:01:18.000Z");
+  CHECK_THROWS_AS(from_rfc3339("22.11.2026"), Error);
+}
