@@ -1,0 +1,93 @@
+// Issue 2: alerts and messages reach exactly the targeted agents.
+#include "helpers.hpp"
+
+using namespace herald::testing;
+using namespace std::chrono_literals;
+
+TEST_CASE("an alert to a branch is shown on exactly that branch's computers") {
+  System sys("alert-branch");
+  auto& b1a = sys.agent("org/branch01/pc001", "jkowalski");
+  auto& b1b = sys.agent("org/branch01/pc002", "anowak");
+  auto& b2 = sys.agent("org/branch02/pc001", "pwisniewski");
+  for (auto* a : {&b1a, &b1b, &b2}) REQUIRE(a->wait_connected());
+
+  auto id = herald_ok(sys, {"alert", "--to", "org/branch01", "--title", "Phishing", "--body", "Do not open the invoice",
+                            "--severity", "critical"});
+  CHECK(id.size() > 10);
+  CHECK(waits_for_inbox(b1a, id));
+  CHECK(waits_for_inbox(b1b, id));
+  CHECK(eventually([&] { return b1a.log().find("ALERT id=" + id) != std::string::npos; }));
+  CHECK(eventually([&] { return b1b.log().find("ALERT id=" + id) != std::string::npos; }));
+  std::this_thread::sleep_for(1s);
+  CHECK_FALSE(inbox_has(b2, id));
+  CHECK(b2.log().find(id) == std::string::npos);
+
+  // The server knows who got it and that it was shown.
+  CHECK(eventually([&] { return state_of(sys, id, "org/branch01/pc001") == "displayed"; }));
+  auto st = herald_json(sys, {"status", id});
+  CHECK(st.at("kind") == "alert");
+  CHECK(st.at("sender") == "admin");
+  CHECK(recipient(st, "org/branch02/pc001").is_null());
+}
+
+TEST_CASE("a message to org reaches every computer; one to a person reaches where they are logged in") {
+  System sys("msg-org");
+  auto& hq = sys.agent("org/hq/pc001", "admin1");
+  auto& b1 = sys.agent("org/branch01/pc001", "jkowalski");
+  auto& b2 = sys.agent("org/branch02/pc001", "pwisniewski");
+  for (auto* a : {&hq, &b1, &b2}) REQUIRE(a->wait_connected());
+
+  auto id = herald_ok(sys, {"send", "--to", "org", "--title", "Holiday hours", "--body", "Closed on 24 December"});
+  for (auto* a : {&hq, &b1, &b2}) CHECK(waits_for_inbox(*a, id));
+  // Inbox messages are not popped up.
+  CHECK(b1.log().find("ALERT id=" + id) == std::string::npos);
+
+  auto personal = herald_ok(sys, {"send", "--to", "user:pwisniewski", "--title", "Your badge", "--body", "Ready at HQ"});
+  CHECK(waits_for_inbox(b2, personal));
+  std::this_thread::sleep_for(1s);
+  CHECK_FALSE(inbox_has(b1, personal));
+  CHECK_FALSE(inbox_has(hq, personal));
+}
+
+TEST_CASE("an agent that was offline gets the message once on reconnect, and a new computer gets its subtree's") {
+  System sys("offline");
+  auto& pc = sys.agent("org/branch01/pc001", "jkowalski");
+  REQUIRE(pc.wait_connected());
+  pc.stop();
+  auto id = herald_ok(sys, {"send", "--to", "org/branch01", "--title", "While you were away", "--body", "Hello"});
+  pc.start();
+  CHECK(waits_for_inbox(pc, id));
+  // Reconnecting again (retained messages come again) keeps one copy and one delivery receipt.
+  pc.stop();
+  pc.start();
+  REQUIRE(pc.wait_connected());
+  std::this_thread::sleep_for(1s);
+  int copies = 0;
+  for (const auto& m : inbox(pc)) copies += m.at("id") == id;
+  CHECK(copies == 1);
+
+  // A computer enrolled after the send (not even in the directory) still gets it.
+  auto& newcomer = sys.agent("org/branch01/pc099", "nowy");
+  CHECK(waits_for_inbox(newcomer, id));
+}
+
+TEST_CASE("an agent whose subtree holds 2,000 unexpired messages gets all of them on first connect") {
+  System sys("backlog");
+  constexpr int kMessages = 2000;
+  // Publish the backlog straight to the broker as the admin account, exactly as
+  // `herald send` would (2,000 CLI runs would only slow the test down).
+  auto sent_at = herald::to_rfc3339(herald::now());
+  {
+    RawClient admin(sys, "admin");
+    for (int i = 0; i < kMessages; ++i) {
+      nlohmann::json payload = {{"v", 1}, {"title", "Lesson " + std::to_string(i)}, {"body", "Text"},
+                                {"sent_at", sent_at}, {"expires_at", nullptr}};
+      admin.publish("herald/msg/admin/bulk-" + std::to_string(i) + "/org/branch01", payload.dump(), true);
+    }
+  }
+  REQUIRE(retained(sys, "herald/msg/admin/+/org/branch01").size() == kMessages);
+
+  auto& pc = sys.agent("org/branch01/pc001", "jkowalski");
+  CHECK(eventually([&] { return inbox(pc).size() == kMessages; }, 60s, 500ms));
+  CHECK(inbox(pc).size() == kMessages);
+}
