@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# The README's first command: a whole Herald on this machine, on loopback.
+# Builds Herald, creates a CA and a TLS-only Mosquitto, accounts and ACLs for the
+# library's org directory, starts heraldd and three agents in two branches, sends a
+# sample alert and message, opens the message on one computer and prints the read
+# status. Everything lives in .herald-demo/ and is stopped at the end (--keep leaves
+# it running and prints how to use it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+keep=false; [ "${1:-}" = "--keep" ] && keep=true
+bash scripts/build.sh
+bin=$root/build/bin
+demo=$root/.herald-demo
+agent_port=${HERALD_DEMO_AGENT_PORT:-18883}; people_port=${HERALD_DEMO_PEOPLE_PORT:-18884}
+
+pids=()
+cleanup() { $keep || { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }; }
+trap cleanup EXIT
+[ -f "$demo/pids" ] && xargs -r kill < "$demo/pids" 2>/dev/null || true
+rm -rf "$demo"; mkdir -p "$demo"; chmod 711 "$demo"
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+show() { printf '$ %s\n' "$*"; "$@"; }
+
+step "Broker: local CA, broker certificate, TLS-only Mosquitto on 127.0.0.1:$agent_port (agents) and :$people_port (people)"
+broker-config/setup-broker "$demo/broker" "$agent_port" "$people_port" >/dev/null
+cp deploy/demo-org.csv "$demo/org.csv"
+
+step "Accounts: admin (full-admin), ops1 (communications operator, alerts only on branch 1), heraldd"
+secret() { openssl rand -hex 12; }
+hash() { local f; f=$(mktemp); mosquitto_passwd -b -c "$f" "$1" "$2"; cut -d: -f2- "$f"; rm -f "$f"; }
+admin_pw=$(secret); ops_pw=$(secret); heraldd_pw=$(secret)
+cat > "$demo/policy.json" <<JSON
+{
+  "roles": {},
+  "accounts": {
+    "admin":   {"roles": ["full-admin"], "password_hash": "$(hash admin "$admin_pw")"},
+    "ops1":    {"roles": ["communications-operator"], "scopes": {"alert": ["org/branch01"]}, "password_hash": "$(hash ops1 "$ops_pw")"},
+    "heraldd": {"roles": ["server"], "password_hash": "$(hash heraldd "$heraldd_pw")"}
+  }
+}
+JSON
+"$bin/herald-acl" apply "$demo/policy.json" --directory "$demo/org.csv" --out "$demo/broker"
+mosquitto -c "$demo/broker/mosquitto.conf" > "$demo/broker/mosquitto.log" 2>&1 & pids+=($!)
+for i in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$people_port) 2>/dev/null && break; sleep 0.1; done
+
+umask 077
+cat > "$demo/herald.conf" <<CONF
+broker = ssl://127.0.0.1:$people_port
+ca_file = $demo/broker/pki/ca.crt
+username = admin
+password = $admin_pw
+CONF
+cat > "$demo/ops1.conf" <<CONF
+broker = ssl://127.0.0.1:$people_port
+ca_file = $demo/broker/pki/ca.crt
+username = ops1
+password = $ops_pw
+scope = org/branch01
+CONF
+mkdir -p "$demo/heraldd"
+cat > "$demo/heraldd/heraldd.conf" <<CONF
+broker = ssl://127.0.0.1:$people_port
+ca_file = $demo/broker/pki/ca.crt
+username = heraldd
+password = $heraldd_pw
+data_dir = $demo/heraldd/data
+directory_csv = $demo/org.csv
+CONF
+
+step "heraldd: the ledger (LMDB) with the library's directory of $(grep -c ',computer,' "$demo/org.csv") computers"
+"$bin/heraldd" --config "$demo/heraldd/heraldd.conf" > "$demo/heraldd/heraldd.log" 2>&1 & pids+=($!)
+
+step "Three agents: two in branch 1, one in branch 2, each with its own client certificate"
+start_agent() {
+  local path=$1 user=$2 name=${1//\//+}
+  local dir="$demo/agents/$name"; mkdir -p "$dir"
+  broker-config/herald-pki agent "$demo/broker/pki" "$path" >/dev/null
+  cat > "$dir/agent.conf" <<CONF
+broker = ssl://127.0.0.1:$agent_port
+ca_file = $demo/broker/pki/ca.crt
+cert_file = $demo/broker/pki/agents/$name.crt
+key_file = $demo/broker/pki/agents/$name.key
+data_dir = $dir/data
+display = log
+user = $user
+CONF
+  "$bin/herald-agent" run --config "$dir/agent.conf" > "$dir/agent.log" 2>&1 & pids+=($!)
+  echo "  $path (user $user): $dir/agent.log"
+}
+start_agent org/branch01/pc001 "$(grep '^org/branch01/pc001,' "$demo/org.csv" | cut -d, -f4)"
+start_agent org/branch01/pc002 "$(grep '^org/branch01/pc002,' "$demo/org.csv" | cut -d, -f4)"
+start_agent org/branch02/pc001 "$(grep '^org/branch02/pc001,' "$demo/org.csv" | cut -d, -f4)"
+printf '%s\n' "${pids[@]}" > "$demo/pids"
+for i in $(seq 100); do [ "$(grep -l subscribed "$demo"/agents/*/agent.log 2>/dev/null | wc -l)" -eq 3 ] && break; sleep 0.1; done
+
+export HERALD_CONFIG=$demo/herald.conf
+step "A quick alert to branch 1 (by ops1, who may alert only there)"
+alert=$(HERALD_CONFIG=$demo/ops1.conf "$bin/herald" alert --to org/branch01 --title "Phishing" \
+        --body "Do not open e-mails about unpaid invoices" --severity critical)
+echo "alert id: $alert"
+step "ops1 may not alert the whole library: the broker refuses it"
+HERALD_CONFIG=$demo/ops1.conf "$bin/herald" alert --to org --body "Everyone!" || echo "(exit code $?)"
+step "An inbox message to the whole library"
+msg=$("$bin/herald" send --to org --title "Holiday opening hours" --body "All branches close at 14:00 on 24 December.")
+echo "message id: $msg"
+sleep 1.5
+step "What branch 1's first computer shows and holds"
+grep "ALERT" "$demo/agents/org+branch01+pc001/agent.log" | tail -1 || true
+show "$bin/herald-agent" inbox --config "$demo/agents/org+branch01+pc001/agent.conf"
+step "The employee at org/branch01/pc001 opens the message"
+show "$bin/herald-agent" show "$msg" --config "$demo/agents/org+branch01+pc001/agent.conf"
+sleep 1
+step "Read status of the message (the directory's other computers have never connected: pending)"
+"$bin/herald" status "$msg" | head -12
+step "Status of the alert"
+show "$bin/herald" status "$alert"
+step "Messages sent"
+show "$bin/herald" list
+step "Still unread in branch 1"
+show "$bin/herald" pending --under org/branch01
+
+if $keep; then
+  step "Left running. Try: HERALD_CONFIG=$demo/herald.conf $bin/herald --help ; stop with: xargs kill < $demo/pids"
+fi
