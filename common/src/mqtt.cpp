@@ -69,8 +69,11 @@ bool is_refusal(int reason_code) {
 Error to_error(const mqtt::exception& e, const std::string& doing) {
   int rc = e.get_return_code();
   int reason = e.get_reason_code();
-  if (reason == mqtt::ReasonCode::BAD_USER_NAME_OR_PASSWORD || rc == 4 ||
-      (rc == 5 && reason == 0))
+  // A refused CONNECT: 3.1.1 CONNACK codes 4/5 arrive as the return code (with reason 5
+  // for 5); Mosquitto 2.0 answers a v5 bad password with 0x87 (or 0x86), which Paho also
+  // reports as the return code (reason 0). A refused publish has return code 0.
+  if (reason == mqtt::ReasonCode::BAD_USER_NAME_OR_PASSWORD || rc == 4 || rc == 5 ||
+      rc == mqtt::ReasonCode::BAD_USER_NAME_OR_PASSWORD || rc == mqtt::ReasonCode::NOT_AUTHORIZED)
     return Error(ErrorKind::auth, doing + ": the broker refused the credentials (bad user name, password or certificate)");
   if (reason == mqtt::ReasonCode::NOT_AUTHORIZED || reason == mqtt::ReasonCode::BANNED)
     return Error(ErrorKind::auth, doing + ": the broker refused this account (not authorized)");
