@@ -1,0 +1,310 @@
+#include "herald/dispatcher/commands.hpp"
+
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "herald/common/directory.hpp"
+#include "herald/common/error.hpp"
+#include "herald/common/ids.hpp"
+#include "herald/dispatcher/format.hpp"
+#include "herald/dispatcher/session.hpp"
+#include "herald/dispatcher/settings.hpp"
+
+namespace herald::dispatcher {
+namespace {
+
+using nlohmann::json;
+
+std::string plural(topics::Kind kind) { return std::string(topics::kind_name(kind)) + "s"; }
+
+std::string read_all(std::istream& in) { return std::string(std::istreambuf_iterator<char>(in), {}); }
+
+std::string read_text_file(const std::string& path, const std::string& what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(ErrorKind::not_found, "cannot read " + what + " " + path);
+  return read_all(in);
+}
+
+// `echo text | herald alert --body -` should not send the shell's trailing newline.
+std::string without_trailing_newlines(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  return text;
+}
+
+std::string body_from(const SendOptions& o) {
+  if (o.body_given && !o.body_file.empty())
+    throw Error(ErrorKind::usage, "use either --body or --body-file, not both");
+  if (!o.body_file.empty())
+    return without_trailing_newlines(o.body_file == "-" ? read_all(std::cin) : read_text_file(o.body_file, "body file"));
+  if (!o.body_given) throw Error(ErrorKind::usage, "missing body: pass --body TEXT, --body - (stdin) or --body-file FILE");
+  if (o.body == "-") return without_trailing_newlines(read_all(std::cin));
+  return o.body;
+}
+
+json json_time_or_null(const std::optional<TimePoint>& t) { return t ? json(to_rfc3339(*t)) : json(nullptr); }
+
+// Targets as heraldd's status names them: "org/..." or "user:LOGIN" (wire form
+// "user/LOGIN" is accepted too).
+Target target_from_result(const json& value) {
+  if (!value.is_string()) throw Error(ErrorKind::protocol, "heraldd's status lists a target that is not a string");
+  auto text = value.get<std::string>();
+  if (text.rfind("user/", 0) == 0) text = "user:" + text.substr(5);
+  try {
+    return Target::parse(text);
+  } catch (const Error& e) {
+    throw Error(ErrorKind::protocol, std::string("heraldd's status lists an invalid target: ") + e.what());
+  }
+}
+
+std::string scope_for(const std::string& under, const Settings& settings) {
+  return under.empty() ? settings.scope : under;
+}
+
+}  // namespace
+
+std::string send_refused_text(std::string_view account, topics::Kind kind, const Target& target) {
+  return std::string(account) + " may not send " + plural(kind) + " to " + target.to_string();
+}
+
+std::string recall_refused_text(std::string_view account, const Target& target) {
+  return std::string(account) + " may not recall messages sent to " + target.to_string();
+}
+
+std::string unconfirmed_warning(std::string_view id, bool reports_refusals) {
+  std::string text = "warning: heraldd has not confirmed recording " + std::string(id) + " yet; ";
+  if (reports_refusals) return text + "the broker holds the message";
+  return text + "with MQTT 3.1.1 the broker does not report refusals, so the message may also have been "
+                "refused (not permitted); check with herald status " + std::string(id);
+}
+
+void require_message_id(std::string_view id) {
+  if (!is_valid_token(id))
+    throw Error(ErrorKind::usage, "invalid message id '" + std::string(id) +
+                                      "': an id is 1-64 letters, digits, '.', '_' or '-'");
+}
+
+void require_scope(std::string_view scope, std::string_view what) {
+  if (!is_valid_org_path(scope))
+    throw Error(ErrorKind::usage, "invalid " + std::string(what) + " '" + std::string(scope) +
+                                      "': expected an org path such as org or org/branch01");
+}
+
+std::chrono::seconds default_expiry(topics::Kind kind) {
+  return kind == topics::Kind::alert ? std::chrono::seconds(std::chrono::hours(24))
+                                     : std::chrono::seconds(std::chrono::hours(24 * 90));
+}
+
+PreparedSend prepare_send(const SendOptions& o, TimePoint sent_at) {
+  PreparedSend p;
+  p.kind = o.kind;
+  if (o.to.empty())
+    throw Error(ErrorKind::usage, "no target: pass --to TARGET (an org path such as org/branch01, or user:LOGIN)");
+  for (const auto& text : o.to) {
+    auto target = Target::parse(text);
+    if (std::find(p.targets.begin(), p.targets.end(), target) == p.targets.end()) p.targets.push_back(target);
+  }
+  if (o.kind == topics::Kind::message && o.title.empty())
+    throw Error(ErrorKind::usage, "a message needs a title: pass --title TEXT");
+  auto expiry = o.expires.empty() ? default_expiry(o.kind) : parse_duration(o.expires);
+  auto& d = p.delivery;
+  d.title = o.title;
+  d.body = body_from(o);
+  d.severity = o.severity.empty() ? "info" : o.severity;
+  d.links = o.links;
+  d.sent_at = sent_at;
+  d.expires_at = sent_at + std::chrono::duration_cast<std::chrono::milliseconds>(expiry);
+  payloads::validate(d);
+  std::string encoded;
+  try {
+    encoded = payloads::encode(d);
+  } catch (const json::exception&) {
+    throw Error(ErrorKind::usage, "the title, body or a link is not valid UTF-8");
+  }
+  // Escaping (control characters become \u00XX) can make a body within its own limit
+  // too big for receivers, which drop anything over kMaxPayloadBytes.
+  if (encoded.size() > payloads::kMaxPayloadBytes)
+    throw Error(ErrorKind::usage, "message is " + std::to_string(encoded.size()) + " bytes as JSON, over the limit of " +
+                                      std::to_string(payloads::kMaxPayloadBytes));
+  return p;
+}
+
+int run_send(const SendOptions& options, const GlobalOptions& global, std::ostream& out, std::ostream& err) {
+  auto prepared = prepare_send(options, now());
+  auto settings = Settings::load(global.config_path);
+  auto id = new_id();
+  Session session(settings.broker);
+  // Subscribe first so heraldd's confirmation cannot arrive before we listen.
+  session.subscribe_replies();
+  auto payload = payloads::encode(prepared.delivery);
+  std::vector<Publication> publications;
+  for (const auto& target : prepared.targets)
+    publications.push_back({topics::delivery(prepared.kind, session.account(), id, target), payload, true});
+  auto outcomes = session.publish_all(publications, settings.request_timeout);
+
+  // All or nothing: if the broker refused any target, clear the retained copies it
+  // accepted so no one receives half of a message.
+  const PublishOutcome* refused = nullptr;
+  std::size_t refused_index = 0;
+  std::vector<Publication> withdrawals;
+  for (std::size_t i = 0; i < outcomes.size(); ++i) {
+    if (!outcomes[i].accepted && !refused) {
+      refused = &outcomes[i];
+      refused_index = i;
+    }
+    if (outcomes[i].accepted) withdrawals.push_back({outcomes[i].topic, "", true});
+  }
+  if (refused) {
+    std::string text = send_refused_text(session.account(), prepared.kind, prepared.targets[refused_index]);
+    if (!withdrawals.empty()) {
+      try {
+        session.publish_all(withdrawals, settings.request_timeout);
+      } catch (const Error& e) {
+        text += std::string(" (withdrawing the copies sent to the other targets failed: ") + e.what() + ")";
+      }
+    }
+    throw Error(ErrorKind::not_permitted, text);
+  }
+
+  auto reply = session.await_reply(id, settings.confirm_timeout);
+  bool recorded = reply && reply->ok;
+  if (!reply)
+    err << unconfirmed_warning(id, session.reports_refusals()) << '\n';
+  else if (!reply->ok)
+    err << "warning: heraldd did not record " << id << ": " << reply->error << '\n';
+
+  if (options.json) {
+    json targets = json::array();
+    for (const auto& t : prepared.targets) targets.push_back(t.to_string());
+    json j = {{"id", id},
+              {"kind", topics::kind_name(prepared.kind)},
+              {"targets", targets},
+              {"sent_at", to_rfc3339(prepared.delivery.sent_at)},
+              {"expires_at", json_time_or_null(prepared.delivery.expires_at)},
+              {"recorded", recorded}};
+    out << j.dump() << '\n';
+  } else {
+    out << id << '\n';
+  }
+  return 0;
+}
+
+int run_status(const StatusOptions& options, const GlobalOptions& global, std::ostream& out) {
+  require_message_id(options.id);
+  auto settings = Settings::load(global.config_path);
+  Session session(settings.broker);
+  session.subscribe_replies();
+  payloads::Request request;
+  request.id = options.id;
+  auto result = session.ask(topics::kOpStatus, settings.scope, request, settings.request_timeout);
+  if (options.json)
+    out << result.dump() << '\n';
+  else
+    print_status(result, out);
+  return 0;
+}
+
+int run_pending(const PendingOptions& options, const GlobalOptions& global, std::ostream& out) {
+  if (!options.under.empty()) require_scope(options.under, "--under");
+  auto settings = Settings::load(global.config_path);
+  Session session(settings.broker);
+  session.subscribe_replies();
+  auto result = session.ask(topics::kOpPending, scope_for(options.under, settings), payloads::Request{},
+                            settings.request_timeout);
+  if (options.json)
+    out << result.dump() << '\n';
+  else
+    print_pending(result, out);
+  return 0;
+}
+
+int run_list(const ListOptions& options, const GlobalOptions& global, std::ostream& out) {
+  if (!options.under.empty()) require_scope(options.under, "--under");
+  if (options.limit == 0) throw Error(ErrorKind::usage, "--limit must be at least 1");
+  auto settings = Settings::load(global.config_path);
+  Session session(settings.broker);
+  session.subscribe_replies();
+  payloads::Request request;
+  request.limit = options.limit;
+  auto result = session.ask(topics::kOpList, scope_for(options.under, settings), request, settings.request_timeout);
+  if (options.json)
+    out << result.dump() << '\n';
+  else
+    print_list(result, out);
+  return 0;
+}
+
+int run_recall(const RecallOptions& options, const GlobalOptions& global, std::ostream& out) {
+  require_message_id(options.id);
+  auto settings = Settings::load(global.config_path);
+  Session session(settings.broker);
+  session.subscribe_replies();
+  payloads::Request request;
+  request.id = options.id;
+  // heraldd knows where the message went; an unknown id fails here with kind 3.
+  auto status = session.ask(topics::kOpStatus, settings.scope, request, settings.request_timeout);
+  if (!status.is_object() || !status.contains("targets") || !status.at("targets").is_array() ||
+      status.at("targets").empty())
+    throw Error(ErrorKind::protocol, "heraldd's status of " + options.id + " names no targets");
+  std::vector<Target> targets;
+  for (const auto& t : status.at("targets")) targets.push_back(target_from_result(t));
+
+  payloads::Recall tombstone;
+  tombstone.recalled_at = now();
+  if (auto it = status.find("expires_at"); it != status.end() && it->is_string())
+    tombstone.expires_at = from_rfc3339(it->get<std::string>());
+  auto payload = payloads::encode(tombstone);
+  std::vector<Publication> publications;
+  for (const auto& target : targets) publications.push_back({topics::recall(session.account(), options.id, target), payload, true});
+  auto outcomes = session.publish_all(publications, settings.request_timeout);
+  // A partial recall is kept: removing the accepted tombstones would bring the message back.
+  for (std::size_t i = 0; i < outcomes.size(); ++i)
+    if (!outcomes[i].accepted) throw Error(ErrorKind::not_permitted, recall_refused_text(session.account(), targets[i]));
+
+  if (options.json) {
+    json names = json::array();
+    for (const auto& t : targets) names.push_back(t.to_string());
+    out << json{{"id", options.id}, {"recalled_at", to_rfc3339(tombstone.recalled_at)}, {"targets", names}}.dump()
+        << '\n';
+  } else {
+    out << "recalled " << options.id << '\n';
+  }
+  return 0;
+}
+
+int run_import(const ImportOptions& options, const GlobalOptions& global, std::ostream& out) {
+  auto text = read_text_file(options.file, "directory file");
+  if (text.size() > payloads::kMaxRequestBytes)
+    throw Error(ErrorKind::usage, "directory file " + options.file + " is " + std::to_string(text.size()) +
+                                      " bytes, over the limit of " + std::to_string(payloads::kMaxRequestBytes));
+  // Parse locally first so a bad file is reported with its line before anything is sent.
+  std::vector<DirectoryEntry> entries;
+  try {
+    entries = parse_directory_csv(text);
+  } catch (const Error& e) {
+    throw Error(e.kind(), options.file + ": " + e.what());
+  }
+  auto computers = std::count_if(entries.begin(), entries.end(), [](const auto& e) { return e.is_computer(); });
+  auto settings = Settings::load(global.config_path);
+  Session session(settings.broker);
+  session.subscribe_replies();
+  payloads::Request request;
+  request.csv = text;
+  auto result = session.ask(topics::kOpImport, "org", request, settings.request_timeout);
+  if (options.json) {
+    out << result.dump() << '\n';
+    return 0;
+  }
+  auto count = [&](const char* key, long local) {
+    return result.is_object() && result.contains(key) && result.at(key).is_number_integer() ? result.at(key).get<long>()
+                                                                                           : local;
+  };
+  out << "imported " << count("entries", static_cast<long>(entries.size())) << " entries ("
+      << count("computers", static_cast<long>(computers)) << " computers)\n";
+  return 0;
+}
+
+}  // namespace herald::dispatcher
