@@ -12,6 +12,8 @@ constexpr std::string_view kAck = "ack";
 constexpr std::string_view kPresence = "presence";
 constexpr std::string_view kReq = "req";
 constexpr std::string_view kReply = "reply";
+constexpr std::string_view kChat = "chat";          // reserved (see topics.md)
+constexpr std::string_view kCampaign = "campaign";  // reserved (see topics.md)
 
 std::string join(std::initializer_list<std::string_view> parts) {
   std::string out;
@@ -159,6 +161,13 @@ std::string request_scope(std::string_view account, std::string_view op, std::st
 std::string replies(std::string_view account) { return join({kRoot, kReply, account, "#"}); }
 std::string ack_read_scope(std::string_view scope) { return join({kRoot, kAck, "+", scope_levels(scope)}); }
 std::string presence_read_scope(std::string_view scope) { return join({kRoot, kPresence, scope_levels(scope)}); }
+std::string chat_scope(std::string_view account, std::string_view scope) {
+  return join({kRoot, kChat, account, "+", scope_levels(scope)});
+}
+std::string campaign_scope(std::string_view account, std::string_view scope) {
+  return join({kRoot, kCampaign, account, "+", scope_levels(scope)});
+}
+std::string everything() { return join({kRoot, "#"}); }
 
 }  // namespace acl
 

@@ -72,6 +72,14 @@ std::string request_scope(std::string_view account, std::string_view op, std::st
 std::string replies(std::string_view account);
 std::string ack_read_scope(std::string_view scope);
 std::string presence_read_scope(std::string_view scope);
+// Reserved for the chat and campaign (e-learning) features, so that herald-acl can
+// grant them now and the topics do not change when the features land:
+//   herald/chat/{account}/{conversation-id}/{target...}
+//   herald/campaign/{account}/{campaign-id}/{target...}
+std::string chat_scope(std::string_view account, std::string_view scope);
+std::string campaign_scope(std::string_view account, std::string_view scope);
+// Everything Herald uses (herald/#): heraldd's own account.
+std::string everything();
 }  // namespace acl
 
 struct DeliveryTopic {
