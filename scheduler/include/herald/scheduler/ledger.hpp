@@ -1,0 +1,204 @@
+#pragma once
+// heraldd's ledger: the system of record for every message, its targets, receipts,
+// recalls, person routes, the org directory and the last presence of every computer.
+// One LMDB environment, one named database per concept, keys laid out so that every
+// question heraldd answers is a range scan over one prefix.
+//
+// Key layout (a "\0" separates levels; ids, logins and org paths never contain NUL):
+//   messages     id                        -> MessageRecord (compact JSON, no body)
+//   payloads     id                        -> the Delivery payload as first received
+//   by_sent      be64(sent_at ms) id       -> ""          list: newest first (reverse scan)
+//   open         be64(expires_at ms) id    -> ""          messages whose retained topics
+//                                                         still exist on the broker; no
+//                                                         expiry = be64(max). Expiry timer
+//                                                         and restore read this.
+//   receipts     id \0 recipient           -> Receipt (binary)   status: one prefix scan;
+//                                                         recipients under a scope are a
+//                                                         sub-prefix (id \0 org/branch01)
+//   person_msgs  login \0 id               -> ""          person messages of a login
+//   routes       id \0 computer            -> login       person copies heraldd published
+//   tombstones   id \0 account \0 target   -> Recall payload as received
+//   presence     computer path             -> PresenceRecord (binary)
+//   online_users login \0 computer         -> ""          computers where login is online
+//   directory    org path                  -> DirectoryEntry (JSON)
+//   meta         name                      -> value
+//
+// DURABILITY: what is durable when.
+// - heraldd applies a batch of received MQTT messages in ONE write transaction and
+//   commits it with fsync (the environment is opened without MDB_NOSYNC) BEFORE it
+//   publishes anything that depends on it: the "recorded" reply, person-routed copies,
+//   clears. So when `herald send` sees {"recorded": id}, the message is on disk, and a
+//   receipt is durable once the batch that contains it has committed.
+// - KNOWN LIMIT: Paho acknowledges a QoS 1 message to the broker (PUBACK) when the
+//   message callback returns, i.e. when the message is in heraldd's in-memory queue,
+//   not when it is committed. Between the broker's delivery and the batch commit
+//   (milliseconds; one batch) a kill -9 or power loss loses that batch: those receipts
+//   and presences are gone (agents do not re-send an acknowledged receipt). Retained
+//   deliveries and tombstones in that window are not lost for good: the broker still
+//   retains them and re-sends them on heraldd's next subscribe, and heraldd records
+//   them then (without the "recorded" reply the sender was waiting for).
+// - A failed commit (disk full, map full) is fatal: heraldd logs it and exits with the
+//   storage exit code rather than carry on with state it could not write.
+// - The broker's retained store is not the system of record: after every (re)connect
+//   heraldd republishes the unexpired deliveries and tombstones the broker lost.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "herald/common/directory.hpp"
+#include "herald/common/lmdb.hpp"
+#include "herald/common/payloads.hpp"
+#include "herald/common/time.hpp"
+#include "herald/common/topics.hpp"
+
+namespace herald::scheduler {
+
+enum class MessageState { active, expired, recalled };
+std::string_view state_name(MessageState s);
+
+struct MessageRecord {
+  std::string id;
+  topics::Kind kind = topics::Kind::message;
+  std::string sender;                // the account from the topic
+  std::vector<std::string> targets;  // Target::to_string(): "org/branch01", "user:jkowalski"
+  std::string title;
+  std::string severity = "info";
+  TimePoint sent_at{};
+  std::optional<TimePoint> expires_at;
+  TimePoint recorded_at{};
+  std::optional<TimePoint> recalled_at;
+  std::string recalled_by;
+
+  MessageState state(TimePoint now) const;
+  bool has_target(std::string_view target) const;
+};
+
+// Receipt states rank pending < delivered < displayed < read.
+enum class ReceiptState : std::uint8_t { pending = 0, delivered = 1, displayed = 2, read = 3 };
+std::string_view receipt_state_name(ReceiptState s);
+
+struct Receipt {
+  ReceiptState state = ReceiptState::pending;
+  std::optional<TimePoint> delivered_at;  // first time each state was reported
+  std::optional<TimePoint> displayed_at;
+  std::optional<TimePoint> read_at;
+  std::string user;      // employee named by the latest receipt that named one
+  std::string computer;  // the agent that sent the latest receipt
+
+  // Keeps the highest state and the earliest time of each state.
+  void merge(payloads::AckState state, TimePoint at, std::string_view user, std::string_view computer);
+};
+
+struct PresenceRecord {
+  bool online = false;
+  TimePoint at{};
+  std::string user;
+};
+
+// One named database; raw LMDB handle so scans can run backwards and without copies.
+class Table {
+ public:
+  Table() = default;
+  Table(MDB_dbi dbi, std::string name) : dbi_(dbi), name_(std::move(name)) {}
+  std::optional<std::string_view> get(lmdb::Txn& txn, std::string_view key) const;  // valid until txn ends or next write
+  void put(lmdb::Txn& txn, std::string_view key, std::string_view value) const;
+  bool del(lmdb::Txn& txn, std::string_view key) const;
+  // Keys starting with prefix, ascending, until fn returns false.
+  void scan(lmdb::Txn& txn, std::string_view prefix,
+            const std::function<bool(std::string_view, std::string_view)>& fn) const;
+  // Keys >= from, ascending, until fn returns false.
+  void scan_from(lmdb::Txn& txn, std::string_view from,
+                 const std::function<bool(std::string_view, std::string_view)>& fn) const;
+  // All keys, descending, until fn returns false.
+  void scan_backward(lmdb::Txn& txn, const std::function<bool(std::string_view, std::string_view)>& fn) const;
+  void clear(lmdb::Txn& txn) const;
+
+ private:
+  MDB_dbi dbi_ = 0;
+  std::string name_;
+};
+
+class Ledger {
+ public:
+  struct Options {
+    std::string dir;
+    bool durable = true;                             // false only in tests and benchmarks
+    std::size_t map_size = std::size_t{16} << 30;    // address space, not disk: 16 GiB
+  };
+  explicit Ledger(const Options& options);
+
+  lmdb::Env& env() { return env_; }
+  lmdb::Txn read() { return lmdb::Txn(env_, lmdb::Txn::Mode::read); }
+  lmdb::Txn write() { return lmdb::Txn(env_, lmdb::Txn::Mode::write); }
+
+  // Messages. put_message on a new id also indexes it (by_sent, open).
+  std::optional<MessageRecord> message(lmdb::Txn& txn, std::string_view id) const;
+  void put_message(lmdb::Txn& txn, const MessageRecord& m, bool is_new);
+  void put_payload(lmdb::Txn& txn, std::string_view id, std::string_view payload);
+  std::optional<std::string> payload(lmdb::Txn& txn, std::string_view id) const;
+  // Newest first by sent_at until fn returns false.
+  void scan_newest_first(lmdb::Txn& txn, const std::function<bool(std::string_view id)>& fn) const;
+
+  // Open messages: retained topics still on the broker (until expiry is processed).
+  // fn(id, expires_at or nullopt) ascending by expiry, starting at `from`.
+  void scan_open(lmdb::Txn& txn, TimePoint from,
+                 const std::function<bool(std::string_view id, std::optional<TimePoint> expires)>& fn) const;
+  std::vector<std::string> open_due(lmdb::Txn& txn, TimePoint now) const;  // expires_at <= now
+  std::optional<TimePoint> next_expiry(lmdb::Txn& txn) const;
+  void close_open(lmdb::Txn& txn, const MessageRecord& m);
+
+  // Receipts.
+  std::optional<Receipt> receipt(lmdb::Txn& txn, std::string_view id, std::string_view recipient) const;
+  void put_receipt(lmdb::Txn& txn, std::string_view id, std::string_view recipient, const Receipt& r);
+  // Receipts of id whose recipient starts with recipient_prefix (caller filters levels).
+  void scan_receipts(lmdb::Txn& txn, std::string_view id, std::string_view recipient_prefix,
+                     const std::function<bool(std::string_view recipient, const Receipt&)>& fn) const;
+
+  // Presence (last one per computer) and the online-user index.
+  std::optional<PresenceRecord> presence(lmdb::Txn& txn, std::string_view computer) const;
+  void put_presence(lmdb::Txn& txn, std::string_view computer, const PresenceRecord& p);
+  // Computers at or under `under` (string prefix; caller filters levels).
+  void scan_presence(lmdb::Txn& txn, std::string_view under,
+                     const std::function<bool(std::string_view computer, const PresenceRecord&)>& fn) const;
+  std::vector<std::string> online_computers_of(lmdb::Txn& txn, std::string_view login) const;
+
+  // Person messages and the copies heraldd routed.
+  void add_person_message(lmdb::Txn& txn, std::string_view login, std::string_view id);
+  std::vector<std::string> person_messages(lmdb::Txn& txn, std::string_view login) const;
+  bool has_route(lmdb::Txn& txn, std::string_view id, std::string_view computer) const;
+  void put_route(lmdb::Txn& txn, std::string_view id, std::string_view computer, std::string_view login);
+  std::optional<std::string> route_login(lmdb::Txn& txn, std::string_view id, std::string_view computer) const;
+  void scan_routes(lmdb::Txn& txn, std::string_view id,
+                   const std::function<void(std::string_view computer, std::string_view login)>& fn) const;
+
+  // Recall tombstones as published (account = the recalling account).
+  // Returns false if this exact tombstone was already known.
+  bool put_tombstone(lmdb::Txn& txn, std::string_view id, std::string_view account, std::string_view target,
+                     std::string_view payload);
+  void scan_tombstones(lmdb::Txn& txn, std::string_view id,
+                       const std::function<void(std::string_view account, std::string_view target,
+                                                std::string_view payload)>& fn) const;
+
+  // Org directory.
+  bool has_directory(lmdb::Txn& txn) const;
+  void replace_directory(lmdb::Txn& txn, const std::vector<DirectoryEntry>& entries);
+  // Entries at or under `under` (string prefix; caller filters levels), in path order.
+  void scan_directory(lmdb::Txn& txn, std::string_view under,
+                      const std::function<bool(const DirectoryEntry&)>& fn) const;
+
+ private:
+  lmdb::Env env_;
+  Table messages_, payloads_, by_sent_, open_, receipts_, person_msgs_, routes_, tombstones_, presence_,
+      online_users_, directory_, meta_;
+};
+
+// Encodings, exposed for tests.
+std::string encode_message(const MessageRecord& m);
+MessageRecord decode_message(std::string_view id, std::string_view bytes);
+std::string encode_receipt(const Receipt& r);
+Receipt decode_receipt(std::string_view bytes);
+
+}  // namespace herald::scheduler

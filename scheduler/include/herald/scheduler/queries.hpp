@@ -1,0 +1,51 @@
+#pragma once
+// Answers to herald/req/{account}/{request-id}/{op}/{scope}: status, pending, list and
+// import. The broker's ACL has already decided that the account may ask `op` about
+// `scope`; these functions only ever report recipients under `scope`. The JSON shapes
+// are a contract: `herald status|pending|list --json` prints `result` unchanged.
+//
+// Recipients of a message, seen from a scope:
+// - for a path target T that overlaps the scope (T under scope or scope under T), the
+//   computers under the deeper of the two: those in the directory (kind computer),
+//   those that ever sent a presence, and those that sent a receipt;
+// - for a person target, "user:LOGIN", visible only with scope "org".
+#include <cstddef>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "herald/common/payloads.hpp"
+#include "herald/common/topics.hpp"
+#include "herald/scheduler/ledger.hpp"
+
+namespace herald::scheduler::queries {
+
+inline constexpr std::size_t kDefaultListLimit = 100;
+inline constexpr std::size_t kMaxListLimit = 10000;
+
+// Does any target of m overlap scope (person targets: only scope "org")?
+bool visible_in_scope(const MessageRecord& m, std::string_view scope);
+
+// {"id","kind","title","sender","targets","sent_at","expires_at","recalled_at","recalled_by",
+//  "state","totals":{"recipients","pending","delivered","displayed","read"},
+//  "recipients":[{"recipient","state","delivered_at","displayed_at","read_at","user","computer"}]}
+// Throws Error(not_found) "unknown message id 'X'" if unknown or not visible in scope.
+nlohmann::json status(const Ledger& ledger, lmdb::Txn& txn, std::string_view id, std::string_view scope,
+                      TimePoint now);
+
+// {"under","total_unread","recipients":[{"recipient","unread":[{"id","kind","title","sent_at"}]}]}
+nlohmann::json pending(const Ledger& ledger, lmdb::Txn& txn, std::string_view scope, TimePoint now);
+
+// {"messages":[{"id","kind","title","sender","targets","sent_at","expires_at","state",
+//               "recipients","delivered","displayed","read","pending"}]}, newest first.
+nlohmann::json list(const Ledger& ledger, lmdb::Txn& txn, std::string_view scope, std::size_t limit, TimePoint now);
+
+// Replaces the whole directory inside `txn` (a write txn): {"entries","computers"}.
+// Throws Error(usage) for a scope other than "org" or a bad CSV (nothing is changed).
+nlohmann::json import_directory(Ledger& ledger, lmdb::Txn& txn, std::string_view scope, const std::string& csv);
+
+// Runs one request; every herald::Error becomes an ok=false Reply with its kind.
+payloads::Reply answer(Ledger& ledger, lmdb::Txn& txn, const topics::RequestTopic& topic,
+                       const payloads::Request& request, TimePoint now);
+
+}  // namespace herald::scheduler::queries

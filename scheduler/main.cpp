@@ -1,0 +1,54 @@
+// heraldd: the Herald server daemon. Everything but argument parsing and signal
+// handling lives in herald::scheduler.
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+
+#include "herald/common/config.hpp"
+#include "herald/common/error.hpp"
+#include "herald/common/log.hpp"
+#include "herald/scheduler/server.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"heraldd: records Herald messages and receipts, answers queries, keeps the broker's retained store"};
+  const char* from_env = std::getenv("HERALDD_CONFIG");
+  std::string config_path = from_env && *from_env ? from_env : "/etc/herald/heraldd.conf";
+  bool verbose = false;
+  app.add_option("--config", config_path, "configuration file (default $HERALDD_CONFIG or /etc/herald/heraldd.conf)");
+  app.add_flag("-v,--verbose", verbose, "log debug lines too");
+  app.set_version_flag("--version", std::string("heraldd ") + HERALD_VERSION);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : static_cast<int>(herald::ErrorKind::usage);
+  }
+
+  herald::log::set_component("heraldd");
+  herald::log::set_verbose(verbose);
+  try {
+    auto settings = herald::scheduler::settings_from(herald::Config::load(config_path));
+    // SIGINT/SIGTERM are blocked in every thread (Paho's included, created later) and
+    // taken by one thread with sigwait, which stops the server cleanly.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    herald::scheduler::Server server(std::move(settings));
+    std::thread([&server, signals] {
+      int received = 0;
+      sigwait(&signals, &received);
+      herald::log::info(std::string("received signal ") + (received == SIGINT ? "SIGINT" : "SIGTERM"));
+      server.stop();
+    }).detach();
+    server.run();
+    return 0;
+  } catch (const herald::Error& e) {
+    std::cerr << "heraldd: " << (e.kind() == herald::ErrorKind::not_permitted ? "not permitted: " : "error: ")
+              << e.what() << "\n";
+    return e.exit_code();
+  }
+}

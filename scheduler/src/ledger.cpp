@@ -1,0 +1,521 @@
+#include "herald/scheduler/ledger.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+#include <nlohmann/json.hpp>
+
+#include "herald/common/error.hpp"
+
+namespace herald::scheduler {
+namespace {
+
+using nlohmann::json;
+
+constexpr char kSep = '\0';
+constexpr std::int64_t kAbsent = std::numeric_limits<std::int64_t>::min();
+constexpr std::uint64_t kNoExpiry = std::numeric_limits<std::uint64_t>::max();
+constexpr std::size_t kMaxKeyBytes = 511;  // LMDB's default MDB_MAXKEYSIZE
+
+MDB_val val(std::string_view s) { return MDB_val{s.size(), const_cast<char*>(s.data())}; }
+std::string_view view(const MDB_val& v) { return {static_cast<const char*>(v.mv_data), v.mv_size}; }
+
+// Big-endian with the sign bit flipped, so byte order is numeric order.
+std::string be64(std::uint64_t v) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    out[static_cast<std::size_t>(i)] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+  return out;
+}
+std::uint64_t from_be64(std::string_view s) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(s[i]);
+  return v;
+}
+std::uint64_t time_key(TimePoint t) {
+  return static_cast<std::uint64_t>(to_unix_ms(t)) ^ (std::uint64_t{1} << 63);
+}
+TimePoint time_from_key(std::uint64_t k) { return from_unix_ms(static_cast<std::int64_t>(k ^ (std::uint64_t{1} << 63))); }
+std::string expiry_key(const MessageRecord& m) {
+  return be64(m.expires_at ? time_key(*m.expires_at) : kNoExpiry) + m.id;
+}
+
+std::string join2(std::string_view a, std::string_view b) {
+  std::string k;
+  k.reserve(a.size() + b.size() + 1);
+  k.append(a);
+  k.push_back(kSep);
+  k.append(b);
+  return k;
+}
+
+void check_key(std::string_view key, const std::string& table) {
+  if (key.empty() || key.size() > kMaxKeyBytes)
+    throw Error(ErrorKind::protocol, "key of " + std::to_string(key.size()) + " bytes does not fit the ledger's " +
+                                         table + " table (at most " + std::to_string(kMaxKeyBytes) + ")");
+}
+
+void put_i64(std::string& out, std::int64_t v) {
+  char b[8];
+  std::memcpy(b, &v, 8);
+  out.append(b, 8);
+}
+std::int64_t get_i64(std::string_view s, std::size_t at) {
+  std::int64_t v;
+  std::memcpy(&v, s.data() + at, 8);
+  return v;
+}
+void put_opt_time(std::string& out, const std::optional<TimePoint>& t) { put_i64(out, t ? to_unix_ms(*t) : kAbsent); }
+std::optional<TimePoint> get_opt_time(std::string_view s, std::size_t at) {
+  auto v = get_i64(s, at);
+  if (v == kAbsent) return std::nullopt;
+  return from_unix_ms(v);
+}
+
+json opt_ms(const std::optional<TimePoint>& t) { return t ? json(to_unix_ms(*t)) : json(nullptr); }
+std::optional<TimePoint> ms_opt(const json& j) {
+  if (j.is_null()) return std::nullopt;
+  return from_unix_ms(j.get<std::int64_t>());
+}
+
+}  // namespace
+
+std::string_view state_name(MessageState s) {
+  switch (s) {
+    case MessageState::active: return "active";
+    case MessageState::expired: return "expired";
+    case MessageState::recalled: return "recalled";
+  }
+  return "active";
+}
+
+std::string_view receipt_state_name(ReceiptState s) {
+  switch (s) {
+    case ReceiptState::pending: return "pending";
+    case ReceiptState::delivered: return "delivered";
+    case ReceiptState::displayed: return "displayed";
+    case ReceiptState::read: return "read";
+  }
+  return "pending";
+}
+
+MessageState MessageRecord::state(TimePoint now) const {
+  if (recalled_at) return MessageState::recalled;
+  if (expires_at && *expires_at <= now) return MessageState::expired;
+  return MessageState::active;
+}
+
+bool MessageRecord::has_target(std::string_view target) const {
+  return std::find(targets.begin(), targets.end(), target) != targets.end();
+}
+
+void Receipt::merge(payloads::AckState ack, TimePoint at, std::string_view who, std::string_view agent) {
+  auto rank = static_cast<ReceiptState>(static_cast<std::uint8_t>(ack));
+  if (rank > state) state = rank;
+  auto& slot = ack == payloads::AckState::delivered   ? delivered_at
+               : ack == payloads::AckState::displayed ? displayed_at
+                                                      : read_at;
+  if (!slot || at < *slot) slot = at;
+  if (!who.empty()) user = std::string(who);
+  computer = std::string(agent);
+}
+
+// ---- encodings --------------------------------------------------------------------
+
+std::string encode_message(const MessageRecord& m) {
+  json j{{"k", m.kind == topics::Kind::alert ? "a" : "m"},
+         {"s", m.sender},
+         {"t", m.targets},
+         {"ti", m.title},
+         {"sv", m.severity},
+         {"sa", to_unix_ms(m.sent_at)},
+         {"ea", opt_ms(m.expires_at)},
+         {"ra", to_unix_ms(m.recorded_at)},
+         {"ca", opt_ms(m.recalled_at)},
+         {"cb", m.recalled_by}};
+  return j.dump();
+}
+
+MessageRecord decode_message(std::string_view id, std::string_view bytes) {
+  try {
+    auto j = json::parse(bytes);
+    MessageRecord m;
+    m.id = std::string(id);
+    m.kind = j.at("k").get<std::string>() == "a" ? topics::Kind::alert : topics::Kind::message;
+    m.sender = j.at("s").get<std::string>();
+    m.targets = j.at("t").get<std::vector<std::string>>();
+    m.title = j.at("ti").get<std::string>();
+    m.severity = j.at("sv").get<std::string>();
+    m.sent_at = from_unix_ms(j.at("sa").get<std::int64_t>());
+    m.expires_at = ms_opt(j.at("ea"));
+    m.recorded_at = from_unix_ms(j.at("ra").get<std::int64_t>());
+    m.recalled_at = ms_opt(j.at("ca"));
+    m.recalled_by = j.at("cb").get<std::string>();
+    return m;
+  } catch (const json::exception& e) {
+    throw Error(ErrorKind::storage, "ledger record of message '" + std::string(id) + "' is corrupt: " + e.what());
+  }
+}
+
+// state(1) delivered(8) displayed(8) read(8) user_len(1) user computer
+std::string encode_receipt(const Receipt& r) {
+  std::string out;
+  out.reserve(26 + r.user.size() + r.computer.size());
+  out.push_back(static_cast<char>(r.state));
+  put_opt_time(out, r.delivered_at);
+  put_opt_time(out, r.displayed_at);
+  put_opt_time(out, r.read_at);
+  auto user_len = std::min<std::size_t>(r.user.size(), 255);
+  out.push_back(static_cast<char>(static_cast<unsigned char>(user_len)));
+  out.append(r.user, 0, user_len);
+  out.append(r.computer);
+  return out;
+}
+
+Receipt decode_receipt(std::string_view s) {
+  if (s.size() < 26) throw Error(ErrorKind::storage, "ledger receipt record is corrupt (too short)");
+  Receipt r;
+  auto state = static_cast<std::uint8_t>(s[0]);
+  r.state = static_cast<ReceiptState>(std::min<std::uint8_t>(state, 3));
+  r.delivered_at = get_opt_time(s, 1);
+  r.displayed_at = get_opt_time(s, 9);
+  r.read_at = get_opt_time(s, 17);
+  std::size_t user_len = static_cast<unsigned char>(s[25]);
+  if (26 + user_len > s.size()) throw Error(ErrorKind::storage, "ledger receipt record is corrupt (user)");
+  r.user = std::string(s.substr(26, user_len));
+  r.computer = std::string(s.substr(26 + user_len));
+  return r;
+}
+
+namespace {
+
+std::string encode_presence(const PresenceRecord& p) {
+  std::string out;
+  out.push_back(p.online ? '\1' : '\0');
+  put_i64(out, to_unix_ms(p.at));
+  out.append(p.user);
+  return out;
+}
+
+PresenceRecord decode_presence(std::string_view s) {
+  if (s.size() < 9) throw Error(ErrorKind::storage, "ledger presence record is corrupt");
+  return PresenceRecord{s[0] != '\0', from_unix_ms(get_i64(s, 1)), std::string(s.substr(9))};
+}
+
+// kind \0 name \0 login \0 person: decoded on every status scan, so no JSON.
+std::string encode_entry(const DirectoryEntry& e) {
+  std::string out;
+  for (const auto* part : {&e.kind, &e.name, &e.login}) {
+    out.append(*part);
+    out.push_back(kSep);
+  }
+  out.append(e.person);
+  return out;
+}
+
+DirectoryEntry decode_entry(std::string_view path, std::string_view s) {
+  DirectoryEntry e;
+  e.path = std::string(path);
+  std::string* parts[] = {&e.kind, &e.name, &e.login, &e.person};
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < 4; ++i) {
+    auto end = i == 3 ? s.size() : s.find(kSep, start);
+    if (end == std::string_view::npos) throw Error(ErrorKind::storage, "ledger directory entry '" + e.path + "' is corrupt");
+    *parts[i] = std::string(s.substr(start, end - start));
+    start = end + 1;
+  }
+  return e;
+}
+
+}  // namespace
+
+// ---- Table ------------------------------------------------------------------------
+
+std::optional<std::string_view> Table::get(lmdb::Txn& txn, std::string_view key) const {
+  if (key.empty() || key.size() > kMaxKeyBytes) return std::nullopt;
+  MDB_val k = val(key), v;
+  int rc = mdb_get(txn.get(), dbi_, &k, &v);
+  if (rc == MDB_NOTFOUND) return std::nullopt;
+  lmdb::check(rc, "get", name_);
+  return view(v);
+}
+
+void Table::put(lmdb::Txn& txn, std::string_view key, std::string_view value) const {
+  check_key(key, name_);
+  MDB_val k = val(key), v = val(value);
+  lmdb::check(mdb_put(txn.get(), dbi_, &k, &v, 0), "put", name_);
+}
+
+bool Table::del(lmdb::Txn& txn, std::string_view key) const {
+  if (key.empty() || key.size() > kMaxKeyBytes) return false;
+  MDB_val k = val(key);
+  int rc = mdb_del(txn.get(), dbi_, &k, nullptr);
+  if (rc == MDB_NOTFOUND) return false;
+  lmdb::check(rc, "del", name_);
+  return true;
+}
+
+namespace {
+struct Cursor {
+  MDB_cursor* c = nullptr;
+  Cursor(lmdb::Txn& txn, MDB_dbi dbi, const std::string& name) {
+    lmdb::check(mdb_cursor_open(txn.get(), dbi, &c), "cursor_open", name);
+  }
+  ~Cursor() { mdb_cursor_close(c); }
+  Cursor(const Cursor&) = delete;
+  Cursor& operator=(const Cursor&) = delete;
+};
+}  // namespace
+
+void Table::scan(lmdb::Txn& txn, std::string_view prefix,
+                 const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  Cursor cursor(txn, dbi_, name_);
+  MDB_val k = val(prefix), v;
+  int rc = prefix.empty() ? mdb_cursor_get(cursor.c, &k, &v, MDB_FIRST) : mdb_cursor_get(cursor.c, &k, &v, MDB_SET_RANGE);
+  while (rc == 0) {
+    auto key = view(k);
+    if (key.substr(0, prefix.size()) != prefix) return;
+    if (!fn(key, view(v))) return;
+    rc = mdb_cursor_get(cursor.c, &k, &v, MDB_NEXT);
+  }
+  if (rc != MDB_NOTFOUND) lmdb::check(rc, "cursor_get", name_);
+}
+
+void Table::scan_from(lmdb::Txn& txn, std::string_view from,
+                      const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  Cursor cursor(txn, dbi_, name_);
+  MDB_val k = val(from), v;
+  int rc = from.empty() ? mdb_cursor_get(cursor.c, &k, &v, MDB_FIRST) : mdb_cursor_get(cursor.c, &k, &v, MDB_SET_RANGE);
+  while (rc == 0) {
+    if (!fn(view(k), view(v))) return;
+    rc = mdb_cursor_get(cursor.c, &k, &v, MDB_NEXT);
+  }
+  if (rc != MDB_NOTFOUND) lmdb::check(rc, "cursor_get", name_);
+}
+
+void Table::scan_backward(lmdb::Txn& txn, const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  Cursor cursor(txn, dbi_, name_);
+  MDB_val k, v;
+  int rc = mdb_cursor_get(cursor.c, &k, &v, MDB_LAST);
+  while (rc == 0) {
+    if (!fn(view(k), view(v))) return;
+    rc = mdb_cursor_get(cursor.c, &k, &v, MDB_PREV);
+  }
+  if (rc != MDB_NOTFOUND) lmdb::check(rc, "cursor_get", name_);
+}
+
+void Table::clear(lmdb::Txn& txn) const { lmdb::check(mdb_drop(txn.get(), dbi_, 0), "drop", name_); }
+
+// ---- Ledger -----------------------------------------------------------------------
+
+namespace {
+lmdb::Env::Options env_options(const Ledger::Options& o) {
+  lmdb::Env::Options e;
+  e.map_size = o.map_size;
+  e.max_dbs = 16;
+  e.durable = o.durable;
+  return e;
+}
+}  // namespace
+
+Ledger::Ledger(const Options& options) : env_(options.dir, env_options(options)) {
+  lmdb::Txn txn(env_, lmdb::Txn::Mode::write);
+  auto open = [&](const char* name) {
+    MDB_dbi dbi;
+    lmdb::check(mdb_dbi_open(txn.get(), name, MDB_CREATE, &dbi), "dbi_open", name);
+    return Table(dbi, name);
+  };
+  messages_ = open("messages");
+  payloads_ = open("payloads");
+  by_sent_ = open("by_sent");
+  open_ = open("open");
+  receipts_ = open("receipts");
+  person_msgs_ = open("person_msgs");
+  routes_ = open("routes");
+  tombstones_ = open("tombstones");
+  presence_ = open("presence");
+  online_users_ = open("online_users");
+  directory_ = open("directory");
+  meta_ = open("meta");
+  txn.commit();
+}
+
+std::optional<MessageRecord> Ledger::message(lmdb::Txn& txn, std::string_view id) const {
+  auto v = messages_.get(txn, id);
+  if (!v) return std::nullopt;
+  return decode_message(id, *v);
+}
+
+void Ledger::put_message(lmdb::Txn& txn, const MessageRecord& m, bool is_new) {
+  messages_.put(txn, m.id, encode_message(m));
+  if (is_new) {
+    by_sent_.put(txn, be64(time_key(m.sent_at)) + m.id, {});
+    open_.put(txn, expiry_key(m), {});
+  }
+}
+
+void Ledger::put_payload(lmdb::Txn& txn, std::string_view id, std::string_view payload) {
+  payloads_.put(txn, id, payload);
+}
+
+std::optional<std::string> Ledger::payload(lmdb::Txn& txn, std::string_view id) const {
+  auto v = payloads_.get(txn, id);
+  if (!v) return std::nullopt;
+  return std::string(*v);
+}
+
+void Ledger::scan_newest_first(lmdb::Txn& txn, const std::function<bool(std::string_view)>& fn) const {
+  by_sent_.scan_backward(txn, [&](std::string_view key, std::string_view) { return fn(key.substr(8)); });
+}
+
+void Ledger::scan_open(lmdb::Txn& txn, TimePoint from,
+                       const std::function<bool(std::string_view, std::optional<TimePoint>)>& fn) const {
+  open_.scan_from(txn, be64(time_key(from)), [&](std::string_view key, std::string_view) {
+    auto k = from_be64(key);
+    return fn(key.substr(8), k == kNoExpiry ? std::nullopt : std::optional<TimePoint>(time_from_key(k)));
+  });
+}
+
+std::vector<std::string> Ledger::open_due(lmdb::Txn& txn, TimePoint now) const {
+  std::vector<std::string> due;
+  auto limit = time_key(now);
+  open_.scan_from(txn, {}, [&](std::string_view key, std::string_view) {
+    if (from_be64(key) > limit) return false;
+    due.emplace_back(key.substr(8));
+    return true;
+  });
+  return due;
+}
+
+std::optional<TimePoint> Ledger::next_expiry(lmdb::Txn& txn) const {
+  std::optional<TimePoint> next;
+  open_.scan_from(txn, {}, [&](std::string_view key, std::string_view) {
+    auto k = from_be64(key);
+    if (k != kNoExpiry) next = time_from_key(k);
+    return false;
+  });
+  return next;
+}
+
+void Ledger::close_open(lmdb::Txn& txn, const MessageRecord& m) { open_.del(txn, expiry_key(m)); }
+
+std::optional<Receipt> Ledger::receipt(lmdb::Txn& txn, std::string_view id, std::string_view recipient) const {
+  auto v = receipts_.get(txn, join2(id, recipient));
+  if (!v) return std::nullopt;
+  return decode_receipt(*v);
+}
+
+void Ledger::put_receipt(lmdb::Txn& txn, std::string_view id, std::string_view recipient, const Receipt& r) {
+  receipts_.put(txn, join2(id, recipient), encode_receipt(r));
+}
+
+void Ledger::scan_receipts(lmdb::Txn& txn, std::string_view id, std::string_view recipient_prefix,
+                           const std::function<bool(std::string_view, const Receipt&)>& fn) const {
+  auto prefix = join2(id, recipient_prefix);
+  auto skip = id.size() + 1;
+  receipts_.scan(txn, prefix, [&](std::string_view key, std::string_view value) {
+    return fn(key.substr(skip), decode_receipt(value));
+  });
+}
+
+std::optional<PresenceRecord> Ledger::presence(lmdb::Txn& txn, std::string_view computer) const {
+  auto v = presence_.get(txn, computer);
+  if (!v) return std::nullopt;
+  return decode_presence(*v);
+}
+
+void Ledger::put_presence(lmdb::Txn& txn, std::string_view computer, const PresenceRecord& p) {
+  if (auto old = presence(txn, computer); old && old->online && !old->user.empty())
+    online_users_.del(txn, join2(old->user, computer));
+  presence_.put(txn, computer, encode_presence(p));
+  if (p.online && !p.user.empty()) online_users_.put(txn, join2(p.user, computer), {});
+}
+
+void Ledger::scan_presence(lmdb::Txn& txn, std::string_view under,
+                           const std::function<bool(std::string_view, const PresenceRecord&)>& fn) const {
+  presence_.scan(txn, under, [&](std::string_view key, std::string_view value) { return fn(key, decode_presence(value)); });
+}
+
+std::vector<std::string> Ledger::online_computers_of(lmdb::Txn& txn, std::string_view login) const {
+  std::vector<std::string> out;
+  auto prefix = join2(login, {});
+  online_users_.scan(txn, prefix, [&](std::string_view key, std::string_view) {
+    out.emplace_back(key.substr(prefix.size()));
+    return true;
+  });
+  return out;
+}
+
+void Ledger::add_person_message(lmdb::Txn& txn, std::string_view login, std::string_view id) {
+  person_msgs_.put(txn, join2(login, id), {});
+}
+
+std::vector<std::string> Ledger::person_messages(lmdb::Txn& txn, std::string_view login) const {
+  std::vector<std::string> out;
+  auto prefix = join2(login, {});
+  person_msgs_.scan(txn, prefix, [&](std::string_view key, std::string_view) {
+    out.emplace_back(key.substr(prefix.size()));
+    return true;
+  });
+  return out;
+}
+
+bool Ledger::has_route(lmdb::Txn& txn, std::string_view id, std::string_view computer) const {
+  return routes_.get(txn, join2(id, computer)).has_value();
+}
+
+void Ledger::put_route(lmdb::Txn& txn, std::string_view id, std::string_view computer, std::string_view login) {
+  routes_.put(txn, join2(id, computer), login);
+}
+
+std::optional<std::string> Ledger::route_login(lmdb::Txn& txn, std::string_view id, std::string_view computer) const {
+  auto v = routes_.get(txn, join2(id, computer));
+  if (!v) return std::nullopt;
+  return std::string(*v);
+}
+
+void Ledger::scan_routes(lmdb::Txn& txn, std::string_view id,
+                         const std::function<void(std::string_view, std::string_view)>& fn) const {
+  auto prefix = join2(id, {});
+  routes_.scan(txn, prefix, [&](std::string_view key, std::string_view value) {
+    fn(key.substr(prefix.size()), value);
+    return true;
+  });
+}
+
+bool Ledger::put_tombstone(lmdb::Txn& txn, std::string_view id, std::string_view account, std::string_view target,
+                           std::string_view payload) {
+  auto key = join2(join2(id, account), target);
+  bool known = tombstones_.get(txn, key).has_value();
+  tombstones_.put(txn, key, payload);
+  return !known;
+}
+
+void Ledger::scan_tombstones(lmdb::Txn& txn, std::string_view id,
+                             const std::function<void(std::string_view, std::string_view, std::string_view)>& fn) const {
+  auto prefix = join2(id, {});
+  tombstones_.scan(txn, prefix, [&](std::string_view key, std::string_view value) {
+    auto rest = key.substr(prefix.size());
+    auto sep = rest.find(kSep);
+    if (sep != std::string_view::npos) fn(rest.substr(0, sep), rest.substr(sep + 1), value);
+    return true;
+  });
+}
+
+bool Ledger::has_directory(lmdb::Txn& txn) const { return meta_.get(txn, "directory_entries").has_value(); }
+
+void Ledger::replace_directory(lmdb::Txn& txn, const std::vector<DirectoryEntry>& entries) {
+  directory_.clear(txn);
+  for (const auto& e : entries) directory_.put(txn, e.path, encode_entry(e));
+  meta_.put(txn, "directory_entries", std::to_string(entries.size()));
+}
+
+void Ledger::scan_directory(lmdb::Txn& txn, std::string_view under,
+                            const std::function<bool(const DirectoryEntry&)>& fn) const {
+  directory_.scan(txn, under, [&](std::string_view key, std::string_view value) { return fn(decode_entry(key, value)); });
+}
+
+}  // namespace herald::scheduler

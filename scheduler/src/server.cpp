@@ -1,0 +1,315 @@
+#include "herald/scheduler/server.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+
+#include <mqtt/async_client.h>
+
+#include "herald/common/directory.hpp"
+#include "herald/common/error.hpp"
+#include "herald/common/ids.hpp"
+#include "herald/common/log.hpp"
+#include "herald/common/topics.hpp"
+#include "herald/scheduler/ledger.hpp"
+#include "herald/scheduler/processor.hpp"
+
+namespace herald::scheduler {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// How long heraldd waits for the end-of-replay marker before assuming the broker's
+// retained replay is over anyway (see Impl::on_connected), and the quiet period after
+// the last retained message that the fallback then also requires.
+constexpr auto kRestoreMarkerTimeout = std::chrono::seconds(15);
+constexpr auto kRestoreSettle = std::chrono::seconds(3);
+
+struct Event {
+  enum class Type { message, connected, lost };
+  Type type = Type::message;
+  Inbound message;
+  std::string text;
+};
+
+// What the Paho callbacks push onto and the worker drains; callbacks never block on
+// anything but this mutex.
+class EventQueue {
+ public:
+  void push(Event e) {
+    {
+      std::lock_guard lock(mutex_);
+      events_.push_back(std::move(e));
+    }
+    ready_.notify_one();
+  }
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      stopped_ = true;
+    }
+    ready_.notify_all();
+  }
+  bool stopped() {
+    std::lock_guard lock(mutex_);
+    return stopped_;
+  }
+  // Waits until there is something, stop() or the deadline; takes up to max events.
+  void pop(std::vector<Event>& out, std::size_t max, SteadyClock::time_point deadline) {
+    std::unique_lock lock(mutex_);
+    ready_.wait_until(lock, deadline, [&] { return stopped_ || !events_.empty(); });
+    while (!events_.empty() && out.size() < max) {
+      out.push_back(std::move(events_.front()));
+      events_.pop_front();
+    }
+  }
+  // Sleeps up to `d` unless stopped; returns false if stopped.
+  bool sleep_for(std::chrono::milliseconds d) {
+    std::unique_lock lock(mutex_);
+    ready_.wait_for(lock, d, [&] { return stopped_; });
+    return !stopped_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<Event> events_;
+  bool stopped_ = false;
+};
+
+}  // namespace
+
+ServerSettings settings_from(const Config& config) {
+  Config with_defaults = config;
+  if (!config.get("username")) with_defaults.set("username", "heraldd");
+  ServerSettings s;
+  s.broker = mqtt_edge::settings_from(with_defaults);
+  if (s.broker.password.empty())
+    throw Error(ErrorKind::config, "missing 'password' or 'password_file' in " + config.origin());
+  s.data_dir = config.path_value("data_dir");
+  if (s.data_dir.empty()) throw Error(ErrorKind::config, "missing 'data_dir' in " + config.origin());
+  s.directory_csv = config.path_value("directory_csv");
+  s.client_id = config.get_or("client_id", "heraldd");
+  if (!is_valid_token(s.client_id))
+    throw Error(ErrorKind::config, "'client_id' in " + config.origin() + " must be 1-64 letters, digits, '.', '_' or '-'");
+  auto batch = config.get_int("max_batch", 5000);
+  if (batch < 1 || batch > 100000) throw Error(ErrorKind::config, "'max_batch' must be between 1 and 100000");
+  s.max_batch = static_cast<std::size_t>(batch);
+  return s;
+}
+
+struct Server::Impl {
+  ServerSettings settings;
+  EventQueue queue;
+  std::unique_ptr<Ledger> ledger;
+  std::unique_ptr<Processor> processor;
+  std::unique_ptr<mqtt::async_client> client;
+  std::string marker_topic;
+  std::string marker_token;
+  unsigned connections = 0;
+  SteadyClock::time_point restore_deadline{};
+
+  explicit Impl(ServerSettings s) : settings(std::move(s)) {
+    // A topic only heraldd writes and reads (the server role may use all of herald/).
+    marker_topic = topics::reply(settings.broker.username, "heraldd-restore-marker");
+  }
+
+  void open_ledger() {
+    ledger = std::make_unique<Ledger>(Ledger::Options{settings.data_dir, true});
+    processor = std::make_unique<Processor>(*ledger);
+    if (settings.directory_csv.empty()) return;
+    auto txn = ledger->write();
+    if (ledger->has_directory(txn)) return;
+    auto entries = load_directory_csv(settings.directory_csv);
+    ledger->replace_directory(txn, entries);
+    txn.commit();
+    log::info("imported the org directory from " + settings.directory_csv + ": " + std::to_string(entries.size()) +
+              " entries");
+  }
+
+  mqtt::connect_options connect_options() {
+    auto builder = mqtt_edge::connect_options(settings.broker);
+    // A persistent session: the broker queues receipts and presences while heraldd is
+    // down and hands them over when it returns.
+    if (settings.broker.mqtt_version == 5) {
+      auto expiry = static_cast<int>(settings.session_expiry_days) * 24 * 3600;
+      builder.clean_start(false).properties(mqtt::properties{{mqtt::property::SESSION_EXPIRY_INTERVAL, expiry}});
+    } else {
+      builder.clean_session(false);
+    }
+    builder.automatic_reconnect(std::chrono::seconds(1), std::chrono::seconds(30));
+    return builder.finalize();
+  }
+
+  void make_client() {
+    int version = settings.broker.mqtt_version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
+    mqtt::create_options create(version);
+    // Clears and replies made while reconnecting go out once connected again.
+    create.set_send_while_disconnected(true, false);
+    create.set_max_buffered_messages(200000);
+    client = std::make_unique<mqtt::async_client>(settings.broker.uri, settings.client_id, create, nullptr);
+    client->set_message_callback([this](mqtt::const_message_ptr m) {
+      Event e;
+      e.message = Inbound{m->get_topic(), m->to_string(), m->is_retained()};
+      queue.push(std::move(e));
+    });
+    client->set_connected_handler([this](const std::string&) { queue.push(Event{Event::Type::connected, {}, {}}); });
+    client->set_connection_lost_handler(
+        [this](const std::string& cause) { queue.push(Event{Event::Type::lost, {}, cause}); });
+  }
+
+  void connect() {
+    auto options = connect_options();
+    while (!queue.stopped()) {
+      try {
+        mqtt_edge::connect_or_throw(*client, options, settings.broker);
+        return;
+      } catch (const Error& e) {
+        if (e.kind() == ErrorKind::auth) throw;
+        log::warn(std::string(e.what()) + "; retrying in 5 s");
+        queue.sleep_for(std::chrono::seconds(5));
+      }
+    }
+  }
+
+  void publish(const std::vector<Outbound>& out) {
+    for (const auto& o : out) {
+      try {
+        client->publish(mqtt::make_message(o.topic, o.payload, 1, o.retained));
+      } catch (const mqtt::exception& e) {
+        log::warn("could not publish on " + o.topic + ": " + e.what());
+      }
+    }
+  }
+
+  void flush(std::vector<Inbound>& run) {
+    if (run.empty()) return;
+    auto out = processor->process(run);
+    run.clear();
+    publish(out);
+  }
+
+  void finish_restore() { publish(processor->finish_restore()); }
+
+  // Renews the subscriptions and starts restoring the broker's retained store.
+  //
+  // How heraldd knows that the broker's retained replay is over: after the
+  // subscriptions it publishes a marker (QoS 1) to a private topic it is also
+  // subscribed to. Mosquitto handles one client's packets in order and queues the
+  // retained messages of a SUBSCRIBE for that client before it handles the next packet,
+  // so the marker reaches heraldd after every retained message of this subscribe. If
+  // the marker does not come back (an ACL without the server role's read on its own
+  // reply topic, say), heraldd falls back to a settle delay: the replay is taken as
+  // over kRestoreMarkerTimeout after subscribing and kRestoreSettle after the last
+  // retained message.
+  void on_connected() {
+    ++connections;
+    log::info("connected to " + settings.broker.uri + " as " + settings.client_id + " (persistent session)");
+    processor->begin_restore();
+    std::vector<std::string> filters = {topics::all_deliveries(topics::Kind::alert),
+                                        topics::all_deliveries(topics::Kind::message),
+                                        topics::all_recalls(),
+                                        topics::all_acks(),
+                                        topics::all_presence(),
+                                        topics::all_requests(),
+                                        marker_topic};
+    try {
+      auto collection = mqtt::string_collection::create(filters);
+      auto token = client->subscribe(collection, mqtt::iasync_client::qos_collection(filters.size(), 1));
+      if (!token->wait_for(settings.broker.connect_timeout + std::chrono::seconds(5))) {
+        log::warn("no answer to the subscription within the connect timeout; continuing");
+      } else if (settings.broker.mqtt_version == 5) {
+        auto codes = token->get_subscribe_response().get_reason_codes();
+        for (std::size_t i = 0; i < codes.size() && i < filters.size(); ++i)
+          if (codes[i] >= 0x80)
+            log::warn("the broker refused the subscription to " + filters[i] + " (reason code " +
+                      std::to_string(static_cast<int>(codes[i])) + ")");
+      }
+    } catch (const mqtt::exception& e) {
+      log::warn("subscribing failed: " + std::string(e.what()) + "; waiting for the next reconnect");
+      return;
+    }
+    log::info("subscribed to " + std::to_string(filters.size()) +
+              " topic filters; restoring the broker's retained store");
+    marker_token = std::to_string(connections) + "-" + new_id();
+    restore_deadline = SteadyClock::now() + kRestoreMarkerTimeout;
+    publish({Outbound{marker_topic, marker_token, false}});
+  }
+
+  SteadyClock::time_point next_wakeup() {
+    auto wake = SteadyClock::now() + std::chrono::hours(1);
+    if (auto next = processor->next_expiry()) {
+      auto in = std::max(*next - now(), TimePoint::duration::zero());
+      wake = std::min(wake, SteadyClock::now() + in);
+    }
+    if (processor->restoring() && !marker_token.empty()) wake = std::min(wake, restore_deadline);
+    return wake;
+  }
+
+  void work() {
+    std::vector<Event> events;
+    std::vector<Inbound> run;
+    while (!queue.stopped()) {
+      events.clear();
+      queue.pop(events, settings.max_batch, next_wakeup());
+      for (auto& e : events) {
+        switch (e.type) {
+          case Event::Type::message:
+            if (e.message.topic == marker_topic) {
+              flush(run);
+              if (processor->restoring() && e.message.payload == marker_token) {
+                marker_token.clear();
+                finish_restore();
+              }
+              break;
+            }
+            if (processor->restoring() && e.message.retained)
+              restore_deadline = std::max(restore_deadline, SteadyClock::now() + kRestoreSettle);
+            run.push_back(std::move(e.message));
+            break;
+          case Event::Type::connected:
+            flush(run);
+            on_connected();
+            break;
+          case Event::Type::lost:
+            flush(run);
+            log::warn("connection to " + settings.broker.uri + " lost" + (e.text.empty() ? "" : ": " + e.text) +
+                      "; reconnecting");
+            break;
+        }
+      }
+      flush(run);
+      if (processor->restoring() && !marker_token.empty() && SteadyClock::now() >= restore_deadline) {
+        log::warn("restore: the end-of-replay marker did not come back; assuming the retained replay is over");
+        marker_token.clear();
+        finish_restore();
+      }
+      if (auto next = processor->next_expiry(); next && *next <= now()) publish(processor->expire());
+    }
+  }
+};
+
+Server::Server(ServerSettings settings) : impl_(std::make_unique<Impl>(std::move(settings))) {}
+Server::~Server() = default;
+
+void Server::stop() { impl_->queue.stop(); }
+
+void Server::run() {
+  auto& s = *impl_;
+  log::info("heraldd starting: ledger " + s.settings.data_dir + ", broker " + s.settings.broker.uri + ", client id " +
+            s.settings.client_id);
+  s.open_ledger();
+  s.make_client();
+  s.connect();
+  if (!s.queue.stopped()) s.work();
+  log::info("heraldd stopping");
+  try {
+    if (s.client->is_connected()) s.client->disconnect()->wait_for(std::chrono::seconds(2));
+  } catch (const mqtt::exception& e) {
+    log::warn(std::string("disconnecting: ") + e.what());
+  }
+}
+
+}  // namespace herald::scheduler
