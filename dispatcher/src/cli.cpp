@@ -40,13 +40,15 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
                  "config file (default: $HERALD_CONFIG, ~/.config/herald/herald.conf, /etc/herald/herald.conf)")
       ->type_name("FILE");
   app.set_version_flag("--version", "herald " HERALD_VERSION);
+  app.footer("Exit codes: 0 ok, 2 bad input, 3 unknown id or file, 4 not permitted, 5 broker or heraldd "
+             "unreachable, 6 bad credentials, 9 configuration. Run herald COMMAND --help for a command's options.");
 
   SendOptions alert;
   alert.kind = topics::Kind::alert;
   CLI::Option* alert_body = nullptr;
   auto* alert_cmd = app.add_subcommand("alert", "show an alert pop-up on the targets' screens (expires in 24h by default)");
   add_send_options(alert_cmd, alert, alert_body);
-  alert_cmd->add_option("--severity", alert.severity, "info (default), warning or critical");
+  alert_cmd->add_option("--severity", alert.severity, "info (default), warning or critical")->type_name("LEVEL");
 
   SendOptions message;
   message.kind = topics::Kind::message;
@@ -87,6 +89,10 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   import_cmd->add_option("FILE", import.file, "CSV with columns path,kind[,name,login,person]")->required();
   import_cmd->add_flag("--json", import.json, "print heraldd's result as JSON");
   import_cmd->fallthrough();
+
+  for (auto* sub : app.get_subcommands({}))
+    sub->footer("Global option: --config FILE (default: $HERALD_CONFIG, ~/.config/herald/herald.conf, "
+                "/etc/herald/herald.conf)");
 
   try {
     try {

@@ -1,0 +1,92 @@
+// Human output of status, pending and list from sample heraldd results.
+#include <doctest/doctest.h>
+
+#include <sstream>
+
+#include "herald/dispatcher/format.hpp"
+
+using namespace herald::dispatcher;
+using nlohmann::json;
+
+namespace {
+
+template <typename Print>
+std::string printed(Print print, const char* result) {
+  std::ostringstream out;
+  print(json::parse(result), out);
+  return out.str();
+}
+
+}  // namespace
+
+TEST_CASE("status: totals line, then one aligned row per recipient") {
+  const char* result = R"({
+    "id": "20261122T130118Z-3f9a2c1b7d", "kind": "alert", "state": "active",
+    "title": "Phishing warning", "targets": ["org/branch01", "user:jkowalski"],
+    "totals": {"recipients": 3, "delivered": 2, "displayed": 2, "read": 1},
+    "recipients": [
+      {"recipient": "org/branch01/pc042", "state": "read", "delivered_at": "2026-11-22T13:01:19.000Z",
+       "displayed_at": "2026-11-22T13:01:19.500Z", "read_at": "2026-11-22T13:05:00.000Z", "user": "jkowalski"},
+      {"recipient": "org/branch01/pc7", "state": "delivered", "delivered_at": "2026-11-22T13:01:19.000Z",
+       "displayed_at": null, "read_at": null, "user": "łucja"},
+      {"recipient": "org/branch01/pc044", "state": "pending", "user": ""}
+    ]})";
+  CHECK(printed(print_status, result) ==
+        "20261122T130118Z-3f9a2c1b7d (alert, active) to org/branch01,user:jkowalski: 3 recipients, 2 delivered, "
+        "2 displayed, 1 read\n"
+        "RECIPIENT           STATE      DELIVERED                 DISPLAYED                 READ                      USER\n"
+        "org/branch01/pc042  read       2026-11-22T13:01:19.000Z  2026-11-22T13:01:19.500Z  2026-11-22T13:05:00.000Z  jkowalski\n"
+        "org/branch01/pc7    delivered  2026-11-22T13:01:19.000Z  -                         -                         łucja\n"
+        "org/branch01/pc044  pending    -                         -                         -                         -\n");
+}
+
+TEST_CASE("status: totals and states are derived when heraldd leaves them out") {
+  const char* result = R"({"id": "m1", "kind": "message", "targets": ["org"],
+    "recipients": [{"path": "org/a/pc1", "delivered_at": "t1", "read_at": "t3"},
+                   {"path": "org/a/pc2", "delivered_at": "t1"}]})";
+  auto text = printed(print_status, result);
+  CHECK(text.rfind("m1 (message) to org: 2 recipients, 2 delivered, 1 displayed, 1 read\n", 0) == 0);
+  CHECK(text.find("org/a/pc1  read ") != std::string::npos);
+  CHECK(text.find("org/a/pc2  delivered ") != std::string::npos);
+}
+
+TEST_CASE("pending: unread messages grouped per recipient") {
+  const char* result = R"({"scope": "org/branch01", "recipients": [
+      {"recipient": "org/branch01/pc042", "user": "jkowalski", "unread": [
+        {"id": "20261122T130118Z-3f9a2c1b7d", "kind": "message", "title": "Nowy regulamin", "sent_at": "2026-11-22T13:01:18.123Z"},
+        {"id": "20261122T140000Z-aaaaaaaaaa", "kind": "alert", "title": "Ćwiczenia", "sent_at": "2026-11-22T14:00:00.000Z"}]},
+      {"recipient": "org/branch01/pc043", "user": "", "unread": []},
+      {"recipient": "org/branch01/pc044", "unread": [
+        {"id": "20261122T150000Z-bbbbbbbbbb", "kind": "alert", "title": "", "sent_at": "2026-11-22T15:00:00.000Z"}]}]})";
+  CHECK(printed(print_pending, result) ==
+        "org/branch01/pc042 (jkowalski): 2 unread\n"
+        "  ID                           KIND     SENT                      TITLE\n"
+        "  20261122T130118Z-3f9a2c1b7d  message  2026-11-22T13:01:18.123Z  Nowy regulamin\n"
+        "  20261122T140000Z-aaaaaaaaaa  alert    2026-11-22T14:00:00.000Z  Ćwiczenia\n"
+        "\n"
+        "org/branch01/pc044: 1 unread\n"
+        "  ID                           KIND   SENT                      TITLE\n"
+        "  20261122T150000Z-bbbbbbbbbb  alert  2026-11-22T15:00:00.000Z  -\n");
+  CHECK(printed(print_pending, R"({"scope": "org/branch02", "recipients": []})") ==
+        "nothing unread under org/branch02\n");
+}
+
+TEST_CASE("list: one row per message") {
+  const char* result = R"({"messages": [
+      {"id": "20261122T130118Z-3f9a2c1b7d", "kind": "alert", "sent_at": "2026-11-22T13:01:18.123Z",
+       "targets": ["org/branch01"], "recipients": 12, "read": 5, "state": "active", "title": "Phishing warning"},
+      {"id": "20261121T090000Z-0123456789", "kind": "message", "sent_at": "2026-11-21T09:00:00.000Z",
+       "targets": ["org", "user:jk"], "recipients": 396, "read": 396, "state": "recalled", "title": "Zebranie\nw piątek"}]})";
+  CHECK(printed(print_list, result) ==
+        "ID                           KIND     SENT                      TARGETS       READ/RECIPIENTS  STATE     TITLE\n"
+        "20261122T130118Z-3f9a2c1b7d  alert    2026-11-22T13:01:18.123Z  org/branch01  5/12             active    Phishing warning\n"
+        "20261121T090000Z-0123456789  message  2026-11-21T09:00:00.000Z  org,user:jk   396/396          recalled  Zebranie w piątek\n");
+  CHECK(printed(print_list, R"({"messages": []})") ==
+        "ID  KIND  SENT  TARGETS  READ/RECIPIENTS  STATE  TITLE\n");
+}
+
+TEST_CASE("widths count characters, and shortening never splits one") {
+  CHECK(display_width("Łódź") == 4);
+  CHECK(shorten("Zażółć gęślą jaźń", 10) == "Zażółć ...");
+  CHECK(shorten("short", 10) == "short");
+}
