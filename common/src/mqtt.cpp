@@ -84,7 +84,8 @@ void connect_or_throw(mqtt::async_client& client, mqtt::connect_options options,
   std::string doing = "connecting to " + settings.uri;
   try {
     auto token = client.connect(options);
-    if (!token->wait_for(settings.connect_timeout + std::chrono::seconds(1)))
+    // Paho's connect timeout does not cover a TLS handshake that never completes; this does.
+    if (!token->wait_for(settings.connect_timeout))
       throw Error(ErrorKind::unreachable, doing + ": no answer within " +
                                               std::to_string(settings.connect_timeout.count()) + " s");
   } catch (const mqtt::exception& e) {
