@@ -60,6 +60,22 @@ Target target_from_result(const json& value) {
   }
 }
 
+// All or nothing, before anything is sent: with MQTT v5 the broker answers every publish
+// with a reason code, so publish a zero-length retained message on each topic first.
+// On a new message id that clears nothing, and every receiver ignores zero-length
+// payloads (topics.md), so a refusal here leaves no trace at all. With MQTT 3.1.1
+// refusals are silent and this would prove nothing.
+template <typename RefusalText>
+void ensure_permitted(Session& session, const std::vector<Publication>& publications, const Settings& settings,
+                      RefusalText refusal_text) {
+  if (!session.reports_refusals()) return;
+  std::vector<Publication> probes;
+  for (const auto& p : publications) probes.push_back({p.topic, "", true});
+  auto outcomes = session.publish_all(probes, settings.request_timeout);
+  for (std::size_t i = 0; i < outcomes.size(); ++i)
+    if (!outcomes[i].accepted) throw Error(ErrorKind::not_permitted, refusal_text(i));
+}
+
 std::string scope_for(const std::string& under, const Settings& settings) {
   return under.empty() ? settings.scope : under;
 }
@@ -143,9 +159,12 @@ int run_send(const SendOptions& options, const GlobalOptions& global, std::ostre
   std::vector<Publication> publications;
   for (const auto& target : prepared.targets)
     publications.push_back({topics::delivery(prepared.kind, session.account(), id, target), payload, true});
+  ensure_permitted(session, publications, settings, [&](std::size_t i) {
+    return send_refused_text(session.account(), prepared.kind, prepared.targets[i]);
+  });
   auto outcomes = session.publish_all(publications, settings.request_timeout);
 
-  // All or nothing: if the broker refused any target, clear the retained copies it
+  // Only if the rights changed since the probe: clear the retained copies the broker
   // accepted so no one receives half of a message.
   const PublishOutcome* refused = nullptr;
   std::size_t refused_index = 0;
@@ -259,8 +278,11 @@ int run_recall(const RecallOptions& options, const GlobalOptions& global, std::o
   auto payload = payloads::encode(tombstone);
   std::vector<Publication> publications;
   for (const auto& target : targets) publications.push_back({topics::recall(session.account(), options.id, target), payload, true});
+  ensure_permitted(session, publications, settings,
+                   [&](std::size_t i) { return recall_refused_text(session.account(), targets[i]); });
   auto outcomes = session.publish_all(publications, settings.request_timeout);
-  // A partial recall is kept: removing the accepted tombstones would bring the message back.
+  // Only if the rights changed since the probe; a partial recall is kept, as removing
+  // the accepted tombstones would bring the message back.
   for (std::size_t i = 0; i < outcomes.size(); ++i)
     if (!outcomes[i].accepted) throw Error(ErrorKind::not_permitted, recall_refused_text(session.account(), targets[i]));
 

@@ -103,19 +103,21 @@ void Table::print(std::ostream& out) const {
 void print_status(const json& result, std::ostream& out) {
   const auto& recipients = array_at(result, "recipients");
   json totals = result.is_object() && result.contains("totals") ? result.at("totals") : json::object();
-  // Without totals from heraldd, count recipients that reached at least each state.
-  long delivered = 0, displayed = 0, read = 0;
+  // heraldd counts each recipient once, in its furthest state; do the same without totals.
+  long pending = 0, delivered = 0, displayed = 0, read = 0;
   for (const auto& r : recipients) {
     auto state = state_of(r);
     if (state == "read") ++read;
-    if (state == "read" || state == "displayed") ++displayed;
-    if (state == "read" || state == "displayed" || state == "delivered") ++delivered;
+    else if (state == "displayed") ++displayed;
+    else if (state == "delivered") ++delivered;
+    else ++pending;
   }
   out << text_of(result, {"id"}) << " (" << text_of(result, {"kind"});
   if (has_value(result, "state")) out << ", " << text_of(result, {"state"});
   out << ") to " << targets_text(result) << ": " << count_at(totals, "recipients", static_cast<long>(recipients.size()))
-      << " recipients, " << count_at(totals, "delivered", delivered) << " delivered, "
-      << count_at(totals, "displayed", displayed) << " displayed, " << count_at(totals, "read", read) << " read\n";
+      << " recipients, " << count_at(totals, "pending", pending) << " pending, " << count_at(totals, "delivered", delivered)
+      << " delivered, " << count_at(totals, "displayed", displayed) << " displayed, " << count_at(totals, "read", read)
+      << " read\n";
   Table table({"RECIPIENT", "STATE", "DELIVERED", "DISPLAYED", "READ", "USER"});
   for (const auto& r : recipients)
     table.add({text_of(r, {"recipient", "path", "agent"}), state_of(r), text_of(r, {"delivered_at"}),
@@ -139,7 +141,7 @@ void print_pending(const json& result, std::ostream& out) {
                  shorten(text_of(m, {"title"}), 60)});
     table.print(out);
   }
-  if (!shown) out << "nothing unread under " << text_of(result, {"scope"}) << '\n';
+  if (!shown) out << "nothing unread under " << text_of(result, {"under", "scope"}) << '\n';
 }
 
 void print_list(const json& result, std::ostream& out) {

@@ -23,20 +23,20 @@ TEST_CASE("status: totals line, then one aligned row per recipient") {
   const char* result = R"({
     "id": "20261122T130118Z-3f9a2c1b7d", "kind": "alert", "state": "active",
     "title": "Phishing warning", "targets": ["org/branch01", "user:jkowalski"],
-    "totals": {"recipients": 3, "delivered": 2, "displayed": 2, "read": 1},
+    "totals": {"recipients": 3, "pending": 1, "delivered": 0, "displayed": 1, "read": 1},
     "recipients": [
       {"recipient": "org/branch01/pc042", "state": "read", "delivered_at": "2026-11-22T13:01:19.000Z",
        "displayed_at": "2026-11-22T13:01:19.500Z", "read_at": "2026-11-22T13:05:00.000Z", "user": "jkowalski"},
-      {"recipient": "org/branch01/pc7", "state": "delivered", "delivered_at": "2026-11-22T13:01:19.000Z",
+      {"recipient": "org/branch01/pc7", "state": "displayed", "delivered_at": "2026-11-22T13:01:19.000Z",
        "displayed_at": null, "read_at": null, "user": "łucja"},
-      {"recipient": "org/branch01/pc044", "state": "pending", "user": ""}
+      {"recipient": "org/branch01/pc044", "state": "pending", "user": null}
     ]})";
   CHECK(printed(print_status, result) ==
-        "20261122T130118Z-3f9a2c1b7d (alert, active) to org/branch01,user:jkowalski: 3 recipients, 2 delivered, "
-        "2 displayed, 1 read\n"
+        "20261122T130118Z-3f9a2c1b7d (alert, active) to org/branch01,user:jkowalski: 3 recipients, 1 pending, "
+        "0 delivered, 1 displayed, 1 read\n"
         "RECIPIENT           STATE      DELIVERED                 DISPLAYED                 READ                      USER\n"
         "org/branch01/pc042  read       2026-11-22T13:01:19.000Z  2026-11-22T13:01:19.500Z  2026-11-22T13:05:00.000Z  jkowalski\n"
-        "org/branch01/pc7    delivered  2026-11-22T13:01:19.000Z  -                         -                         łucja\n"
+        "org/branch01/pc7    displayed  2026-11-22T13:01:19.000Z  -                         -                         łucja\n"
         "org/branch01/pc044  pending    -                         -                         -                         -\n");
 }
 
@@ -45,17 +45,17 @@ TEST_CASE("status: totals and states are derived when heraldd leaves them out") 
     "recipients": [{"path": "org/a/pc1", "delivered_at": "t1", "read_at": "t3"},
                    {"path": "org/a/pc2", "delivered_at": "t1"}]})";
   auto text = printed(print_status, result);
-  CHECK(text.rfind("m1 (message) to org: 2 recipients, 2 delivered, 1 displayed, 1 read\n", 0) == 0);
+  CHECK(text.rfind("m1 (message) to org: 2 recipients, 0 pending, 1 delivered, 0 displayed, 1 read\n", 0) == 0);
   CHECK(text.find("org/a/pc1  read ") != std::string::npos);
   CHECK(text.find("org/a/pc2  delivered ") != std::string::npos);
 }
 
 TEST_CASE("pending: unread messages grouped per recipient") {
-  const char* result = R"({"scope": "org/branch01", "recipients": [
+  const char* result = R"({"under": "org/branch01", "total_unread": 3, "recipients": [
       {"recipient": "org/branch01/pc042", "user": "jkowalski", "unread": [
         {"id": "20261122T130118Z-3f9a2c1b7d", "kind": "message", "title": "Nowy regulamin", "sent_at": "2026-11-22T13:01:18.123Z"},
         {"id": "20261122T140000Z-aaaaaaaaaa", "kind": "alert", "title": "Ćwiczenia", "sent_at": "2026-11-22T14:00:00.000Z"}]},
-      {"recipient": "org/branch01/pc043", "user": "", "unread": []},
+      {"recipient": "org/branch01/pc043", "unread": []},
       {"recipient": "org/branch01/pc044", "unread": [
         {"id": "20261122T150000Z-bbbbbbbbbb", "kind": "alert", "title": "", "sent_at": "2026-11-22T15:00:00.000Z"}]}]})";
   CHECK(printed(print_pending, result) ==
@@ -67,7 +67,7 @@ TEST_CASE("pending: unread messages grouped per recipient") {
         "org/branch01/pc044: 1 unread\n"
         "  ID                           KIND   SENT                      TITLE\n"
         "  20261122T150000Z-bbbbbbbbbb  alert  2026-11-22T15:00:00.000Z  -\n");
-  CHECK(printed(print_pending, R"({"scope": "org/branch02", "recipients": []})") ==
+  CHECK(printed(print_pending, R"({"under": "org/branch02", "total_unread": 0, "recipients": []})") ==
         "nothing unread under org/branch02\n");
 }
 

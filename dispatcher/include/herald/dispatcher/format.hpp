@@ -3,13 +3,14 @@
 // results. `--json` bypasses this and prints the result unchanged. Times are shown as
 // the RFC 3339 strings heraldd sends; missing values as "-".
 //
-// Expected result shapes (heraldd owns them; absent fields are shown as "-"):
-//   status:  {"id","kind","title","sender","sent_at","expires_at","state","targets":[..],
-//             "totals":{"recipients","delivered","displayed","read"},
+// Result shapes (heraldd owns them: scheduler/include/herald/scheduler/queries.hpp;
+// absent fields are shown as "-"). Totals count each recipient once, in its furthest state.
+//   status:  {"id","kind","title","sender","targets","sent_at","expires_at","recalled_at","state",
+//             "totals":{"recipients","pending","delivered","displayed","read"},
 //             "recipients":[{"recipient","state","delivered_at","displayed_at","read_at","user"}]}
-//   pending: {"scope","recipients":[{"recipient","user","unread":[{"id","kind","title","sent_at"}]}]}
-//   list:    {"messages":[{"id","kind","sent_at","expires_at","targets":[..],"recipients","read",
-//             "state","title"}]}
+//   pending: {"under","total_unread","recipients":[{"recipient","unread":[{"id","kind","title","sent_at"}]}]}
+//   list:    {"messages":[{"id","kind","title","sender","targets","sent_at","expires_at","state",
+//             "recipients","delivered","displayed","read","pending"}]}
 #include <ostream>
 #include <string>
 #include <vector>
