@@ -59,10 +59,10 @@ Session::~Session() {
   if (!client_) return;
   try {
     if (client_->is_connected()) client_->disconnect()->wait_for(std::chrono::seconds(2));
+    client_->stop_consuming();
   } catch (const mqtt::exception&) {
     // Nothing left to do: every publish was already acknowledged or reported.
   }
-  client_->stop_consuming();
 }
 
 void Session::subscribe_replies() {
