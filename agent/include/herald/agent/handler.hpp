@@ -1,0 +1,57 @@
+#pragma once
+// What the agent does with one received MQTT message, without any MQTT: parse the topic
+// and payload through herald::topics / herald::payloads, check the target, store,
+// dedupe, honour recalls and expiry, show alerts. AgentSession feeds it from the
+// broker; unit tests feed it hostile input directly.
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "herald/agent/display.hpp"
+#include "herald/agent/inbox.hpp"
+
+namespace herald::agent {
+
+struct HandleResult {
+  enum class Action {
+    ignored,    // zero-length payload (a retained clear)
+    dropped,    // malformed or not for this computer: `reason` says why (logged)
+    stored,     // new message stored, `delivered` queued
+    duplicate,  // already stored
+    expired,    // arrived after its expiry
+    recalled,   // a tombstone exists for it
+    recall,     // a recall was applied (tombstone stored, maybe a message deleted)
+  };
+  Action action = Action::ignored;
+  std::string id;
+  std::string reason;
+  bool outbox_changed = false;              // a receipt was queued: flush
+  std::optional<TimePoint> expires_at;      // something new will expire then: arm the timer
+  std::optional<TimePoint> displayed_at;    // the alert was shown now
+};
+
+class MessageHandler {
+ public:
+  // verbose: log stored/displayed/recalled at INFO (daemon) or DEBUG (swarm).
+  MessageHandler(std::string agent_path, Inbox& inbox, Display& display, bool verbose = true);
+
+  // Never throws for bad input: a malformed topic or payload is logged as
+  // "dropped message on <topic>: <reason>" and reported as Action::dropped. LMDB
+  // failures (Error(storage)) do propagate.
+  HandleResult handle(std::string_view topic, std::string_view payload, std::string_view user, TimePoint now);
+
+  const std::string& agent_path() const { return agent_path_; }
+
+ private:
+  HandleResult handle_delivery(const topics::DeliveryTopic& topic, std::string_view payload, std::string_view user,
+                               TimePoint now);
+  HandleResult handle_recall(const topics::RecallTopic& topic, std::string_view payload, TimePoint now);
+  void note(const std::string& text) const;
+
+  std::string agent_path_;
+  Inbox& inbox_;
+  Display& display_;
+  bool verbose_;
+};
+
+}  // namespace herald::agent

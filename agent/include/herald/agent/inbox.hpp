@@ -1,0 +1,130 @@
+#pragma once
+// The agent's durable state in LMDB: the inbox (messages this computer received), the
+// recall tombstones, and the outbox of receipts waiting for the broker's PUBACK.
+//
+// Durability: every state change and the receipt it causes are written in ONE write
+// transaction (a message is stored together with its `delivered` Ack, a read mark
+// together with its `read` Ack), so after a crash either both exist or neither does.
+// An outbox entry is deleted only after the broker acknowledged it, so a receipt is
+// sent at least once; heraldd treats repeated receipts as one.
+//
+// Several inboxes can share one Env (the swarm benchmark runs hundreds of agents in one
+// process): each uses the same named databases ("inbox", "tombstones", "outbox",
+// "meta") with its keys prefixed by `key_prefix` + '/'. The single agent uses an empty
+// prefix, so outbox keys are the bare zero-padded sequence numbers.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "herald/common/lmdb.hpp"
+#include "herald/common/payloads.hpp"
+#include "herald/common/time.hpp"
+#include "herald/common/topics.hpp"
+
+namespace herald::agent {
+
+struct StoredMessage {
+  std::string id;
+  topics::Kind kind = topics::Kind::message;
+  std::string sender;  // the {account} level of the topic
+  std::string target;  // Target::to_string() of the topic's target
+  payloads::Delivery delivery;
+  TimePoint received_at{};
+  std::optional<TimePoint> displayed_at;
+  std::optional<TimePoint> read_at;
+
+  // "delivered", "displayed" or "read": the furthest receipt this computer reached.
+  std::string state() const;
+  bool expired(TimePoint now) const { return delivery.expires_at && *delivery.expires_at <= now; }
+};
+
+// The `herald-agent inbox --json` / `show --json` shape, also the stored form:
+// id, kind, title, body, severity, links, sender, target, sent_at, expires_at,
+// received_at, displayed_at, read_at, for_user, state. Times are RFC 3339 or null.
+nlohmann::json to_json(const StoredMessage& m);
+// Throws Error(storage) if a stored document is damaged.
+StoredMessage stored_message_from_json(const nlohmann::json& j);
+
+struct Tombstone {
+  std::string id;
+  std::string target;
+  TimePoint recalled_at{};
+  TimePoint expires_at{};  // a recall without expiry is kept for kMaxExpiry
+};
+
+struct OutboxEntry {
+  std::string key;  // prefix + zero-padded sequence: key order is send order
+  std::string topic;
+  std::string payload;
+};
+
+enum class DeliveryOutcome {
+  stored,     // new: stored and `delivered` queued
+  duplicate,  // already in the inbox (retained copies come again on every reconnect)
+  expired,    // expires_at has passed
+  recalled,   // a recall tombstone for this id exists
+};
+std::string_view outcome_name(DeliveryOutcome o);
+
+class Inbox {
+ public:
+  // Opens (creating if needed) the named databases in `env`.
+  explicit Inbox(lmdb::Env& env, std::string key_prefix = {});
+
+  // Stores a new delivery and queues its `delivered` Ack on
+  // herald/ack/{id}/{agent_path} in the same write transaction. Target checks are the
+  // caller's job (MessageHandler); this only dedupes, honours tombstones and expiry.
+  DeliveryOutcome accept(const topics::DeliveryTopic& topic, const payloads::Delivery& delivery,
+                         std::string_view agent_path, std::string_view user, TimePoint now);
+
+  // Records displayed_at and queues a `displayed` Ack (one transaction). Returns false
+  // (and changes nothing) if the message is absent or was already displayed.
+  bool mark_displayed(std::string_view id, TimePoint at, std::string_view agent_path, std::string_view user);
+
+  // Records read_at and queues a `read` Ack (one transaction) unless it was already
+  // read. Returns the message. Throws Error(not_found) "unknown message id 'X'" if it
+  // is not in the inbox (or has expired).
+  StoredMessage mark_read(std::string_view id, TimePoint at, std::string_view agent_path, std::string_view user);
+
+  // Stores the tombstone and deletes the message if the inbox holds it and its target
+  // lies under the recall's target. Returns true if a message was deleted.
+  bool apply_recall(const topics::RecallTopic& topic, const payloads::Recall& recall, TimePoint now);
+
+  // Deletes expired messages and tombstones; returns how many messages went.
+  std::size_t purge_expired(TimePoint now);
+  // The earliest expiry of any stored message or tombstone.
+  std::optional<TimePoint> next_expiry() const;
+
+  std::optional<StoredMessage> find(std::string_view id) const;
+  // Unexpired messages in id order (ids sort by creation time).
+  std::vector<StoredMessage> messages(TimePoint now) const;
+  std::optional<Tombstone> tombstone(std::string_view id) const;
+
+  // Outbox, in send order.
+  void enqueue(std::string_view topic, std::string_view payload);
+  std::vector<OutboxEntry> outbox(std::size_t limit = SIZE_MAX) const;
+  bool remove_outbox(std::string_view key);
+  std::size_t outbox_size() const;
+
+  lmdb::Env& env() { return env_; }
+
+ private:
+  std::string key(std::string_view id) const { return prefix_ + std::string(id); }
+  void enqueue_in(lmdb::Txn& txn, std::string_view topic, std::string_view payload);
+  void enqueue_ack(lmdb::Txn& txn, std::string_view id, payloads::AckState state, TimePoint at,
+                   std::string_view agent_path, std::string_view user);
+
+  lmdb::Env& env_;
+  std::string prefix_;
+  lmdb::Db messages_;
+  lmdb::Db tombstones_;
+  lmdb::Db outbox_;
+  lmdb::Db meta_;
+};
+
+}  // namespace herald::agent

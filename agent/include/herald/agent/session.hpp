@@ -1,0 +1,111 @@
+#pragma once
+// One agent's connection to the broker. Paho callbacks only post events to an Executor;
+// the MessageHandler, LMDB, displays and publishes all run there.
+//
+// On every (re)connect: subscribe QoS 1 to topics::agent_filters(path), publish a
+// retained online Presence, re-send the whole outbox. The last will is a retained
+// offline Presence. Receipts are removed from the outbox only on PUBACK.
+// Many sessions can share one Executor and one lmdb::Env (each with its own Inbox key
+// prefix): the swarm benchmark runs hundreds in one process.
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <mqtt/async_client.h>
+
+#include "herald/agent/display.hpp"
+#include "herald/agent/executor.hpp"
+#include "herald/agent/handler.hpp"
+#include "herald/agent/inbox.hpp"
+#include "herald/common/mqtt.hpp"
+
+namespace herald::agent {
+
+struct SessionSettings {
+  mqtt_edge::BrokerSettings broker;
+  std::string path;  // the agent's org path (its certificate's CN)
+  // Who is logged in: a fixed login, or (if user_source is set) asked at each event.
+  std::string user;
+  std::function<std::string()> user_source;
+  std::string client_id;  // default "agent:" + path
+  std::string host;       // default: gethostname()
+  std::chrono::seconds min_retry{1};
+  std::chrono::seconds max_retry{30};
+  std::size_t max_in_flight = 32;  // outbox publishes awaiting PUBACK at once
+  bool verbose = true;             // per-message log lines at INFO (false: DEBUG)
+};
+
+// Called on the worker thread right after an alert was shown and recorded.
+using DisplayedHook = std::function<void(const std::string& id, TimePoint displayed_at)>;
+
+class AgentSession {
+ public:
+  // executor == nullptr: the session owns a worker thread of its own.
+  AgentSession(SessionSettings settings, Inbox& inbox, Display& display, Executor* executor = nullptr,
+               DisplayedHook on_displayed = {});
+  ~AgentSession();  // stop()
+  AgentSession(const AgentSession&) = delete;
+  AgentSession& operator=(const AgentSession&) = delete;
+
+  // Purges expired messages, arms the expiry timer and starts connecting; returns at
+  // once. Connection failures are logged and retried (min_retry..max_retry backoff).
+  void start();
+  // Publishes a retained offline Presence, disconnects and waits until no task of this
+  // session is left on the executor. Not from the executor's thread.
+  void stop();
+  // Flush the outbox now (after `herald-agent show` queued a receipt). Thread-safe.
+  void wake();
+  // The logged-in user may have changed: re-read it, republish presence. Thread-safe.
+  void refresh_user();
+  bool is_connected() const { return client_ && client_->is_connected(); }
+  const std::string& path() const { return settings_.path; }
+
+ private:
+  class Listener;
+  void post(std::function<void()> task);
+  void connect();
+  void on_connected();
+  void on_connection_lost(const std::string& cause);
+  void on_connect_failed(const std::string& reason);
+  void on_message(const mqtt::const_message_ptr& msg);
+  void on_publish_done(std::uint64_t token_no, bool ok, int reason_code);
+  void flush();
+  void publish_presence(bool online);
+  void arm_expiry(std::optional<TimePoint> at);
+  void on_expiry_timer();
+  std::string current_user();
+
+  SessionSettings settings_;
+  Inbox& inbox_;
+  std::unique_ptr<Executor> own_executor_;
+  Executor& executor_;
+  MessageHandler handler_;
+  DisplayedHook on_displayed_;
+  std::unique_ptr<mqtt::async_client> client_;
+  mqtt::connect_options options_;
+  std::unique_ptr<Listener> connect_listener_;
+  std::unique_ptr<Listener> publish_listener_;
+  std::unique_ptr<Listener> subscribe_listener_;
+  std::atomic<bool> stopping_{false};
+  bool started_ = false;
+
+  // Worker-thread state.
+  bool connected_ = false;
+  std::chrono::seconds retry_delay_{1};
+  std::optional<Executor::TimerId> retry_timer_;
+  std::optional<Executor::TimerId> expiry_timer_;
+  std::optional<TimePoint> expiry_at_;
+  std::uint64_t next_token_ = 1;
+  struct InFlight {
+    std::string key;    // outbox key
+    std::string label;  // "read for <id>", for the log
+  };
+  std::map<std::uint64_t, InFlight> in_flight_;  // by token number
+  std::string presence_user_;
+};
+
+}  // namespace herald::agent

@@ -1,0 +1,27 @@
+#pragma once
+// What the agent learns from the computer it runs on: who is logged in (utmp), on which
+// terminals, the host name, and its own org path (its certificate's CN).
+#include <string>
+#include <vector>
+
+namespace herald::agent {
+
+// The login of the first USER_PROCESS entry in utmp, or "" if nobody is logged in (or
+// there is no utmp, as in containers).
+std::string logged_in_user();
+// The terminal devices ("/dev/pts/3") of `user`'s sessions; of every session if `user`
+// is empty.
+std::vector<std::string> user_terminals(const std::string& user);
+// Where utmp lives, for change notifications (inotify).
+std::string utmp_file();
+std::string host_name();
+
+// The CN of the PEM certificate at `cert_file`. Throws Error(config) naming the file if
+// it cannot be read or has no CN.
+std::string certificate_common_name(const std::string& cert_file);
+
+// Text from the network made safe for one log line or a terminal: control characters
+// (escape sequences!) become '?', and at most `max_bytes` are kept.
+std::string printable(std::string_view text, std::size_t max_bytes = 200, bool keep_newlines = false);
+
+}  // namespace herald::agent

@@ -1,0 +1,65 @@
+// herald-agent: the employee-side agent. All logic is in herald::agent; this parses the
+// command line and maps herald::Error to the exit code.
+#include <malloc.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "herald/agent/agent_config.hpp"
+#include "herald/agent/commands.hpp"
+#include "herald/common/error.hpp"
+#include "herald/common/log.hpp"
+
+int main(int argc, char** argv) {
+  // Few threads, little memory: an idle agent must stay small.
+  mallopt(M_ARENA_MAX, 2);
+  herald::log::set_component("herald-agent");
+
+  CLI::App app{"herald-agent: receives Herald alerts and messages for this computer and shows them"};
+  app.require_subcommand(1);
+  std::string config_path = herald::agent::default_config_path();
+  bool verbose = false;
+  bool json = false;
+  std::string id;
+
+  auto* run = app.add_subcommand("run", "Run the agent daemon (connects to the broker, stores and shows messages)");
+  run->add_option("--config,-c", config_path, "Configuration file ($HERALD_AGENT_CONFIG or /etc/herald/agent.conf)");
+  run->add_flag("--verbose,-v", verbose, "Also log debug lines");
+
+  auto* inbox = app.add_subcommand("inbox", "List the messages received on this computer");
+  inbox->add_option("--config,-c", config_path, "Configuration file ($HERALD_AGENT_CONFIG or /etc/herald/agent.conf)");
+  inbox->add_flag("--json", json, "Print a JSON array");
+
+  auto* show = app.add_subcommand("show", "Print one message and mark it read (sends a read receipt)");
+  show->add_option("ID", id, "Message id (see herald-agent inbox)")->required();
+  show->add_option("--config,-c", config_path, "Configuration file ($HERALD_AGENT_CONFIG or /etc/herald/agent.conf)");
+  show->add_flag("--json", json, "Print the message as JSON");
+
+  CLI11_PARSE(app, argc, argv);
+  herald::log::set_verbose(verbose);
+
+  try {
+    auto file = herald::Config::load(config_path);
+    if (*run) {
+      auto config = herald::agent::load_agent_config(file, herald::agent::ConfigNeeds::daemon);
+      return herald::agent::run_daemon(config);
+    }
+    if (*inbox) {
+      auto config = herald::agent::load_agent_config(file, herald::agent::ConfigNeeds::store);
+      herald::agent::list_inbox(config, json, std::cout);
+      return 0;
+    }
+    auto config = herald::agent::load_agent_config(file, herald::agent::ConfigNeeds::path);
+    herald::agent::show_message(config, id, json, std::cout);
+    return 0;
+  } catch (const herald::Error& e) {
+    if (e.kind() == herald::ErrorKind::not_permitted)
+      std::cerr << "herald-agent: not permitted: " << e.what() << '\n';
+    else
+      std::cerr << "herald-agent: error: " << e.what() << '\n';
+    return e.exit_code();
+  } catch (const std::exception& e) {
+    std::cerr << "herald-agent: error: " << e.what() << '\n';
+    return static_cast<int>(herald::ErrorKind::internal);
+  }
+}

@@ -1,0 +1,51 @@
+#include "herald/agent/agent_config.hpp"
+
+#include <cstdlib>
+
+#include "herald/agent/display.hpp"
+#include "herald/agent/system.hpp"
+#include "herald/common/error.hpp"
+#include "herald/common/orgpath.hpp"
+
+namespace herald::agent {
+
+std::string default_config_path() {
+  const char* env = std::getenv("HERALD_AGENT_CONFIG");
+  return env && *env ? std::string(env) : std::string(kDefaultConfigPath);
+}
+
+AgentConfig load_agent_config(const Config& config, ConfigNeeds needs) {
+  AgentConfig c;
+  c.origin = config.origin();
+  if (auto dir = config.get("data_dir")) c.data_dir = config.path_value("data_dir");
+  c.user = config.get_or("user", "");
+  if (!c.user.empty() && !is_valid_login(c.user))
+    throw Error(ErrorKind::config, "'user' in " + c.origin + " is not a valid login: '" + c.user + "'");
+  c.display = config.get_or("display", "auto");
+  c.display_command = config.get_or("display_command", "");
+  if (!is_valid_display_mode(c.display))
+    throw Error(ErrorKind::config, "'display' in " + c.origin + " must be auto, notify, terminal, log or command, not '" +
+                                       c.display + "'");
+  if (c.display == "command" && c.display_command.empty())
+    throw Error(ErrorKind::config, "display = command in " + c.origin + " needs 'display_command = PROGRAM'");
+  if (needs == ConfigNeeds::store) return c;
+
+  auto cert_file = config.path_value("cert_file");
+  if (cert_file.empty()) throw Error(ErrorKind::config, "missing 'cert_file' in " + c.origin);
+  auto cn = certificate_common_name(cert_file);
+  if (!is_valid_org_path(cn))
+    throw Error(ErrorKind::config, "certificate " + cert_file + " has CN '" + printable(cn, 100) +
+                                       "', which is not an org path (org/branch/computer): issue agent certificates "
+                                       "with herald-pki");
+  if (auto configured = config.get("path"); configured && *configured != cn)
+    throw Error(ErrorKind::config, "'path = " + *configured + "' in " + c.origin + " does not match the certificate's CN '" +
+                                       cn + "' (" + cert_file + "); remove 'path' or fix it");
+  c.path = cn;
+  if (needs == ConfigNeeds::path) return c;
+
+  c.broker = mqtt_edge::settings_from(config);
+  if (c.broker.key_file.empty()) throw Error(ErrorKind::config, "missing 'key_file' in " + c.origin);
+  return c;
+}
+
+}  // namespace herald::agent

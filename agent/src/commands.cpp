@@ -1,0 +1,180 @@
+#include "herald/agent/commands.hpp"
+
+#include <poll.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <iomanip>
+#include <sstream>
+
+#include "herald/agent/display.hpp"
+#include "herald/agent/session.hpp"
+#include "herald/agent/system.hpp"
+#include "herald/agent/wake.hpp"
+#include "herald/common/error.hpp"
+#include "herald/common/log.hpp"
+
+namespace herald::agent {
+namespace {
+
+std::string time_or_dash(const std::optional<TimePoint>& t) { return t ? to_rfc3339(*t) : "-"; }
+
+// A file descriptor closed on scope exit.
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) close(fd);
+  }
+};
+
+}  // namespace
+
+lmdb::Env::Options agent_env_options() {
+  lmdb::Env::Options o;
+  o.map_size = std::size_t{64} << 20;
+  o.max_dbs = 8;
+  o.max_readers = 16;
+  o.durable = true;
+  return o;
+}
+
+int run_daemon(const AgentConfig& config) {
+  // Signals arrive through a signalfd in the main thread's poll(); block them before
+  // any thread exists so every thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);  // a vanished TLS peer is an error code, not death
+  Fd signal_fd{signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK)};
+  if (signal_fd.fd < 0) throw Error(ErrorKind::internal, std::string("signalfd: ") + std::strerror(errno));
+
+  lmdb::Env env(config.data_dir, agent_env_options());
+  Inbox inbox(env);
+  auto display = make_display(config.display, config.display_command);
+  WakeSocket wake(wake_socket_path(config.data_dir));
+
+  SessionSettings settings;
+  settings.broker = config.broker;
+  settings.path = config.path;
+  settings.user = config.user;
+  if (config.user.empty()) settings.user_source = [] { return logged_in_user(); };
+
+  // Logins and logouts rewrite utmp: re-read the user then, so presence stays true.
+  Fd utmp_watch;
+  if (config.user.empty() && std::filesystem::exists(utmp_file())) {
+    utmp_watch.fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (utmp_watch.fd >= 0 && inotify_add_watch(utmp_watch.fd, utmp_file().c_str(), IN_CLOSE_WRITE | IN_MODIFY) < 0) {
+      close(utmp_watch.fd);
+      utmp_watch.fd = -1;
+    }
+  }
+
+  Executor executor;
+  AgentSession session(settings, inbox, *display, &executor);
+  log::info("starting agent " + config.path + " (data " + config.data_dir + ", display " + config.display + ")");
+  session.start();
+
+  pollfd fds[3] = {{signal_fd.fd, POLLIN, 0}, {wake.fd(), POLLIN, 0}, {utmp_watch.fd, POLLIN, 0}};
+  nfds_t count = utmp_watch.fd >= 0 ? 3 : 2;
+  while (true) {
+    int n = poll(fds, count, -1);  // sleeps until a signal, a wake-up or a login
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw Error(ErrorKind::internal, std::string("poll: ") + std::strerror(errno));
+    }
+    if (fds[0].revents & POLLIN) {
+      signalfd_siginfo info{};
+      ssize_t got = read(signal_fd.fd, &info, sizeof info);
+      if (got == static_cast<ssize_t>(sizeof info) && info.ssi_signo == SIGHUP) continue;
+      log::info("stopping (signal " + std::to_string(got > 0 ? info.ssi_signo : 0) + ")");
+      break;
+    }
+    if (fds[1].revents & POLLIN) {
+      wake.drain();
+      session.wake();
+    }
+    if (count > 2 && (fds[2].revents & POLLIN)) {
+      char buf[4096];
+      while (read(utmp_watch.fd, buf, sizeof buf) > 0) {
+      }
+      session.refresh_user();
+    }
+  }
+  session.stop();
+  return 0;
+}
+
+std::string format_inbox_table(const std::vector<StoredMessage>& messages) {
+  if (messages.empty()) return "inbox is empty\n";
+  std::ostringstream out;
+  auto row = [&](const std::string& id, const std::string& kind, const std::string& severity, const std::string& state,
+                 const std::string& sender, const std::string& target, const std::string& received,
+                 const std::string& read, const std::string& title) {
+    out << std::left << std::setw(28) << id << ' ' << std::setw(7) << kind << ' ' << std::setw(8) << severity << ' '
+        << std::setw(9) << state << ' ' << std::setw(12) << sender << ' ' << std::setw(20) << target << ' '
+        << std::setw(24) << received << ' ' << std::setw(24) << read << ' ' << title << '\n';
+  };
+  row("ID", "KIND", "SEVERITY", "STATE", "SENDER", "TARGET", "RECEIVED", "READ", "TITLE");
+  for (const auto& m : messages)
+    row(m.id, std::string(topics::kind_name(m.kind)), m.delivery.severity, m.state(), m.sender, m.target,
+        to_rfc3339(m.received_at), time_or_dash(m.read_at), printable(m.delivery.title, 60));
+  return out.str();
+}
+
+std::string format_message(const StoredMessage& m) {
+  std::ostringstream out;
+  const auto& d = m.delivery;
+  out << "Id:        " << m.id << '\n'
+      << "Kind:      " << topics::kind_name(m.kind) << '\n'
+      << "Severity:  " << d.severity << '\n'
+      << "From:      " << m.sender << '\n'
+      << "To:        " << m.target << (d.for_user.empty() ? "" : " (for " + d.for_user + ")") << '\n'
+      << "Sent:      " << to_rfc3339(d.sent_at) << '\n'
+      << "Expires:   " << time_or_dash(d.expires_at) << '\n'
+      << "Received:  " << to_rfc3339(m.received_at) << '\n'
+      << "Read:      " << time_or_dash(m.read_at) << '\n';
+  if (!d.title.empty()) out << "Title:     " << printable(d.title, 200) << '\n';
+  for (const auto& link : d.links) out << "Link:      " << printable(link, 2048) << '\n';
+  out << '\n' << printable(d.body, payloads::kMaxBodyBytes, true) << '\n';
+  return out.str();
+}
+
+void list_inbox(const AgentConfig& config, bool json, std::ostream& out) {
+  lmdb::Env env(config.data_dir, agent_env_options());
+  Inbox inbox(env);
+  auto messages = inbox.messages(herald::now());
+  if (json) {
+    auto array = nlohmann::json::array();
+    for (const auto& m : messages) array.push_back(to_json(m));
+    out << array.dump(2) << '\n';
+  } else {
+    out << format_inbox_table(messages);
+  }
+}
+
+void show_message(const AgentConfig& config, const std::string& id, bool json, std::ostream& out) {
+  if (!is_valid_token(id)) throw Error(ErrorKind::not_found, "unknown message id '" + printable(id, 80) + "'");
+  StoredMessage m;
+  {
+    lmdb::Env env(config.data_dir, agent_env_options());
+    Inbox inbox(env);
+    auto user = config.user.empty() ? logged_in_user() : config.user;
+    m = inbox.mark_read(id, herald::now(), config.path, user);
+  }
+  // Committed: the daemon (if running) sends the receipt now; otherwise it waits.
+  send_wake(wake_socket_path(config.data_dir));
+  if (json)
+    out << to_json(m).dump(2) << '\n';
+  else
+    out << format_message(m);
+}
+
+}  // namespace herald::agent

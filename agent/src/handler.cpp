@@ -1,0 +1,130 @@
+#include "herald/agent/handler.hpp"
+
+#include "herald/agent/system.hpp"
+#include "herald/common/error.hpp"
+#include "herald/common/log.hpp"
+
+namespace herald::agent {
+namespace {
+
+struct Dropped {
+  std::string reason;
+};
+
+}  // namespace
+
+MessageHandler::MessageHandler(std::string agent_path, Inbox& inbox, Display& display, bool verbose)
+    : agent_path_(std::move(agent_path)), inbox_(inbox), display_(display), verbose_(verbose) {}
+
+void MessageHandler::note(const std::string& text) const {
+  if (verbose_)
+    log::info(text);
+  else
+    log::debug(text);
+}
+
+HandleResult MessageHandler::handle(std::string_view topic, std::string_view payload, std::string_view user,
+                                    TimePoint now) {
+  if (payload.empty()) return {};
+  try {
+    try {
+      auto parsed = topics::parse(topic);
+      if (auto* delivery = std::get_if<topics::DeliveryTopic>(&parsed))
+        return handle_delivery(*delivery, payload, user, now);
+      if (auto* recall = std::get_if<topics::RecallTopic>(&parsed)) return handle_recall(*recall, payload, now);
+      throw Dropped{"not a delivery or recall topic"};
+    } catch (const Error& e) {
+      if (e.kind() == ErrorKind::storage) throw;
+      throw Dropped{e.what()};
+    } catch (const std::bad_alloc&) {
+      throw;
+    } catch (const std::exception& e) {
+      // Any other library exception from hostile input is still just a bad payload.
+      throw Dropped{e.what()};
+    }
+  } catch (const Dropped& d) {
+    log::warn("dropped message on " + printable(topic, 300) + ": " + printable(d.reason, 300));
+    HandleResult r;
+    r.action = HandleResult::Action::dropped;
+    r.reason = d.reason;
+    return r;
+  }
+}
+
+HandleResult MessageHandler::handle_delivery(const topics::DeliveryTopic& topic, std::string_view payload,
+                                             std::string_view user, TimePoint now) {
+  auto delivery = payloads::decode<payloads::Delivery>(payload);
+  // The broker's ACL already limits what we receive; these checks keep a broker
+  // misconfiguration from putting someone else's messages on this screen.
+  if (topic.target.is_person()) throw Dropped{"person targets are routed by heraldd, not read by agents"};
+  if (!is_under(agent_path_, topic.target.org_path()))
+    throw Dropped{"target " + topic.target.to_string() + " does not include " + agent_path_};
+  if (!delivery.for_user.empty() && topic.target.org_path() != agent_path_)
+    throw Dropped{"a person's copy (for_user) must be addressed to this computer's own path"};
+
+  HandleResult r;
+  r.id = topic.id;
+  auto outcome = inbox_.accept(topic, delivery, agent_path_, user, now);
+  std::string kind(topics::kind_name(topic.kind));
+  switch (outcome) {
+    case DeliveryOutcome::stored:
+      r.action = HandleResult::Action::stored;
+      r.outbox_changed = true;
+      r.expires_at = delivery.expires_at;
+      note("stored " + kind + " " + topic.id + " from " + topic.account + " for " + topic.target.to_string());
+      break;
+    case DeliveryOutcome::duplicate:
+      r.action = HandleResult::Action::duplicate;
+      break;
+    case DeliveryOutcome::expired:
+      r.action = HandleResult::Action::expired;
+      log::debug("ignored expired " + kind + " " + topic.id);
+      return r;
+    case DeliveryOutcome::recalled:
+      r.action = HandleResult::Action::recalled;
+      log::debug("ignored recalled " + kind + " " + topic.id);
+      return r;
+  }
+
+  bool for_this_user = delivery.for_user.empty() || delivery.for_user == user;
+  if (topic.kind != topics::Kind::alert || !for_this_user) return r;
+  // A duplicate is shown too if it never was (the agent stopped between storing and
+  // showing it).
+  if (outcome == DeliveryOutcome::duplicate) {
+    auto stored = inbox_.find(topic.id);
+    if (!stored || stored->displayed_at) return r;
+  }
+  ShownAlert alert{topic.id, delivery.severity, delivery.title, delivery.body, topic.account, delivery.links,
+                   std::string(user)};
+  try {
+    display_.show(alert);
+  } catch (const std::exception& e) {
+    log::warn("could not display alert " + topic.id + ": " + e.what());
+    return r;
+  }
+  auto at = herald::now();
+  if (inbox_.mark_displayed(topic.id, at, agent_path_, user)) {
+    r.displayed_at = at;
+    r.outbox_changed = true;
+    note("displayed alert " + topic.id);
+  }
+  return r;
+}
+
+HandleResult MessageHandler::handle_recall(const topics::RecallTopic& topic, std::string_view payload, TimePoint now) {
+  auto recall = payloads::decode<payloads::Recall>(payload);
+  if (!topic.target.is_person() && !is_under(agent_path_, topic.target.org_path()))
+    throw Dropped{"target " + topic.target.to_string() + " does not include " + agent_path_};
+  HandleResult r;
+  r.action = HandleResult::Action::recall;
+  r.id = topic.id;
+  bool removed = inbox_.apply_recall(topic, recall, now);
+  r.expires_at = recall.expires_at;
+  if (removed)
+    note("recalled " + topic.id + ": removed from the inbox");
+  else
+    log::debug("recall " + topic.id + " stored as tombstone");
+  return r;
+}
+
+}  // namespace herald::agent

@@ -1,0 +1,309 @@
+#include "herald/agent/inbox.hpp"
+
+#include <cstdio>
+
+#include "herald/common/error.hpp"
+#include "herald/common/orgpath.hpp"
+
+namespace herald::agent {
+namespace {
+
+using json = nlohmann::json;
+
+json time_or_null(const std::optional<TimePoint>& t) { return t ? json(to_rfc3339(*t)) : json(nullptr); }
+
+std::optional<TimePoint> optional_time(const json& j, const char* field) {
+  const auto& v = j.at(field);
+  if (v.is_null()) return std::nullopt;
+  return from_rfc3339(v.get<std::string>());
+}
+
+constexpr std::string_view kNextSeq = "next_seq";
+
+std::string zero_padded(unsigned long long n) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%020llu", n);
+  return buf;
+}
+
+json tombstone_json(const Tombstone& t) {
+  return {{"target", t.target}, {"recalled_at", to_rfc3339(t.recalled_at)}, {"expires_at", to_rfc3339(t.expires_at)}};
+}
+
+Tombstone tombstone_from(std::string_view id, std::string_view text) {
+  try {
+    auto j = json::parse(text);
+    return Tombstone{std::string(id), j.at("target").get<std::string>(),
+                     from_rfc3339(j.at("recalled_at").get<std::string>()),
+                     from_rfc3339(j.at("expires_at").get<std::string>())};
+  } catch (const std::exception& e) {
+    throw Error(ErrorKind::storage, "damaged tombstone for '" + std::string(id) + "' in the agent store: " + e.what());
+  }
+}
+
+StoredMessage parse_stored(std::string_view text) {
+  try {
+    return stored_message_from_json(json::parse(text));
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Error(ErrorKind::storage, std::string("damaged message in the agent inbox: ") + e.what());
+  }
+}
+
+// A message addressed to `message_target` is covered by a recall for `recall_target`.
+bool recall_covers(std::string_view recall_target, const StoredMessage& m) {
+  auto recall = Target::parse(recall_target);
+  if (recall.is_person()) return m.target == recall.to_string() || m.delivery.for_user == recall.login();
+  auto target = Target::parse(m.target);
+  if (target.is_person()) return false;
+  return is_under(target.org_path(), recall.org_path());
+}
+
+}  // namespace
+
+std::string StoredMessage::state() const {
+  if (read_at) return "read";
+  if (displayed_at) return "displayed";
+  return "delivered";
+}
+
+std::string_view outcome_name(DeliveryOutcome o) {
+  switch (o) {
+    case DeliveryOutcome::stored: return "stored";
+    case DeliveryOutcome::duplicate: return "duplicate";
+    case DeliveryOutcome::expired: return "expired";
+    case DeliveryOutcome::recalled: return "recalled";
+  }
+  return "unknown";
+}
+
+json to_json(const StoredMessage& m) {
+  const auto& d = m.delivery;
+  return json{{"id", m.id},
+              {"kind", std::string(topics::kind_name(m.kind))},
+              {"title", d.title},
+              {"body", d.body},
+              {"severity", d.severity},
+              {"links", d.links},
+              {"sender", m.sender},
+              {"target", m.target},
+              {"sent_at", to_rfc3339(d.sent_at)},
+              {"expires_at", time_or_null(d.expires_at)},
+              {"received_at", to_rfc3339(m.received_at)},
+              {"displayed_at", time_or_null(m.displayed_at)},
+              {"read_at", time_or_null(m.read_at)},
+              {"for_user", d.for_user},
+              {"state", m.state()}};
+}
+
+StoredMessage stored_message_from_json(const json& j) {
+  try {
+    StoredMessage m;
+    m.id = j.at("id").get<std::string>();
+    m.kind = topics::kind_from_name(j.at("kind").get<std::string>());
+    m.sender = j.at("sender").get<std::string>();
+    m.target = j.at("target").get<std::string>();
+    m.delivery.title = j.at("title").get<std::string>();
+    m.delivery.body = j.at("body").get<std::string>();
+    m.delivery.severity = j.at("severity").get<std::string>();
+    m.delivery.links = j.at("links").get<std::vector<std::string>>();
+    m.delivery.sent_at = from_rfc3339(j.at("sent_at").get<std::string>());
+    m.delivery.expires_at = optional_time(j, "expires_at");
+    m.delivery.for_user = j.at("for_user").get<std::string>();
+    m.received_at = from_rfc3339(j.at("received_at").get<std::string>());
+    m.displayed_at = optional_time(j, "displayed_at");
+    m.read_at = optional_time(j, "read_at");
+    return m;
+  } catch (const std::exception& e) {
+    throw Error(ErrorKind::storage, std::string("damaged message in the agent inbox: ") + e.what());
+  }
+}
+
+Inbox::Inbox(lmdb::Env& env, std::string key_prefix)
+    : env_(env),
+      prefix_(key_prefix.empty() ? std::string() : key_prefix + "/"),
+      messages_(lmdb::Db::open(env, "inbox")),
+      tombstones_(lmdb::Db::open(env, "tombstones")),
+      outbox_(lmdb::Db::open(env, "outbox")),
+      meta_(lmdb::Db::open(env, "meta")) {}
+
+void Inbox::enqueue_in(lmdb::Txn& txn, std::string_view topic, std::string_view payload) {
+  // The sequence lives in LMDB, read inside the write transaction, so `herald-agent
+  // show` (another process) and the daemon never hand out the same key.
+  auto seq_key = prefix_ + std::string(kNextSeq);
+  unsigned long long next = 1;
+  if (auto stored = meta_.get(txn, seq_key)) next = std::stoull(*stored);
+  outbox_.put(txn, prefix_ + zero_padded(next), json{{"topic", topic}, {"payload", payload}}.dump());
+  meta_.put(txn, seq_key, std::to_string(next + 1));
+}
+
+void Inbox::enqueue_ack(lmdb::Txn& txn, std::string_view id, payloads::AckState state, TimePoint at,
+                        std::string_view agent_path, std::string_view user) {
+  payloads::Ack ack{state, at, std::string(user)};
+  enqueue_in(txn, topics::ack(id, agent_path), payloads::encode(ack));
+}
+
+DeliveryOutcome Inbox::accept(const topics::DeliveryTopic& topic, const payloads::Delivery& delivery,
+                              std::string_view agent_path, std::string_view user, TimePoint now) {
+  if (delivery.expires_at && *delivery.expires_at <= now) return DeliveryOutcome::expired;
+  lmdb::Txn txn(env_, lmdb::Txn::Mode::write);
+  if (tombstones_.get(txn, key(topic.id))) return DeliveryOutcome::recalled;
+  if (messages_.get(txn, key(topic.id))) return DeliveryOutcome::duplicate;
+  StoredMessage m;
+  m.id = topic.id;
+  m.kind = topic.kind;
+  m.sender = topic.account;
+  m.target = topic.target.to_string();
+  m.delivery = delivery;
+  m.received_at = now;
+  messages_.put(txn, key(m.id), to_json(m).dump());
+  enqueue_ack(txn, m.id, payloads::AckState::delivered, now, agent_path, user);
+  txn.commit();
+  return DeliveryOutcome::stored;
+}
+
+bool Inbox::mark_displayed(std::string_view id, TimePoint at, std::string_view agent_path, std::string_view user) {
+  lmdb::Txn txn(env_, lmdb::Txn::Mode::write);
+  auto text = messages_.get(txn, key(id));
+  if (!text) return false;
+  auto m = parse_stored(*text);
+  if (m.displayed_at) return false;
+  m.displayed_at = at;
+  messages_.put(txn, key(id), to_json(m).dump());
+  enqueue_ack(txn, id, payloads::AckState::displayed, at, agent_path, user);
+  txn.commit();
+  return true;
+}
+
+StoredMessage Inbox::mark_read(std::string_view id, TimePoint at, std::string_view agent_path, std::string_view user) {
+  lmdb::Txn txn(env_, lmdb::Txn::Mode::write);
+  auto text = messages_.get(txn, key(id));
+  if (!text) throw Error(ErrorKind::not_found, "unknown message id '" + std::string(id) + "'");
+  auto m = parse_stored(*text);
+  if (m.expired(at)) throw Error(ErrorKind::not_found, "unknown message id '" + std::string(id) + "'");
+  if (m.read_at) return m;  // read once; opening it again sends nothing new
+  m.read_at = at;
+  messages_.put(txn, key(id), to_json(m).dump());
+  enqueue_ack(txn, id, payloads::AckState::read, at, agent_path, user);
+  txn.commit();
+  return m;
+}
+
+bool Inbox::apply_recall(const topics::RecallTopic& topic, const payloads::Recall& recall, TimePoint now) {
+  Tombstone t{topic.id, topic.target.to_string(), recall.recalled_at,
+              recall.expires_at ? *recall.expires_at
+                                : recall.recalled_at + std::chrono::duration_cast<std::chrono::milliseconds>(kMaxExpiry)};
+  lmdb::Txn txn(env_, lmdb::Txn::Mode::write);
+  if (t.expires_at > now) tombstones_.put(txn, key(topic.id), tombstone_json(t).dump());
+  bool removed = false;
+  if (auto text = messages_.get(txn, key(topic.id))) {
+    auto m = parse_stored(*text);
+    if (recall_covers(t.target, m)) removed = messages_.del(txn, key(topic.id));
+  }
+  txn.commit();
+  return removed;
+}
+
+std::size_t Inbox::purge_expired(TimePoint now) {
+  lmdb::Txn txn(env_, lmdb::Txn::Mode::write);
+  std::vector<std::string> expired_messages, expired_tombstones;
+  messages_.scan(txn, prefix_, [&](std::string_view k, std::string_view v) {
+    if (parse_stored(v).expired(now)) expired_messages.emplace_back(k);
+    return true;
+  });
+  tombstones_.scan(txn, prefix_, [&](std::string_view k, std::string_view v) {
+    if (tombstone_from(k, v).expires_at <= now) expired_tombstones.emplace_back(k);
+    return true;
+  });
+  for (const auto& k : expired_messages) messages_.del(txn, k);
+  for (const auto& k : expired_tombstones) tombstones_.del(txn, k);
+  if (expired_messages.empty() && expired_tombstones.empty()) return 0;
+  txn.commit();
+  return expired_messages.size();
+}
+
+std::optional<TimePoint> Inbox::next_expiry() const {
+  lmdb::Txn txn(env_, lmdb::Txn::Mode::read);
+  std::optional<TimePoint> next;
+  auto consider = [&](TimePoint t) {
+    if (!next || t < *next) next = t;
+  };
+  messages_.scan(txn, prefix_, [&](std::string_view, std::string_view v) {
+    auto m = parse_stored(v);
+    if (m.delivery.expires_at) consider(*m.delivery.expires_at);
+    return true;
+  });
+  tombstones_.scan(txn, prefix_, [&](std::string_view k, std::string_view v) {
+    consider(tombstone_from(k, v).expires_at);
+    return true;
+  });
+  return next;
+}
+
+std::optional<StoredMessage> Inbox::find(std::string_view id) const {
+  lmdb::Txn txn(env_, lmdb::Txn::Mode::read);
+  auto text = messages_.get(txn, key(id));
+  if (!text) return std::nullopt;
+  return parse_stored(*text);
+}
+
+std::vector<StoredMessage> Inbox::messages(TimePoint now) const {
+  lmdb::Txn txn(env_, lmdb::Txn::Mode::read);
+  std::vector<StoredMessage> out;
+  messages_.scan(txn, prefix_, [&](std::string_view, std::string_view v) {
+    auto m = parse_stored(v);
+    if (!m.expired(now)) out.push_back(std::move(m));
+    return true;
+  });
+  return out;
+}
+
+std::optional<Tombstone> Inbox::tombstone(std::string_view id) const {
+  lmdb::Txn txn(env_, lmdb::Txn::Mode::read);
+  auto text = tombstones_.get(txn, key(id));
+  if (!text) return std::nullopt;
+  return tombstone_from(id, *text);
+}
+
+void Inbox::enqueue(std::string_view topic, std::string_view payload) {
+  lmdb::Txn txn(env_, lmdb::Txn::Mode::write);
+  enqueue_in(txn, topic, payload);
+  txn.commit();
+}
+
+std::vector<OutboxEntry> Inbox::outbox(std::size_t limit) const {
+  lmdb::Txn txn(env_, lmdb::Txn::Mode::read);
+  std::vector<OutboxEntry> out;
+  if (limit == 0) return out;
+  outbox_.scan(txn, prefix_, [&](std::string_view k, std::string_view v) {
+    try {
+      auto j = json::parse(v);
+      out.push_back(OutboxEntry{std::string(k), j.at("topic").get<std::string>(), j.at("payload").get<std::string>()});
+    } catch (const std::exception& e) {
+      throw Error(ErrorKind::storage, "damaged outbox entry " + std::string(k) + ": " + e.what());
+    }
+    return out.size() < limit;
+  });
+  return out;
+}
+
+bool Inbox::remove_outbox(std::string_view k) {
+  lmdb::Txn txn(env_, lmdb::Txn::Mode::write);
+  bool removed = outbox_.del(txn, k);
+  txn.commit();
+  return removed;
+}
+
+std::size_t Inbox::outbox_size() const {
+  lmdb::Txn txn(env_, lmdb::Txn::Mode::read);
+  if (prefix_.empty()) return outbox_.count(txn);
+  std::size_t n = 0;
+  outbox_.scan(txn, prefix_, [&](std::string_view, std::string_view) {
+    ++n;
+    return true;
+  });
+  return n;
+}
+
+}  // namespace herald::agent

@@ -1,0 +1,325 @@
+#include "herald/agent/session.hpp"
+
+#include <set>
+
+#include "herald/agent/system.hpp"
+#include "herald/common/error.hpp"
+#include "herald/common/log.hpp"
+#include "herald/common/payloads.hpp"
+#include "herald/common/topics.hpp"
+
+#ifndef HERALD_VERSION
+#define HERALD_VERSION "0.0.0"
+#endif
+
+namespace herald::agent {
+namespace {
+
+constexpr auto kStopWait = std::chrono::seconds(2);
+
+std::string describe_failure(const mqtt::token& tok) {
+  std::string text = "return code " + std::to_string(tok.get_return_code());
+  if (tok.get_reason_code() != 0) text += ", reason code " + std::to_string(static_cast<int>(tok.get_reason_code()));
+  return text;
+}
+
+// "delivered for <id>" for an outbox entry, for the log.
+std::string receipt_label(const OutboxEntry& e) {
+  try {
+    auto parsed = topics::parse(e.topic);
+    auto ack = payloads::decode<payloads::Ack>(e.payload);
+    if (auto* t = std::get_if<topics::AckTopic>(&parsed))
+      return std::string(payloads::ack_state_name(ack.state)) + " for " + t->id;
+  } catch (const std::exception&) {
+    // Not an Ack: describe it by its topic.
+  }
+  return "on " + e.topic;
+}
+
+}  // namespace
+
+// Paho invokes these on its own threads: they only post to the executor.
+class AgentSession::Listener final : public mqtt::iaction_listener {
+ public:
+  enum class Kind { connect, publish, subscribe };
+  Listener(AgentSession& session, Kind kind) : session_(session), kind_(kind) {}
+
+  void on_success(const mqtt::token& tok) override {
+    switch (kind_) {
+      case Kind::connect:
+        break;  // the connected handler does the work, on reconnects too
+      case Kind::publish: {
+        auto no = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(tok.get_user_context()));
+        session_.post([s = &session_, no] { s->on_publish_done(no, true, 0); });
+        break;
+      }
+      case Kind::subscribe: {
+        std::size_t refused = 0;
+        try {
+          auto response = tok.get_subscribe_response();
+          for (auto code : response.get_reason_codes())
+            if (static_cast<int>(code) >= 0x80) ++refused;
+        } catch (const std::exception&) {
+          // No per-filter codes (MQTT 3.1.1 without response data): nothing refused.
+        }
+        if (refused > 0)
+          session_.post([s = &session_, refused] {
+            log::warn("broker refused " + std::to_string(refused) + " of the subscriptions of " + s->path());
+          });
+        break;
+      }
+    }
+  }
+
+  void on_failure(const mqtt::token& tok) override {
+    auto reason = describe_failure(tok);
+    switch (kind_) {
+      case Kind::connect:
+        session_.post([s = &session_, reason] { s->on_connect_failed(reason); });
+        break;
+      case Kind::publish: {
+        auto no = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(tok.get_user_context()));
+        int code = static_cast<int>(tok.get_reason_code());
+        session_.post([s = &session_, no, code] { s->on_publish_done(no, false, code); });
+        break;
+      }
+      case Kind::subscribe:
+        session_.post([reason] { log::warn("subscribe failed: " + reason); });
+        break;
+    }
+  }
+
+ private:
+  AgentSession& session_;
+  Kind kind_;
+};
+
+AgentSession::AgentSession(SessionSettings settings, Inbox& inbox, Display& display, Executor* executor,
+                           DisplayedHook on_displayed)
+    : settings_(std::move(settings)),
+      inbox_(inbox),
+      own_executor_(executor ? nullptr : std::make_unique<Executor>()),
+      executor_(executor ? *executor : *own_executor_),
+      handler_(settings_.path, inbox, display, settings_.verbose),
+      on_displayed_(std::move(on_displayed)) {
+  require_org_path(settings_.path, "agent path");
+  if (settings_.client_id.empty()) settings_.client_id = "agent:" + settings_.path;
+  if (settings_.host.empty()) settings_.host = host_name();
+  retry_delay_ = settings_.min_retry;
+  int version = settings_.broker.mqtt_version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
+  try {
+    client_ = std::make_unique<mqtt::async_client>(settings_.broker.uri, settings_.client_id,
+                                                   mqtt::create_options(version),
+                                                   static_cast<mqtt::iclient_persistence*>(nullptr));
+  } catch (const mqtt::exception& e) {
+    throw Error(ErrorKind::config, "cannot use broker address '" + settings_.broker.uri + "': " + e.what());
+  }
+  connect_listener_ = std::make_unique<Listener>(*this, Listener::Kind::connect);
+  publish_listener_ = std::make_unique<Listener>(*this, Listener::Kind::publish);
+  subscribe_listener_ = std::make_unique<Listener>(*this, Listener::Kind::subscribe);
+
+  // The will is fixed at connect time, so its `at` is when the session started.
+  payloads::Presence offline{false, herald::now(), current_user(), settings_.host, HERALD_VERSION};
+  auto builder = mqtt_edge::connect_options(settings_.broker);
+  builder.automatic_reconnect(settings_.min_retry, settings_.max_retry)
+      .will(mqtt::message(topics::presence(settings_.path), payloads::encode(offline), 1, true));
+  // Receipts are kept in our own LMDB outbox, so the broker need not keep a session.
+  if (version == MQTTVERSION_5)
+    builder.clean_start(true);
+  else
+    builder.clean_session(true);
+  options_ = builder.finalize();
+
+  client_->set_connected_handler([this](const std::string&) { post([this] { on_connected(); }); });
+  client_->set_connection_lost_handler([this](const std::string& cause) {
+    post([this, cause] { on_connection_lost(cause); });
+  });
+  client_->set_message_callback([this](mqtt::const_message_ptr msg) {
+    post([this, msg = std::move(msg)] { on_message(msg); });
+  });
+}
+
+AgentSession::~AgentSession() {
+  stop();
+  client_.reset();  // before the listeners it may still reference
+}
+
+void AgentSession::post(std::function<void()> task) {
+  if (stopping_) return;
+  executor_.post([this, task = std::move(task)] {
+    if (!stopping_) task();
+  });
+}
+
+void AgentSession::start() {
+  if (started_) return;
+  started_ = true;
+  post([this] {
+    auto removed = inbox_.purge_expired(herald::now());
+    if (removed > 0) log::info("expired " + std::to_string(removed) + " message(s)");
+    arm_expiry(inbox_.next_expiry());
+    connect();
+  });
+}
+
+void AgentSession::stop() {
+  if (!started_ || stopping_.exchange(true)) return;
+  // From here on, queued tasks of this session are no-ops; wait for the one that may
+  // be running, then nothing on the worker touches the worker-thread state.
+  executor_.drain();
+  if (retry_timer_) executor_.cancel(*retry_timer_);
+  if (expiry_timer_) executor_.cancel(*expiry_timer_);
+  try {
+    if (client_->is_connected()) {
+      payloads::Presence offline{false, herald::now(), current_user(), settings_.host, HERALD_VERSION};
+      client_->publish(mqtt::make_message(topics::presence(settings_.path), payloads::encode(offline), 1, true))
+          ->wait_for(kStopWait);
+      client_->disconnect()->wait_for(kStopWait);
+      log::info("disconnected from " + settings_.broker.uri + " (stopping)");
+    } else {
+      // Also ends a pending connect or automatic reconnect.
+      client_->disconnect()->wait_for(kStopWait);
+    }
+  } catch (const mqtt::exception& e) {
+    log::debug(std::string("disconnect: ") + e.what());
+  }
+  client_->disable_callbacks();
+  executor_.drain();
+}
+
+void AgentSession::wake() {
+  post([this] { flush(); });
+}
+
+void AgentSession::refresh_user() {
+  post([this] {
+    if (connected_ && current_user() != presence_user_) publish_presence(true);
+  });
+}
+
+std::string AgentSession::current_user() { return settings_.user_source ? settings_.user_source() : settings_.user; }
+
+void AgentSession::connect() {
+  retry_timer_.reset();
+  try {
+    client_->connect(options_, nullptr, *connect_listener_);
+  } catch (const mqtt::exception& e) {
+    on_connect_failed(e.what());
+  }
+}
+
+void AgentSession::on_connect_failed(const std::string& reason) {
+  if (connected_ || retry_timer_) return;
+  log::warn("cannot connect to " + settings_.broker.uri + " as " + settings_.path + ": " + reason + "; retrying in " +
+            std::to_string(retry_delay_.count()) + " s");
+  retry_timer_ = executor_.schedule_at(Executor::Clock::now() + retry_delay_, [this] {
+    if (!stopping_) connect();
+  });
+  retry_delay_ = std::min(retry_delay_ * 2, settings_.max_retry);
+}
+
+void AgentSession::on_connected() {
+  connected_ = true;
+  retry_delay_ = settings_.min_retry;
+  in_flight_.clear();
+  log::info("connected to " + settings_.broker.uri + " as " + settings_.path);
+  try {
+    auto filters = topics::agent_filters(settings_.path);
+    auto collection = mqtt::string_collection::create(filters);
+    mqtt::iasync_client::qos_collection qos(filters.size(), 1);
+    client_->subscribe(collection, qos, nullptr, *subscribe_listener_);
+    publish_presence(true);
+  } catch (const mqtt::exception& e) {
+    log::warn("after connecting: " + std::string(e.what()));
+  }
+  flush();
+}
+
+void AgentSession::on_connection_lost(const std::string& cause) {
+  connected_ = false;
+  // Publishes without PUBACK are re-sent from the outbox after the reconnect.
+  in_flight_.clear();
+  log::warn("disconnected from " + settings_.broker.uri + (cause.empty() ? "" : ": " + cause) + "; reconnecting");
+}
+
+void AgentSession::on_message(const mqtt::const_message_ptr& msg) {
+  const auto& payload = msg->get_payload();
+  auto result = handler_.handle(msg->get_topic(), std::string_view(payload.data(), payload.size()), current_user(),
+                                herald::now());
+  if (result.expires_at) arm_expiry(result.expires_at);
+  if (result.outbox_changed) flush();
+  if (result.displayed_at && on_displayed_) on_displayed_(result.id, *result.displayed_at);
+}
+
+void AgentSession::flush() {
+  if (!connected_ || in_flight_.size() >= settings_.max_in_flight) return;
+  std::set<std::string> pending;
+  for (const auto& [no, sent] : in_flight_) pending.insert(sent.key);
+  for (const auto& entry : inbox_.outbox(in_flight_.size() + settings_.max_in_flight)) {
+    if (in_flight_.size() >= settings_.max_in_flight) break;
+    if (pending.count(entry.key)) continue;
+    auto no = next_token_++;
+    try {
+      client_->publish(mqtt::make_message(entry.topic, entry.payload, 1, false),
+                       reinterpret_cast<void*>(static_cast<std::uintptr_t>(no)), *publish_listener_);
+    } catch (const mqtt::exception& e) {
+      log::warn("cannot send receipt " + receipt_label(entry) + " now: " + e.what() + "; it stays queued");
+      return;
+    }
+    in_flight_[no] = InFlight{entry.key, receipt_label(entry)};
+  }
+}
+
+void AgentSession::on_publish_done(std::uint64_t token_no, bool ok, int reason_code) {
+  auto it = in_flight_.find(token_no);
+  if (it == in_flight_.end()) return;  // from before a reconnect: the entry was re-sent
+  auto [key, label] = std::move(it->second);
+  in_flight_.erase(it);
+  if (ok) {
+    if (inbox_.remove_outbox(key)) {
+      if (settings_.verbose)
+        log::info("sent receipt " + label);
+      else
+        log::debug("sent receipt " + label);
+    }
+  } else if (mqtt_edge::is_refusal(reason_code)) {
+    // Re-sending a refused receipt would be refused forever: the ACL or the
+    // certificate is wrong, which the admin must fix.
+    log::error("broker refused receipt " + label + " (not authorized); dropping it");
+    inbox_.remove_outbox(key);
+  } else {
+    log::debug("receipt " + label + " not acknowledged (reason " + std::to_string(reason_code) +
+               "); re-sent after reconnect");
+    return;
+  }
+  flush();
+}
+
+void AgentSession::publish_presence(bool online) {
+  payloads::Presence p{online, herald::now(), current_user(), settings_.host, HERALD_VERSION};
+  try {
+    client_->publish(mqtt::make_message(topics::presence(settings_.path), payloads::encode(p), 1, true));
+    presence_user_ = p.user;
+  } catch (const mqtt::exception& e) {
+    log::warn("cannot publish presence: " + std::string(e.what()));
+  }
+}
+
+void AgentSession::arm_expiry(std::optional<TimePoint> at) {
+  if (!at || (expiry_at_ && *expiry_at_ <= *at)) return;
+  if (expiry_timer_) executor_.cancel(*expiry_timer_);
+  expiry_at_ = at;
+  expiry_timer_ = executor_.schedule_at(*at, [this] {
+    if (!stopping_) on_expiry_timer();
+  });
+}
+
+void AgentSession::on_expiry_timer() {
+  expiry_timer_.reset();
+  expiry_at_.reset();
+  auto removed = inbox_.purge_expired(herald::now());
+  if (removed > 0) log::info("expired " + std::to_string(removed) + " message(s)");
+  arm_expiry(inbox_.next_expiry());
+}
+
+}  // namespace herald::agent

@@ -1,0 +1,108 @@
+#include "herald/agent/system.hpp"
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <unistd.h>
+#include <utmpx.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <mutex>
+
+#include "herald/common/error.hpp"
+
+namespace herald::agent {
+namespace {
+
+// getutxent() keeps its position in static state: one reader at a time.
+std::mutex g_utmp_mutex;
+
+template <typename Fn>
+void for_each_user_process(Fn&& fn) {
+  std::lock_guard lock(g_utmp_mutex);
+  setutxent();
+  while (struct utmpx* entry = getutxent()) {
+    if (entry->ut_type != USER_PROCESS) continue;
+    std::string user(entry->ut_user, strnlen(entry->ut_user, sizeof entry->ut_user));
+    std::string line(entry->ut_line, strnlen(entry->ut_line, sizeof entry->ut_line));
+    if (!fn(user, line)) break;
+  }
+  endutxent();
+}
+
+std::string openssl_error() {
+  unsigned long code = ERR_get_error();
+  if (code == 0) return "not a PEM certificate";
+  char buf[256];
+  ERR_error_string_n(code, buf, sizeof buf);
+  ERR_clear_error();
+  return buf;
+}
+
+}  // namespace
+
+std::string logged_in_user() {
+  std::string found;
+  for_each_user_process([&](const std::string& user, const std::string&) {
+    if (user.empty()) return true;
+    found = user;
+    return false;
+  });
+  return found;
+}
+
+std::vector<std::string> user_terminals(const std::string& user) {
+  std::vector<std::string> out;
+  for_each_user_process([&](const std::string& who, const std::string& line) {
+    // ut_line is relative to /dev; refuse anything that could climb out of it.
+    if ((user.empty() || who == user) && !line.empty() && line.find("..") == std::string::npos && line[0] != '/')
+      out.push_back("/dev/" + line);
+    return true;
+  });
+  return out;
+}
+
+std::string utmp_file() { return _PATH_UTMPX; }
+
+std::string host_name() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+  return buf;
+}
+
+std::string certificate_common_name(const std::string& cert_file) {
+  std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(cert_file.c_str(), "r"), &std::fclose);
+  if (!file)
+    throw Error(ErrorKind::config, "cannot read certificate " + cert_file + ": " + std::strerror(errno));
+  std::unique_ptr<X509, void (*)(X509*)> cert(PEM_read_X509(file.get(), nullptr, nullptr, nullptr), &X509_free);
+  if (!cert) throw Error(ErrorKind::config, "cannot read certificate " + cert_file + ": " + openssl_error());
+  X509_NAME* subject = X509_get_subject_name(cert.get());
+  char cn[256] = {};
+  int n = subject ? X509_NAME_get_text_by_NID(subject, NID_commonName, cn, sizeof cn) : -1;
+  if (n <= 0) throw Error(ErrorKind::config, "certificate " + cert_file + " has no common name (CN)");
+  return std::string(cn, static_cast<std::size_t>(n));
+}
+
+std::string printable(std::string_view text, std::size_t max_bytes, bool keep_newlines) {
+  std::string out;
+  out.reserve(std::min(text.size(), max_bytes));
+  for (char c : text) {
+    if (out.size() >= max_bytes) {
+      out += "...";
+      break;
+    }
+    auto u = static_cast<unsigned char>(c);
+    if (keep_newlines && (c == '\n' || c == '\t'))
+      out += c;
+    else if (u < 0x20 || u == 0x7f)
+      out += '?';
+    else
+      out += c;
+  }
+  return out;
+}
+
+}  // namespace herald::agent

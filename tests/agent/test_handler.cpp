@@ -1,0 +1,149 @@
+#include <doctest/doctest.h>
+
+#include "helpers.hpp"
+#include "herald/agent/commands.hpp"
+#include "herald/agent/handler.hpp"
+
+using namespace herald;
+using namespace herald::agent;
+using herald::agent::test::TempDir;
+using Action = HandleResult::Action;
+
+namespace {
+
+struct RecordingDisplay : Display {
+  std::vector<ShownAlert> shown;
+  void show(const ShownAlert& alert) override { shown.push_back(alert); }
+};
+
+struct Fixture {
+  TempDir dir;
+  lmdb::Env env{dir.path, agent_env_options()};
+  Inbox inbox{env};
+  RecordingDisplay display;
+  MessageHandler handler{"org/b1/pc1", inbox, display};
+
+  HandleResult handle(const std::string& topic, const std::string& payload, const std::string& user = "anna") {
+    return handler.handle(topic, payload, user, herald::now());
+  }
+};
+
+std::string alert_topic(const std::string& id, const std::string& target = "org/b1") {
+  return topics::delivery(topics::Kind::alert, "secops", id, Target::parse(target));
+}
+
+std::string payload(payloads::Delivery d = test::delivery()) { return payloads::encode(d); }
+
+}  // namespace
+
+TEST_CASE("an alert for an ancestor is stored, shown once and receipted") {
+  Fixture f;
+  auto r = f.handle(alert_topic("a1", "org"), payload());
+  CHECK(r.action == Action::stored);
+  CHECK(r.displayed_at);
+  CHECK(r.outbox_changed);
+  REQUIRE(f.display.shown.size() == 1);
+  CHECK(f.display.shown[0].id == "a1");
+  CHECK(f.display.shown[0].severity == "critical");
+  CHECK(f.display.shown[0].sender == "secops");
+  CHECK(f.display.shown[0].user == "anna");
+  // Retained again after a reconnect: nothing new.
+  auto again = f.handle(alert_topic("a1", "org"), payload());
+  CHECK(again.action == Action::duplicate);
+  CHECK_FALSE(again.outbox_changed);
+  CHECK(f.display.shown.size() == 1);
+  auto out = f.inbox.outbox();
+  REQUIRE(out.size() == 2);
+  CHECK(payloads::decode<payloads::Ack>(out[0].payload).state == payloads::AckState::delivered);
+  CHECK(payloads::decode<payloads::Ack>(out[1].payload).state == payloads::AckState::displayed);
+  CHECK(f.inbox.find("a1")->displayed_at);
+}
+
+TEST_CASE("messages are stored but not shown; alerts for another user are not shown") {
+  Fixture f;
+  auto r = f.handle(topics::delivery(topics::Kind::message, "hr", "m1", Target::parse("org/b1/pc1")), payload());
+  CHECK(r.action == Action::stored);
+  CHECK_FALSE(r.displayed_at);
+  auto d = test::delivery();
+  d.for_user = "piotr";
+  r = f.handle(alert_topic("a2", "org/b1/pc1"), payload(d));
+  CHECK(r.action == Action::stored);
+  CHECK_FALSE(r.displayed_at);
+  d.for_user = "anna";
+  r = f.handle(alert_topic("a3", "org/b1/pc1"), payload(d));
+  CHECK(r.displayed_at);
+  CHECK(f.display.shown.size() == 1);
+}
+
+TEST_CASE("targets that do not include this computer are dropped") {
+  Fixture f;
+  CHECK(f.handle(alert_topic("x1", "org/b2"), payload()).action == Action::dropped);
+  CHECK(f.handle(alert_topic("x2", "org/b1/pc10"), payload()).action == Action::dropped);
+  CHECK(f.handle(alert_topic("x3", "org/b1/pc1/sub"), payload()).action == Action::dropped);
+  CHECK(f.handle(topics::delivery(topics::Kind::alert, "secops", "x4", Target::parse("user:anna")), payload()).action ==
+        Action::dropped);
+  auto d = test::delivery();
+  d.for_user = "anna";
+  // A person's copy must come on this computer's own path.
+  CHECK(f.handle(alert_topic("x5", "org/b1"), payload(d)).action == Action::dropped);
+  CHECK(f.inbox.messages(herald::now()).empty());
+  CHECK(f.display.shown.empty());
+}
+
+TEST_CASE("hostile payloads and topics are dropped with a reason, never crash") {
+  Fixture f;
+  auto topic = alert_topic("h1");
+  CHECK(f.handle(topic, "").action == Action::ignored);  // retained clear
+  for (const std::string& bad : std::vector<std::string>{
+           std::string("not json"),
+           std::string("{\"v\":1"),
+           std::string("[]"),
+           std::string("null"),
+           std::string("{}"),
+           std::string("{\"v\":2,\"body\":\"x\",\"sent_at\":\"2026-11-22T13:01:18.123Z\",\"expires_at\":null}"),
+           std::string("{\"v\":\"1\",\"body\":\"x\",\"sent_at\":\"2026-11-22T13:01:18.123Z\",\"expires_at\":null}"),
+           std::string("{\"v\":1,\"body\":5,\"sent_at\":\"2026-11-22T13:01:18.123Z\",\"expires_at\":null}"),
+           std::string("{\"v\":1,\"body\":\"x\",\"sent_at\":\"yesterday\",\"expires_at\":null}"),
+           std::string("{\"v\":1,\"body\":\"x\",\"sent_at\":\"2026-11-22T13:01:18.123Z\",\"expires_at\":null,"
+                       "\"severity\":\"apocalyptic\"}"),
+           std::string("{\"v\":1,\"body\":\"x\",\"sent_at\":\"2026-11-22T13:01:18.123Z\",\"expires_at\":null,"
+                       "\"links\":[\"javascript:alert(1)\"]}"),
+           std::string("{\"v\":1,\"body\":\"\",\"sent_at\":\"2026-11-22T13:01:18.123Z\",\"expires_at\":null}"),
+           std::string(300 * 1024, '{'),
+           "{\"v\":1,\"body\":\"" + std::string(70 * 1024, 'a') + "\",\"sent_at\":\"2026-11-22T13:01:18.123Z\"}",
+           std::string("\xff\xfe\x00garbage", 10),
+       }) {
+    auto r = f.handle(topic, bad);
+    CHECK_MESSAGE(r.action == Action::dropped, bad.substr(0, 80));
+    CHECK_FALSE(r.reason.empty());
+  }
+  CHECK(f.handle("herald/alert/secops", payload()).action == Action::dropped);
+  CHECK(f.handle("herald/alert/sec+ops/id/org", payload()).action == Action::dropped);
+  CHECK(f.handle("herald/alert/secops/id/Org", payload()).action == Action::dropped);
+  CHECK(f.handle("herald/ack/id/org/b1/pc1", payload()).action == Action::dropped);
+  CHECK(f.handle("something/else", payload()).action == Action::dropped);
+  CHECK(f.handle(alert_topic("h2"), payload(test::delivery("\x1b[2J evil"))).action == Action::stored);
+  CHECK(f.inbox.messages(herald::now()).size() == 1);
+}
+
+TEST_CASE("recall removes the message and later copies are ignored") {
+  Fixture f;
+  f.handle(alert_topic("r1"), payload());
+  auto now = herald::now();
+  payloads::Recall recall{now, now + std::chrono::hours(1)};
+  auto r = f.handle(topics::recall("secops", "r1", Target::parse("org/b1")), payloads::encode(recall));
+  CHECK(r.action == Action::recall);
+  CHECK_FALSE(f.inbox.find("r1"));
+  CHECK(f.handle(alert_topic("r1"), payload()).action == Action::recalled);
+  CHECK(f.handle(topics::recall("secops", "r1", Target::parse("org/b1")), "{\"v\":1}").action == Action::dropped);
+  CHECK(f.display.shown.size() == 1);
+}
+
+TEST_CASE("expired deliveries are ignored") {
+  Fixture f;
+  auto d = test::delivery("t", "info", std::chrono::hours(1));
+  d.sent_at = herald::now() - std::chrono::hours(3);
+  d.expires_at = herald::now() - std::chrono::hours(2);
+  CHECK(f.handle(alert_topic("e1"), payload(d)).action == Action::expired);
+  CHECK(f.inbox.outbox().empty());
+}

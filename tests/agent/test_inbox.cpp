@@ -1,0 +1,184 @@
+#include <doctest/doctest.h>
+
+#include "helpers.hpp"
+#include "herald/agent/commands.hpp"
+#include "herald/agent/inbox.hpp"
+#include "herald/common/error.hpp"
+
+using namespace herald;
+using namespace herald::agent;
+using herald::agent::test::TempDir;
+
+namespace {
+topics::DeliveryTopic alert_topic(std::string id, std::string target = "org/b1") {
+  return topics::DeliveryTopic{topics::Kind::alert, "secops", std::move(id), Target::parse(target)};
+}
+const std::string kPath = "org/b1/pc1";
+
+payloads::Ack ack_of(const OutboxEntry& e) { return payloads::decode<payloads::Ack>(e.payload); }
+}  // namespace
+
+TEST_CASE("a new delivery is stored once and acked once, in the same transaction") {
+  TempDir dir;
+  lmdb::Env env(dir.path, agent_env_options());
+  Inbox inbox(env);
+  auto now = herald::now();
+  auto d = test::delivery();
+  CHECK(inbox.accept(alert_topic("m1"), d, kPath, "jkowalski", now) == DeliveryOutcome::stored);
+  CHECK(inbox.accept(alert_topic("m1"), d, kPath, "jkowalski", now) == DeliveryOutcome::duplicate);
+  auto out = inbox.outbox();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].topic == topics::ack("m1", kPath));
+  CHECK(ack_of(out[0]).state == payloads::AckState::delivered);
+  CHECK(ack_of(out[0]).user == "jkowalski");
+  auto m = inbox.find("m1");
+  REQUIRE(m);
+  CHECK(m->sender == "secops");
+  CHECK(m->target == "org/b1");
+  CHECK(m->kind == topics::Kind::alert);
+  CHECK(m->state() == "delivered");
+  CHECK(m->received_at == now);
+}
+
+TEST_CASE("outbox keeps send order across receipts and survives reopening the env") {
+  TempDir dir;
+  auto now = herald::now();
+  {
+    lmdb::Env env(dir.path, agent_env_options());
+    Inbox inbox(env);
+    for (int i = 0; i < 12; ++i) inbox.accept(alert_topic("m" + std::to_string(i)), test::delivery(), kPath, "", now);
+    CHECK(inbox.mark_displayed("m3", now, kPath, ""));
+    CHECK_FALSE(inbox.mark_displayed("m3", now, kPath, ""));  // once
+    CHECK_FALSE(inbox.mark_displayed("nope", now, kPath, ""));
+  }
+  lmdb::Env env(dir.path, agent_env_options());
+  Inbox inbox(env);
+  auto out = inbox.outbox();
+  REQUIRE(out.size() == 13);
+  for (int i = 0; i < 12; ++i) CHECK(out[static_cast<std::size_t>(i)].topic == topics::ack("m" + std::to_string(i), kPath));
+  CHECK(ack_of(out[12]).state == payloads::AckState::displayed);
+  for (std::size_t i = 1; i < out.size(); ++i) CHECK(out[i - 1].key < out[i].key);
+  CHECK(out[0].key == "00000000000000000001");
+  CHECK(inbox.remove_outbox(out[0].key));
+  CHECK_FALSE(inbox.remove_outbox(out[0].key));
+  CHECK(inbox.outbox_size() == 12);
+  CHECK(inbox.outbox(2).size() == 2);
+  // New entries continue the sequence, never reuse a key.
+  inbox.enqueue("t", "p");
+  CHECK(inbox.outbox().back().key == "00000000000000000014");
+}
+
+TEST_CASE("mark_read queues one read receipt and reports unknown ids") {
+  TempDir dir;
+  lmdb::Env env(dir.path, agent_env_options());
+  Inbox inbox(env);
+  auto now = herald::now();
+  inbox.accept(alert_topic("m1"), test::delivery(), kPath, "", now);
+  auto m = inbox.mark_read("m1", now, kPath, "anna");
+  REQUIRE(m.read_at);
+  CHECK(m.state() == "read");
+  inbox.mark_read("m1", now + std::chrono::seconds(5), kPath, "anna");
+  auto out = inbox.outbox();
+  REQUIRE(out.size() == 2);
+  CHECK(ack_of(out[1]).state == payloads::AckState::read);
+  CHECK(ack_of(out[1]).user == "anna");
+  CHECK(*inbox.find("m1")->read_at == now);
+  try {
+    inbox.mark_read("zzz", now, kPath, "");
+    FAIL("expected not_found");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::not_found);
+    CHECK(std::string(e.what()) == "unknown message id 'zzz'");
+  }
+}
+
+TEST_CASE("recall deletes a message under its target and blocks late copies") {
+  TempDir dir;
+  lmdb::Env env(dir.path, agent_env_options());
+  Inbox inbox(env);
+  auto now = herald::now();
+  payloads::Recall recall{now, now + std::chrono::hours(1)};
+  inbox.accept(alert_topic("m1", "org/b1"), test::delivery(), kPath, "", now);
+  inbox.accept(alert_topic("m2", "org"), test::delivery(), kPath, "", now);
+
+  // A recall for org/b1 does not cover a copy that came addressed to the whole org.
+  CHECK_FALSE(inbox.apply_recall(topics::RecallTopic{"secops", "m2", Target::parse("org/b1")}, recall, now));
+  CHECK(inbox.find("m2"));
+  CHECK(inbox.apply_recall(topics::RecallTopic{"secops", "m1", Target::parse("org")}, recall, now));
+  CHECK_FALSE(inbox.find("m1"));
+  CHECK(inbox.tombstone("m1"));
+  // The retained delivery arriving again after a reconnect is ignored.
+  CHECK(inbox.accept(alert_topic("m1"), test::delivery(), kPath, "", now) == DeliveryOutcome::recalled);
+  // Recall before the message: the message never enters the inbox.
+  inbox.apply_recall(topics::RecallTopic{"secops", "m3", Target::parse(kPath)}, recall, now);
+  CHECK(inbox.accept(alert_topic("m3"), test::delivery(), kPath, "", now) == DeliveryOutcome::recalled);
+  CHECK(inbox.outbox().size() == 2);
+}
+
+TEST_CASE("expired messages and tombstones are purged; next_expiry is the earliest") {
+  TempDir dir;
+  lmdb::Env env(dir.path, agent_env_options());
+  Inbox inbox(env);
+  auto now = herald::now();
+  CHECK_FALSE(inbox.next_expiry());
+  CHECK(inbox.accept(alert_topic("old"), test::delivery("x", "info", std::chrono::milliseconds(-1)), kPath, "", now) ==
+        DeliveryOutcome::expired);
+  inbox.accept(alert_topic("soon"), test::delivery("x", "info", std::chrono::seconds(10)), kPath, "", now);
+  inbox.accept(alert_topic("late"), test::delivery("x", "info", std::chrono::hours(10)), kPath, "", now);
+  inbox.apply_recall(topics::RecallTopic{"secops", "r1", Target::parse("org")},
+                     payloads::Recall{now, now + std::chrono::seconds(20)}, now);
+  auto soon = inbox.find("soon")->delivery.expires_at;
+  CHECK(inbox.next_expiry() == soon);
+  CHECK(inbox.messages(now).size() == 2);
+  CHECK(inbox.messages(*soon).size() == 1);  // listing hides expired ones already
+
+  CHECK(inbox.purge_expired(now) == 0);
+  CHECK(inbox.purge_expired(now + std::chrono::seconds(30)) == 1);
+  CHECK_FALSE(inbox.find("soon"));
+  CHECK_FALSE(inbox.tombstone("r1"));
+  CHECK(inbox.find("late"));
+  CHECK(inbox.next_expiry() == inbox.find("late")->delivery.expires_at);
+}
+
+TEST_CASE("several inboxes share one env through key prefixes") {
+  TempDir dir;
+  lmdb::Env env(dir.path, agent_env_options());
+  Inbox a(env, "s001");
+  Inbox b(env, "s002");
+  Inbox c(env, "s0010");  // not confused with s001 by prefix scans
+  auto now = herald::now();
+  a.accept(alert_topic("m1"), test::delivery(), "org/b1/pc1", "", now);
+  b.accept(alert_topic("m1"), test::delivery(), "org/b1/pc2", "", now);
+  b.accept(alert_topic("m2"), test::delivery(), "org/b1/pc2", "", now);
+  CHECK(a.messages(now).size() == 1);
+  CHECK(b.messages(now).size() == 2);
+  CHECK(c.messages(now).empty());
+  CHECK(a.outbox().size() == 1);
+  CHECK(b.outbox().size() == 2);
+  CHECK(a.outbox_size() == 1);
+  CHECK(c.outbox_size() == 0);
+  CHECK(a.outbox()[0].topic == topics::ack("m1", "org/b1/pc1"));
+  CHECK(b.outbox()[0].key == "s002/00000000000000000001");
+}
+
+TEST_CASE("inbox JSON has the documented fields") {
+  StoredMessage m;
+  m.id = "m1";
+  m.kind = topics::Kind::alert;
+  m.sender = "secops";
+  m.target = "org";
+  m.delivery = test::delivery();
+  m.delivery.links = {"https://intranet.example/x"};
+  m.received_at = herald::now();
+  auto j = to_json(m);
+  for (const char* field : {"id", "kind", "title", "body", "severity", "links", "sender", "target", "sent_at",
+                            "expires_at", "received_at", "displayed_at", "read_at", "for_user", "state"})
+    CHECK_MESSAGE(j.contains(field), field);
+  CHECK(j["kind"] == "alert");
+  CHECK(j["read_at"].is_null());
+  CHECK(j["displayed_at"].is_null());
+  auto back = stored_message_from_json(j);
+  CHECK(back.id == "m1");
+  CHECK(back.delivery.links == m.delivery.links);
+  CHECK(back.delivery.expires_at == m.delivery.expires_at);
+}
