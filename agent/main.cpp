@@ -12,7 +12,7 @@
 
 int main(int argc, char** argv) {
   // Few threads, little memory: an idle agent must stay small.
-  mallopt(M_ARENA_MAX, 2);
+  mallopt(M_ARENA_MAX, 1);
   herald::log::set_component("herald-agent");
 
   CLI::App app{"herald-agent: receives Herald alerts and messages for this computer and shows them"};

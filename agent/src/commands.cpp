@@ -78,6 +78,15 @@ int run_daemon(const AgentConfig& config) {
   }
 
   Executor executor;
+  // Once the handshake and the retained backlog are done, the agent idles for hours:
+  // give back what only startup needed, so an idle agent stays a few MiB.
+  settings.on_connected = [&executor] {
+    executor.schedule_at(Executor::Clock::now() + std::chrono::seconds(3), [] {
+      auto released = release_idle_memory();
+      log::debug("released " + std::to_string(released) + " kB of startup memory; resident " +
+                 std::to_string(resident_kb()) + " kB");
+    });
+  };
   AgentSession session(settings, inbox, *display, &executor);
   log::info("starting agent " + config.path + " (data " + config.data_dir + ", display " + config.display + ")");
   session.start();

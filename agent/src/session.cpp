@@ -17,10 +17,24 @@ namespace {
 
 constexpr auto kStopWait = std::chrono::seconds(2);
 
+// Paho's tokens carry codes only; say what they mean to an admin.
 std::string describe_failure(const mqtt::token& tok) {
-  std::string text = "return code " + std::to_string(tok.get_return_code());
-  if (tok.get_reason_code() != 0) text += ", reason code " + std::to_string(static_cast<int>(tok.get_reason_code()));
-  return text;
+  int rc = tok.get_return_code();
+  int reason = static_cast<int>(tok.get_reason_code());
+  std::string text;
+  if (reason == mqtt::ReasonCode::NOT_AUTHORIZED || rc == 5)
+    text = "not authorized (is the certificate's CN in the broker's ACL?)";
+  else if (reason == mqtt::ReasonCode::BAD_USER_NAME_OR_PASSWORD || rc == 4)
+    text = "the broker refused the credentials";
+  else if (rc == 3 || reason == mqtt::ReasonCode::SERVER_UNAVAILABLE)
+    text = "broker unavailable";
+  else if (rc == MQTTASYNC_FAILURE)
+    text = "no connection (broker down, wrong address, or TLS handshake refused: check ca_file, cert_file, key_file)";
+  else
+    text = "failed";
+  text += " [return code " + std::to_string(rc);
+  if (reason != 0) text += ", reason code " + std::to_string(reason);
+  return text + "]";
 }
 
 // "delivered for <id>" for an outbox entry, for the log.
@@ -233,6 +247,7 @@ void AgentSession::on_connected() {
     log::warn("after connecting: " + std::string(e.what()));
   }
   flush();
+  if (settings_.on_connected) settings_.on_connected();
 }
 
 void AgentSession::on_connection_lost(const std::string& cause) {

@@ -3,8 +3,13 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <malloc.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <utmpx.h>
+
+#include <fstream>
+#include <sstream>
 
 #include <cerrno>
 #include <cstdio>
@@ -71,6 +76,37 @@ std::string host_name() {
   char buf[256] = {};
   if (gethostname(buf, sizeof buf - 1) != 0) return "unknown";
   return buf;
+}
+
+long resident_kb() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+
+long release_idle_memory() {
+  long before = resident_kb();
+  malloc_trim(0);
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    // "start-end perms offset dev inode path": only private, read-only, executable
+    // mappings of files. Those are never written (no text relocations on x86-64), so
+    // dropping them cannot lose data; writable or RELRO mappings are left alone.
+    std::istringstream in(line);
+    std::string range, perms, offset, dev, inode, path;
+    in >> range >> perms >> offset >> dev >> inode >> path;
+    if (perms != "r-xp" || path.empty() || path[0] != '/') continue;
+    auto dash = range.find('-');
+    if (dash == std::string::npos) continue;
+    auto start = std::stoull(range.substr(0, dash), nullptr, 16);
+    auto end = std::stoull(range.substr(dash + 1), nullptr, 16);
+    madvise(reinterpret_cast<void*>(start), end - start, MADV_DONTNEED);
+  }
+  long after = resident_kb();
+  return before > 0 && after > 0 ? before - after : 0;
 }
 
 std::string certificate_common_name(const std::string& cert_file) {

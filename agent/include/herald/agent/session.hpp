@@ -37,6 +37,8 @@ struct SessionSettings {
   std::chrono::seconds max_retry{30};
   std::size_t max_in_flight = 32;  // outbox publishes awaiting PUBACK at once
   bool verbose = true;             // per-message log lines at INFO (false: DEBUG)
+  // Called on the worker after each (re)connect has subscribed and flushed.
+  std::function<void()> on_connected;
 };
 
 // Called on the worker thread right after an alert was shown and recorded.

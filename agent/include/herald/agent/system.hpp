@@ -16,6 +16,15 @@ std::vector<std::string> user_terminals(const std::string& user);
 std::string utmp_file();
 std::string host_name();
 
+// Gives back memory an idle agent no longer needs: free heap pages (malloc_trim) and
+// the resident pages of read-only executable file mappings (code run once, at startup
+// and in the TLS handshake: OpenSSL is most of it). Those pages are clean copies of the
+// library files, so a later use faults them back in from the page cache; nothing is
+// lost. Returns the kB released from the resident set (0 if unknown).
+long release_idle_memory();
+// This process's resident set size in kB (VmRSS), or -1.
+long resident_kb();
+
 // The CN of the PEM certificate at `cert_file`. Throws Error(config) naming the file if
 // it cannot be read or has no CN.
 std::string certificate_common_name(const std::string& cert_file);
