@@ -1,9 +1,9 @@
 // herald-acl: turns the access policy into Mosquitto's acl_file and password_file.
 // All the work is in herald::acl (acl/include/herald/acl/commands.hpp).
-#include <iostream>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <iostream>
 
 #include "herald/acl/commands.hpp"
 #include "herald/common/error.hpp"

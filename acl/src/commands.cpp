@@ -1,10 +1,10 @@
 #include "herald/acl/commands.hpp"
 
-#include <filesystem>
-#include <iostream>
 #include <termios.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "herald/acl/files.hpp"
@@ -170,8 +170,7 @@ void cmd_passwd(const std::string& account, const std::string& policy_path, std:
   find_account(policy, account);
   auto hash = hash_password(read_new_password(account, password_in, from_terminal));
   save_policy(with_password_hash(policy, account, hash), policy_path);
-  out << "set the password of " << account << " in " << policy_path
-      << "; 'herald-acl apply' puts it into effect\n";
+  out << "set the password of " << account << " in " << policy_path << "; 'herald-acl apply' puts it into effect\n";
 }
 
 void cmd_add(const std::string& account, const std::vector<std::string>& roles, const std::vector<std::string>& scopes,

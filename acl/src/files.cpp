@@ -1,14 +1,15 @@
 #include "herald/acl/files.hpp"
 
-#include <cerrno>
-#include <csignal>
-#include <cstring>
 #include <fcntl.h>
-#include <fstream>
 #include <grp.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fstream>
 
 #include "herald/common/error.hpp"
 
@@ -99,8 +100,7 @@ pid_t read_pidfile(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw Error(ErrorKind::not_found, "cannot read the pid file " + path);
   long long pid = 0;
-  if (!(in >> pid) || pid <= 1 || pid > 0x7fffffff)
-    throw Error(ErrorKind::usage, path + ": expected a process id");
+  if (!(in >> pid) || pid <= 1 || pid > 0x7fffffff) throw Error(ErrorKind::usage, path + ": expected a process id");
   return static_cast<pid_t>(pid);
 }
 
@@ -108,8 +108,7 @@ void reload_broker(pid_t pid) {
   if (pid <= 1) throw Error(ErrorKind::usage, "refusing to signal process id " + std::to_string(pid));
   if (::kill(pid, SIGHUP) == 0) return;
   if (errno == ESRCH) throw Error(ErrorKind::not_found, "no broker process " + std::to_string(pid) + " to reload");
-  if (errno == EPERM)
-    throw Error(ErrorKind::not_permitted, "may not signal broker process " + std::to_string(pid));
+  if (errno == EPERM) throw Error(ErrorKind::not_permitted, "may not signal broker process " + std::to_string(pid));
   throw Error(ErrorKind::internal, "cannot signal process " + std::to_string(pid) + ": " + std::strerror(errno));
 }
 

@@ -17,9 +17,8 @@ constexpr std::string_view kWrite = "write";
 Rule rule(std::string_view access, std::string topic) { return Rule{std::string(access), std::move(topic)}; }
 
 void sort_unique(std::vector<Rule>& rules) {
-  std::sort(rules.begin(), rules.end(), [](const Rule& a, const Rule& b) {
-    return a.topic != b.topic ? a.topic < b.topic : a.access < b.access;
-  });
+  std::sort(rules.begin(), rules.end(),
+            [](const Rule& a, const Rule& b) { return a.topic != b.topic ? a.topic < b.topic : a.access < b.access; });
   rules.erase(std::unique(rules.begin(), rules.end()), rules.end());
 }
 

@@ -57,7 +57,8 @@ void require_usable(std::string_view password) {
 
 std::string base64_encode(const std::vector<unsigned char>& bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3), '\0');
-  int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes.data(), static_cast<int>(bytes.size()));
+  int written =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes.data(), static_cast<int>(bytes.size()));
   out.resize(static_cast<std::size_t>(written));
   return out;
 }
@@ -75,7 +76,8 @@ std::optional<std::vector<unsigned char>> base64_decode(std::string_view text) {
     }
   }
   std::vector<unsigned char> out(text.size() / 4 * 3);
-  int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
+  int n =
+      EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
   if (n < 0) return std::nullopt;
   out.resize(static_cast<std::size_t>(n) - padding);
   return out;
@@ -133,8 +135,8 @@ std::optional<ParsedHash> parse_hash(std::string_view stored) {
 bool verify_password(std::string_view stored, std::string_view password) {
   auto parsed = parse_hash(stored);
   if (!parsed || password.find('\0') != std::string_view::npos) return false;
-  auto computed = parsed->type == 7 ? pbkdf2(password, parsed->salt, parsed->iterations)
-                                    : sha512_salted(password, parsed->salt);
+  auto computed =
+      parsed->type == 7 ? pbkdf2(password, parsed->salt, parsed->iterations) : sha512_salted(password, parsed->salt);
   return computed.size() == parsed->hash.size() &&
          CRYPTO_memcmp(computed.data(), parsed->hash.data(), computed.size()) == 0;
 }

@@ -19,7 +19,8 @@ constexpr std::string_view kCapabilityNames[] = {"alert", "message", "campaign",
 
 std::string lower(std::string_view s) {
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
 
@@ -221,8 +222,8 @@ class Validator {
       } else if (key == "disabled") {
         account.disabled = bool_at(value, at);
       } else {
-        fail(at, "unknown key '" + std::string(key) +
-                     "' (expected roles, scopes, password_hash, disabled, description)");
+        fail(at,
+             "unknown key '" + std::string(key) + "' (expected roles, scopes, password_hash, disabled, description)");
       }
     }
     if (options_.require_passwords && !account.disabled && account.password_hash.empty())
@@ -247,8 +248,7 @@ class Validator {
       for (const auto& [name, body] : object_at(doc["roles"], "roles").items()) {
         auto at = member("roles", name);
         if (!is_valid_token(name)) fail(at, "invalid role name: use 1-64 letters, digits, '.', '_' or '-'");
-        if (builtin_roles().count(name))
-          fail(at, "redefines the built-in role '" + name + "'; choose another name");
+        if (builtin_roles().count(name)) fail(at, "redefines the built-in role '" + name + "'; choose another name");
         if (auto it = role_names_lower.find(lower(name)); it != role_names_lower.end())
           fail(at, "differs only in case from role '" + it->second + "'");
         role_names_lower[lower(name)] = name;

@@ -20,7 +20,8 @@ inline Policy policy_from(const std::string& json, const std::string& source = "
 }
 
 // A policy with one account of `roles_json` (a JSON array) and optional scopes.
-inline Policy one_account(const std::string& name, const std::string& roles_json, const std::string& scopes_json = "{}") {
+inline Policy one_account(const std::string& name, const std::string& roles_json,
+                          const std::string& scopes_json = "{}") {
   return policy_from(R"({"accounts": {")" + name + R"(": {"roles": )" + roles_json + R"(, "scopes": )" + scopes_json +
                      R"(, "password_hash": ")" + some_hash() + R"("}}})");
 }

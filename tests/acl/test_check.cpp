@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
-#include "herald/common/error.hpp"
 #include "helpers.hpp"
+#include "herald/common/error.hpp"
 
 using namespace herald::acl;
 using namespace herald::acl::test;
@@ -29,8 +29,8 @@ TEST_CASE("check: each error names the file, the JSON path and the problem") {
   CHECK(error_of(R"({"roles": {"r": {"alrt": ["org"]}}})") ==
         "p.json: roles.r.alrt: unknown capability 'alrt' (expected one of alert, message, campaign, chat, status, "
         "monitor, admin)");
-  CHECK(error_of(R"({"accounts": {"a": {"roles": [], "scopes": {"alert": ["org/Branch01"]}, "password_hash": ")" + hash() +
-                 R"("}}})") ==
+  CHECK(error_of(R"({"accounts": {"a": {"roles": [], "scopes": {"alert": ["org/Branch01"]}, "password_hash": ")" +
+                 hash() + R"("}}})") ==
         "p.json: accounts.a.scopes.alert[0]: bad scope 'org/Branch01': expected an org path (org, org/branch01, ...) "
         "or \"user\"");
   CHECK(error_of(R"({"accounts": {"a": {"roles": [], "scopes": {"alert": ["branch01"]}, "password_hash": ")" + hash() +
@@ -63,7 +63,8 @@ TEST_CASE("check: each error names the file, the JSON path and the problem") {
         "description)");
   CHECK(error_of(R"({"acounts": {}})") ==
         "p.json: acounts: unknown key 'acounts' (expected roles, accounts, revoked_agents, description)");
-  CHECK(error_of(R"({"accounts": {"ops1": {"roles": "monitor"}}})") == "p.json: accounts.ops1.roles: expected a JSON array");
+  CHECK(error_of(R"({"accounts": {"ops1": {"roles": "monitor"}}})") ==
+        "p.json: accounts.ops1.roles: expected a JSON array");
   CHECK(error_of(R"({"accounts": {"ops1": {"roles": [], "disabled": "yes"}}})") ==
         "p.json: accounts.ops1.disabled: expected true or false");
   CHECK(error_of(R"({"revoked_agents": ["org/branch01/PC1"]})") ==
@@ -75,7 +76,8 @@ TEST_CASE("check: duplicate names are errors, not silently merged") {
   CHECK(error_of(R"({"accounts": {"ops1": {"roles": []}, "ops1": {"roles": []}}})") ==
         "p.json: accounts: duplicate key 'ops1'");
   CHECK(error_of(R"({"roles": {}, "roles": {}})") == "p.json: duplicate key 'roles'");
-  CHECK(error_of(R"({"roles": {"r": {"alert": ["org"], "alert": ["org"]}}})") == "p.json: roles.r: duplicate key 'alert'");
+  CHECK(error_of(R"({"roles": {"r": {"alert": ["org"], "alert": ["org"]}}})") ==
+        "p.json: roles.r: duplicate key 'alert'");
 }
 
 TEST_CASE("check: JSON syntax errors give line and column") {

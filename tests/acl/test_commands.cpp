@@ -1,17 +1,17 @@
 // The subcommands end to end on files: add, passwd, disable, enable, revoke-agent, apply.
 #include <doctest/doctest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
+#include "helpers.hpp"
 #include "herald/acl/commands.hpp"
 #include "herald/common/error.hpp"
-#include "helpers.hpp"
 
 using namespace herald::acl;
 namespace fs = std::filesystem;
@@ -54,8 +54,8 @@ Run run_cli(const std::string& args, const std::string& input = "") {
   auto err = t.path / "err";
   auto in = t.path / "in";
   write(in, input);
-  std::string cmd = std::string(HERALD_ACL_EXE) + " " + args + " <" + in.string() + " >" + out.string() + " 2>" +
-                    err.string();
+  std::string cmd =
+      std::string(HERALD_ACL_EXE) + " " + args + " <" + in.string() + " >" + out.string() + " 2>" + err.string();
   int status = std::system(cmd.c_str());
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
 }
@@ -77,8 +77,9 @@ TEST_CASE("add, passwd, disable, enable, revoke-agent edit the policy; apply wri
   CHECK((st.st_mode & 0777) == 0600);
   // Without a password the policy is not yet deployable.
   CHECK_THROWS_WITH_AS(cmd_check(policy, std::nullopt, out),
-                       (policy + ": accounts.ops1: no password_hash for an enabled account; set one with "
-                                 "'herald-acl passwd ops1 --policy " +
+                       (policy +
+                        ": accounts.ops1: no password_hash for an enabled account; set one with "
+                        "'herald-acl passwd ops1 --policy " +
                         policy + "'")
                            .c_str(),
                        herald::Error);
@@ -106,7 +107,8 @@ TEST_CASE("add, passwd, disable, enable, revoke-agent edit the policy; apply wri
   out.str("");
   ApplyOptions apply{policy, csv, t.path.string(), std::nullopt, std::nullopt};
   cmd_apply(apply, out);
-  CHECK(out.str().find("wrote " + t.path.string() + "/acl: 1 accounts (1 disabled left out), 1 computers, 1 revoked agents\n") == 0);
+  CHECK(out.str().find("wrote " + t.path.string() +
+                       "/acl: 1 accounts (1 disabled left out), 1 computers, 1 revoked agents\n") == 0);
   auto acl = slurp(t.path / "acl");
   auto passwd = slurp(t.path / "passwd");
   CHECK(acl.find("user ops1\n") != std::string::npos);
@@ -117,7 +119,8 @@ TEST_CASE("add, passwd, disable, enable, revoke-agent edit the policy; apply wri
   REQUIRE(::stat((t.path / "acl").c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0640);
   // No temporary files left behind.
-  for (const auto& e : fs::directory_iterator(t.path)) CHECK(e.path().filename().string().find(".tmp.") == std::string::npos);
+  for (const auto& e : fs::directory_iterator(t.path))
+    CHECK(e.path().filename().string().find(".tmp.") == std::string::npos);
 
   // Applying again gives byte-identical files.
   cmd_apply(apply, out);
@@ -135,8 +138,8 @@ TEST_CASE("editing refuses what check would refuse, and leaves the file untouche
   std::ostringstream out;
   cmd_add("ops1", {"monitor"}, {}, policy, out);
   auto before = slurp(policy);
-  CHECK_THROWS_WITH_AS(cmd_add("Ops1", {"monitor"}, {}, policy, out), (policy + ": account 'ops1' already exists").c_str(),
-                       herald::Error);
+  CHECK_THROWS_WITH_AS(cmd_add("Ops1", {"monitor"}, {}, policy, out),
+                       (policy + ": account 'ops1' already exists").c_str(), herald::Error);
   CHECK_THROWS_WITH_AS(cmd_add("x", {"opertor"}, {}, policy, out),
                        (policy + ": accounts.x.roles[0]: unknown role 'opertor'").c_str(), herald::Error);
   CHECK_THROWS_WITH_AS(cmd_add("x", {}, {"alert=org/Bad"}, policy, out),

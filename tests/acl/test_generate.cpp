@@ -112,7 +112,8 @@ TEST_CASE("account scopes extend the roles' grants; custom roles work") {
   auto p = policy_from(R"({
     "roles": {"branch-manager": {"status_follows_alert": true, "message": ["org/branch02"]}},
     "accounts": {"m2": {"roles": ["branch-manager", "monitor"], "scopes": {"alert": ["org/branch02"], "monitor": ["org/branch02"]},
-                        "password_hash": ")" + some_hash() + R"("}}})");
+                        "password_hash": ")" +
+                       some_hash() + R"("}}})");
   CHECK(lines_of(p, "m2") == Lines{
                                  "topic read herald/ack/+/org/#",
                                  "topic read herald/ack/+/org/branch02/#",
@@ -142,8 +143,10 @@ const std::vector<herald::DirectoryEntry> kDirectory = {
 
 TEST_CASE("disabled accounts are left out of the ACL and the password file") {
   auto p = policy_from(R"({"accounts": {
-      "on": {"roles": ["monitor"], "password_hash": ")" + some_hash() + R"("},
-      "off": {"roles": ["full-admin"], "password_hash": ")" + some_hash() + R"(", "disabled": true}}})");
+      "on": {"roles": ["monitor"], "password_hash": ")" +
+                       some_hash() + R"("},
+      "off": {"roles": ["full-admin"], "password_hash": ")" +
+                       some_hash() + R"(", "disabled": true}}})");
   auto g = generate(p, kDirectory, "policy.json", "org.csv");
   CHECK(g.acl.find("user on\n") != std::string::npos);
   CHECK(g.acl.find("off") == std::string::npos);
@@ -208,12 +211,13 @@ TEST_CASE("the whole acl_file: header, agent patterns, accounts, revoked agents,
 }
 
 TEST_CASE("generation is deterministic: input order does not matter") {
-  std::string a = R"({"accounts": {"zed": {"roles": ["trainer", "helpdesk"], "password_hash": ")" + some_hash() +
-                  R"("}, "amy": {"roles": ["monitor"], "scopes": {"monitor": ["org/hq", "org/branch01"]}, "password_hash": ")" +
-                  some_hash() + R"("}}})";
-  std::string b = R"({"accounts": {"amy": {"scopes": {"monitor": ["org/branch01", "org/hq"]}, "roles": ["monitor"], "password_hash": ")" +
-                  some_hash() + R"("}, "zed": {"roles": ["helpdesk", "trainer"], "password_hash": ")" + some_hash() +
-                  R"("}}})";
+  std::string a =
+      R"({"accounts": {"zed": {"roles": ["trainer", "helpdesk"], "password_hash": ")" + some_hash() +
+      R"("}, "amy": {"roles": ["monitor"], "scopes": {"monitor": ["org/hq", "org/branch01"]}, "password_hash": ")" +
+      some_hash() + R"("}}})";
+  std::string b =
+      R"({"accounts": {"amy": {"scopes": {"monitor": ["org/branch01", "org/hq"]}, "roles": ["monitor"], "password_hash": ")" +
+      some_hash() + R"("}, "zed": {"roles": ["helpdesk", "trainer"], "password_hash": ")" + some_hash() + R"("}}})";
   auto reversed = std::vector<herald::DirectoryEntry>(kDirectory.rbegin(), kDirectory.rend());
   auto ga = generate(policy_from(a), kDirectory, "p", "d");
   auto gb = generate(policy_from(b), reversed, "p", "d");

@@ -1,5 +1,4 @@
 #include <doctest/doctest.h>
-
 #include <openssl/evp.h>
 
 #include "herald/acl/password.hpp"
@@ -33,7 +32,8 @@ TEST_CASE("fresh salt per hash") { CHECK(hash_password("x") != hash_password("x"
 TEST_CASE("a hash made by mosquitto_passwd 2.0.11 verifies") {
   // mosquitto_passwd -b -c /tmp/x user pw
   const std::string from_mosquitto =
-      "$7$101$a/oLUxuwvui6PcYn$i3WrL2bG+F/QKhPQsI70Y4yU8mJqDVkB4hKNIbSQ3c9xEa7OrYko4gAzP/CJyaKZCetrIJR8B4pgnTyUvG20nQ==";
+      "$7$101$a/oLUxuwvui6PcYn$i3WrL2bG+F/QKhPQsI70Y4yU8mJqDVkB4hKNIbSQ3c9xEa7OrYko4gAzP/"
+      "CJyaKZCetrIJR8B4pgnTyUvG20nQ==";
   CHECK(verify_password(from_mosquitto, "pw"));
   CHECK_FALSE(verify_password(from_mosquitto, "pW"));
   auto parsed = parse_hash(from_mosquitto);
@@ -44,7 +44,7 @@ TEST_CASE("a hash made by mosquitto_passwd 2.0.11 verifies") {
 TEST_CASE("parse_hash accepts only what Mosquitto would load") {
   CHECK_FALSE(parse_hash(""));
   CHECK_FALSE(parse_hash("secret"));
-  CHECK_FALSE(parse_hash("$7$0$a/oLUxuwvui6PcYn$" + std::string(86, 'A') + "=="));  // 0 iterations
+  CHECK_FALSE(parse_hash("$7$0$a/oLUxuwvui6PcYn$" + std::string(86, 'A') + "=="));   // 0 iterations
   CHECK_FALSE(parse_hash("$7$101$a/oLUxuwvui6PcY$" + std::string(86, 'A') + "=="));  // salt not 12 bytes
   CHECK_FALSE(parse_hash("$7$101$a/oLUxuwvui6PcYn$AAAA"));                           // hash not 64 bytes
   CHECK_FALSE(parse_hash("$5$101$a/oLUxuwvui6PcYn$" + std::string(86, 'A') + "=="));

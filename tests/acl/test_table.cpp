@@ -52,7 +52,8 @@ std::vector<Row> rows() {
 }
 
 std::string replace_all(std::string s, const std::string& from, const std::string& to) {
-  for (auto pos = s.find(from); pos != std::string::npos; pos = s.find(from, pos + to.size())) s.replace(pos, from.size(), to);
+  for (auto pos = s.find(from); pos != std::string::npos; pos = s.find(from, pos + to.size()))
+    s.replace(pos, from.size(), to);
   return s;
 }
 
@@ -63,7 +64,9 @@ std::vector<std::string> sorted(std::vector<std::string> v) {
 
 }  // namespace
 
-TEST_CASE("topics.md's access table is the one herald-acl renders") { CHECK(table_in_topics_md() == render_access_table()); }
+TEST_CASE("topics.md's access table is the one herald-acl renders") {
+  CHECK(table_in_topics_md() == render_access_table());
+}
 
 TEST_CASE("each capability row of topics.md is what an account with that capability gets") {
   auto all = rows();

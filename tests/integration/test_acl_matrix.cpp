@@ -9,7 +9,6 @@
 // Mosquitto 2.0.11's acl_file does not check SUBSCRIBE (the SUBACK grants it), so the
 // forbidden-subscription rows prove "nothing delivered".
 #include <doctest/doctest.h>
-
 #include <mqtt/async_client.h>
 #include <mqtt/create_options.h>
 
@@ -159,7 +158,9 @@ class Matrix {
     std::size_t w = 7;
     for (const auto& r : rows_) w = std::max(w, r.attempt.size());
     std::ostringstream out;
-    out << "\n" << std::left << std::setw(static_cast<int>(w)) << "attempt" << " | " << std::setw(30) << "expected"
+    out << "\n"
+        << std::left << std::setw(static_cast<int>(w)) << "attempt"
+        << " | " << std::setw(30) << "expected"
         << " | seen\n";
     for (const auto& r : rows_)
       out << std::setw(static_cast<int>(w)) << r.attempt << " | " << std::setw(30) << r.expected << " | " << r.seen
@@ -248,7 +249,8 @@ TEST_CASE("denial matrix: the broker refuses every forbidden action and allows e
   // After a publish was acknowledged, a sync message from heraldd reaching the tap and
   // every computer proves the broker has finished routing everything before it.
   auto sync = [&] {
-    auto topic = topics::delivery(topics::Kind::message, "heraldd", "sync" + unique_suffix(), herald::Target::path("org"));
+    auto topic =
+        topics::delivery(topics::Kind::message, "heraldd", "sync" + unique_suffix(), herald::Target::path("org"));
     REQUIRE(tap->publish(topic) == "accepted");
     bool ok = eventually([&] {
       if (!tap->got(topic)) return false;
@@ -321,7 +323,8 @@ TEST_CASE("denial matrix: the broker refuses every forbidden action and allows e
   {
     auto t = topics::presence("org/branch02/pc001");
     auto verdict = computers["org/branch02/pc001"]->publish(t);
-    m.add("agent publishes its own presence; evil subscribed to #", "accepted, ledger mon1", verdict + ", " + who_got(t));
+    m.add("agent publishes its own presence; evil subscribed to #", "accepted, ledger mon1",
+          verdict + ", " + who_got(t));
   }
   {
     auto t = topics::reply("admin", id());
@@ -370,15 +373,17 @@ TEST_CASE("denial matrix: the broker refuses every forbidden action and allows e
 
   // ---- allowed actions of each built-in role (no over-blocking)
   const std::string all_computers = "ledger org/branch01/pc001 org/branch01/pc002 org/branch02/pc001 org/hq/pc001 evil";
-  allowed("admin (full-admin) alerts org", *admin, topics::delivery(Kind::alert, "admin", id(), to("org")), all_computers);
+  allowed("admin (full-admin) alerts org", *admin, topics::delivery(Kind::alert, "admin", id(), to("org")),
+          all_computers);
   allowed("admin imports the directory", *admin, topics::request("admin", id(), "import", "org"), "ledger");
-  allowed("ops1 sends an inbox message to org", *ops, topics::delivery(Kind::message, kOps, id(), to("org")), all_computers);
+  allowed("ops1 sends an inbox message to org", *ops, topics::delivery(Kind::message, kOps, id(), to("org")),
+          all_computers);
   allowed("ops1 sends an inbox message to a person", *ops,
           topics::delivery(Kind::message, kOps, id(), herald::Target::person("anowak")), "ledger");
   allowed("ops1 alerts branch 1", *ops, topics::delivery(Kind::alert, kOps, id(), to("org/branch01")),
           "ledger org/branch01/pc001 org/branch01/pc002 evil");
-  allowed("ops1 alerts one computer of branch 1", *ops, topics::delivery(Kind::alert, kOps, id(), to("org/branch01/pc002")),
-          "ledger org/branch01/pc002");
+  allowed("ops1 alerts one computer of branch 1", *ops,
+          topics::delivery(Kind::alert, kOps, id(), to("org/branch01/pc002")), "ledger org/branch01/pc002");
   allowed("ops1 recalls on branch 1", *ops, topics::recall(kOps, id(), to("org/branch01")),
           "ledger org/branch01/pc001 org/branch01/pc002 evil");
   allowed("ops1 asks branch 1's status", *ops, topics::request(kOps, id(), "status", "org/branch01"), "ledger");
@@ -405,8 +410,8 @@ TEST_CASE("denial matrix: the broker refuses every forbidden action and allows e
   m.add("wrong password", "refused", try_connect(people, account_settings(broker, kOps, "not-the-password")));
   m.add("disabled account", "refused", try_connect(people, account_settings(broker, kDisabled, "gone1-pw")));
   m.add("plaintext connection to the people port", "refused",
-        try_connect("tcp://127.0.0.1:" + std::to_string(broker.people_port()), account_settings(broker, kOps, "ops1-pw"),
-                    false));
+        try_connect("tcp://127.0.0.1:" + std::to_string(broker.people_port()),
+                    account_settings(broker, kOps, "ops1-pw"), false));
   m.add("plaintext connection to the agent port", "refused",
         try_connect("tcp://127.0.0.1:" + std::to_string(broker.agent_port()), account_settings(broker, kOps, "ops1-pw"),
                     false));
@@ -427,11 +432,12 @@ TEST_CASE("denial matrix: the broker refuses every forbidden action and allows e
     auto temp = account(kTemp);
     broker.reapply_policy(matrix_accounts(true));  // herald-acl apply + SIGHUP
     bool dropped = eventually([&] { return !temp->connected(); }, 5s);
-    m.add("temp1 disabled while connected (apply + SIGHUP)", "disconnected", dropped ? "disconnected" : "still connected");
-    m.add("temp1 logs in after being disabled", "refused", try_connect(people, account_settings(broker, kTemp, "temp1-pw")));
-    m.add("other clients survive the reload", "connected", computers["org/hq/pc001"]->connected() && ops->connected()
-                                                               ? "connected"
-                                                               : "dropped");
+    m.add("temp1 disabled while connected (apply + SIGHUP)", "disconnected",
+          dropped ? "disconnected" : "still connected");
+    m.add("temp1 logs in after being disabled", "refused",
+          try_connect(people, account_settings(broker, kTemp, "temp1-pw")));
+    m.add("other clients survive the reload", "connected",
+          computers["org/hq/pc001"]->connected() && ops->connected() ? "connected" : "dropped");
   }
 
   // ---- revoking one agent: CRL for new connections, ACL deny for the open one

@@ -1,10 +1,11 @@
 #pragma once
 // The herald-acl subcommands as functions, so tests run them without a process.
 // Each prints its result to `out` and throws herald::Error on failure.
+#include <sys/types.h>
+
 #include <iosfwd>
 #include <optional>
 #include <string>
-#include <sys/types.h>
 #include <vector>
 
 namespace herald::acl {

@@ -1,7 +1,8 @@
 #pragma once
 // Writing the broker's files safely and telling the broker to reload them.
-#include <string>
 #include <sys/types.h>
+
+#include <string>
 
 namespace herald::acl {
 

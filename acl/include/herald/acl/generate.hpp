@@ -42,9 +42,9 @@ std::string pattern_line(const Rule& rule);
 struct Generated {
   std::string acl;
   std::string passwd;
-  std::size_t accounts = 0;          // enabled accounts written
+  std::size_t accounts = 0;  // enabled accounts written
   std::size_t disabled_accounts = 0;
-  std::size_t agents = 0;            // computers with a user block
+  std::size_t agents = 0;  // computers with a user block
   std::size_t revoked_agents = 0;
 };
 // `policy_name` and `directory_name` only go into the header comment.

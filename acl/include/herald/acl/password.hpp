@@ -15,8 +15,8 @@ inline constexpr std::size_t kSaltBytes = 12;
 inline constexpr std::size_t kHashBytes = 64;
 
 struct ParsedHash {
-  int type = 7;           // 6 or 7
-  int iterations = 0;     // 0 for type 6
+  int type = 7;        // 6 or 7
+  int iterations = 0;  // 0 for type 6
   std::vector<unsigned char> salt;
   std::vector<unsigned char> hash;
 };

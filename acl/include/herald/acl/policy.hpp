@@ -5,13 +5,12 @@
 // JSON path of the first problem.
 #include <array>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "herald/common/directory.hpp"
 
@@ -59,11 +58,11 @@ struct Account {
 };
 
 struct Policy {
-  std::string source;                        // the file name, for messages
-  std::map<std::string, Role> roles;         // built-in and defined
+  std::string source;                 // the file name, for messages
+  std::map<std::string, Role> roles;  // built-in and defined
   std::map<std::string, Account> accounts;
-  std::set<std::string> revoked_agents;      // org paths whose certificates are revoked
-  nlohmann::ordered_json document;           // as read, so rewrites keep the admin's order
+  std::set<std::string> revoked_agents;  // org paths whose certificates are revoked
+  nlohmann::ordered_json document;       // as read, so rewrites keep the admin's order
 };
 
 // What one account may do after combining its roles and its own scopes.
