@@ -76,10 +76,15 @@ class AgentSession::Listener final : public mqtt::iaction_listener {
         } catch (const std::exception&) {
           // No per-filter codes (MQTT 3.1.1 without response data): nothing refused.
         }
-        if (refused > 0)
-          session_.post([s = &session_, refused] {
-            log::warn("broker refused " + std::to_string(refused) + " of the subscriptions of " + s->path());
-          });
+        // "subscribed" is the ready mark: retained messages follow from here on.
+        session_.post([s = &session_, refused] {
+          auto filters = topics::agent_filters(s->path()).size();
+          if (refused > 0)
+            log::warn("broker refused " + std::to_string(refused) + " of " + std::to_string(filters) +
+                      " subscriptions of " + s->path());
+          s->note("subscribed to " + std::to_string(filters - std::min(filters, refused)) + " topic filters for " +
+                  s->path());
+        });
         break;
       }
     }
@@ -211,6 +216,13 @@ void AgentSession::refresh_user() {
   });
 }
 
+void AgentSession::note(const std::string& text) const {
+  if (settings_.verbose)
+    log::info(text);
+  else
+    log::debug(text);
+}
+
 std::string AgentSession::current_user() { return settings_.user_source ? settings_.user_source() : settings_.user; }
 
 void AgentSession::connect() {
@@ -236,7 +248,7 @@ void AgentSession::on_connected() {
   connected_ = true;
   retry_delay_ = settings_.min_retry;
   in_flight_.clear();
-  log::info("connected to " + settings_.broker.uri + " as " + settings_.path);
+  note("connected to " + settings_.broker.uri + " as " + settings_.path);
   try {
     auto filters = topics::agent_filters(settings_.path);
     auto collection = mqtt::string_collection::create(filters);

@@ -80,6 +80,7 @@ class AgentSession {
   void arm_expiry(std::optional<TimePoint> at);
   void on_expiry_timer();
   std::string current_user();
+  void note(const std::string& text) const;  // INFO if verbose, else DEBUG
 
   SessionSettings settings_;
   Inbox& inbox_;

@@ -1,0 +1,158 @@
+// AgentSession against a real Mosquitto (tests/support fixture): several sessions share
+// one Executor and one LMDB Env, as the swarm benchmark runs them.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include <mqtt/async_client.h>
+
+#include <atomic>
+#include <mutex>
+#include <set>
+
+#include "herald/agent/commands.hpp"
+#include "herald/agent/session.hpp"
+#include "herald/common/payloads.hpp"
+#include "herald/common/topics.hpp"
+#include "herald/testing/fixture.hpp"
+
+using namespace herald;
+using namespace herald::agent;
+using herald::testing::eventually;
+
+namespace {
+
+struct NullDisplay : Display {
+  std::atomic<int> shown{0};
+  void show(const ShownAlert&) override { ++shown; }
+};
+
+// The admin account over TLS, collecting receipts.
+struct Admin {
+  mqtt::async_client client;
+  std::mutex mutex;
+  std::vector<std::pair<std::string, std::string>> received;
+
+  explicit Admin(herald::testing::Broker& broker) : client(broker.people_uri(), "test-admin") {
+    auto ssl = mqtt::ssl_options_builder().trust_store(broker.ca_file().string()).finalize();
+    client.set_message_callback([this](mqtt::const_message_ptr m) {
+      std::lock_guard lock(mutex);
+      received.emplace_back(m->get_topic(), m->to_string());
+    });
+    client.connect(mqtt::connect_options_builder()
+                       .user_name("admin")
+                       .password(broker.password("admin"))
+                       .ssl(ssl)
+                       .clean_session(true)
+                       .finalize())
+        ->wait();
+    client.subscribe(topics::all_acks(), 1)->wait();
+  }
+  ~Admin() {
+    try {
+      if (client.is_connected()) client.disconnect()->wait_for(std::chrono::seconds(2));
+    } catch (const mqtt::exception& e) {
+      MESSAGE("admin disconnect: " << e.what());  // teardown only; the test is decided
+    }
+  }
+  void publish(const std::string& topic, const std::string& payload) {
+    client.publish(topic, payload.data(), payload.size(), 1, true)->wait();
+  }
+  std::size_t acks(const std::string& id, payloads::AckState state) {
+    std::lock_guard lock(mutex);
+    std::set<std::string> agents;  // a receipt may come twice (at least once)
+    for (const auto& [topic, payload] : received) {
+      auto parsed = std::get<topics::AckTopic>(topics::parse(topic));
+      if (parsed.id == id && payloads::decode<payloads::Ack>(payload).state == state) agents.insert(parsed.agent_path);
+    }
+    return agents.size();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("sessions sharing one executor and env receive, show, receipt and recall") {
+  herald::testing::TempDir tmp("agent-session");
+  herald::testing::Broker broker(tmp.path() / "broker", herald::testing::default_directory_csv());
+  Admin admin(broker);
+
+  lmdb::Env::Options options = agent_env_options();
+  options.durable = false;
+  lmdb::Env env((tmp.path() / "agents").string(), options);
+  Executor executor;
+  NullDisplay display;
+  std::mutex mutex;
+  std::map<std::string, TimePoint> displayed;
+
+  const std::vector<std::string> paths = {"org/branch01/pc001", "org/branch01/pc002", "org/branch02/pc001"};
+  std::vector<std::unique_ptr<Inbox>> inboxes;
+  std::vector<std::unique_ptr<AgentSession>> sessions;
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    auto [crt, key] = broker.agent_cert(paths[i]);
+    SessionSettings s;
+    s.broker.uri = broker.agent_uri();
+    s.broker.ca_file = broker.ca_file().string();
+    s.broker.cert_file = crt.string();
+    s.broker.key_file = key.string();
+    s.path = paths[i];
+    s.user = "user" + std::to_string(i);
+    inboxes.push_back(std::make_unique<Inbox>(env, "s" + std::to_string(i)));
+    sessions.push_back(std::make_unique<AgentSession>(
+        s, *inboxes.back(), display, &executor, [&, path = paths[i]](const std::string& id, TimePoint at) {
+          std::lock_guard lock(mutex);
+          displayed[path + " " + id] = at;
+        }));
+    sessions.back()->start();
+  }
+  REQUIRE(eventually([&] {
+    for (auto& s : sessions)
+      if (!s->is_connected()) return false;
+    return true;
+  }));
+
+  payloads::Delivery d;
+  d.title = "Phishing";
+  d.body = "Do not open it";
+  d.severity = "critical";
+  d.sent_at = herald::now();
+  d.expires_at = d.sent_at + std::chrono::hours(1);
+  admin.publish(topics::delivery(topics::Kind::alert, "admin", "alert1", Target::parse("org/branch01")),
+                payloads::encode(d));
+  CHECK(eventually([&] { return admin.acks("alert1", payloads::AckState::displayed) == 2; }));
+  CHECK(admin.acks("alert1", payloads::AckState::delivered) == 2);
+  {
+    std::lock_guard lock(mutex);
+    CHECK(displayed.count("org/branch01/pc001 alert1") == 1);
+    CHECK(displayed.count("org/branch01/pc002 alert1") == 1);
+    CHECK(displayed.size() == 2);
+  }
+  CHECK(inboxes[0]->find("alert1"));
+  CHECK_FALSE(inboxes[2]->find("alert1"));
+  // All receipts were acknowledged by the broker, so the outboxes are empty.
+  CHECK(eventually([&] { return inboxes[0]->outbox_size() == 0 && inboxes[1]->outbox_size() == 0; }));
+
+  // A read receipt queued by another process (herald-agent show) goes out on wake().
+  inboxes[1]->mark_read("alert1", herald::now(), paths[1], "user1");
+  sessions[1]->wake();
+  CHECK(eventually([&] { return admin.acks("alert1", payloads::AckState::read) == 1; }, std::chrono::seconds(2)));
+
+  // Hostile input on an allowed topic is dropped; the session keeps working.
+  admin.publish(topics::delivery(topics::Kind::message, "admin", "bad1", Target::parse("org")), "{nope");
+
+  payloads::Recall recall{herald::now(), d.expires_at};
+  admin.publish(topics::recall("admin", "alert1", Target::parse("org/branch01")), payloads::encode(recall));
+  CHECK(eventually([&] { return !inboxes[0]->find("alert1") && !inboxes[1]->find("alert1"); }));
+
+  // Reconnect after a broker restart: retained copies come again but are not stored or
+  // receipted twice; the recall stays in force.
+  auto delivered_before = admin.acks("alert1", payloads::AckState::delivered);
+  broker.restart();
+  CHECK(eventually([&] {
+    for (auto& s : sessions)
+      if (!s->is_connected()) return false;
+    return true;
+  }, std::chrono::seconds(20)));
+  CHECK(display.shown == 2);
+  CHECK(admin.acks("alert1", payloads::AckState::delivered) == delivered_before);
+
+  for (auto& s : sessions) s->stop();
+}
