@@ -176,10 +176,10 @@ void Processor::handle(Batch& b, const Inbound& in) {
           route_to_online(m, t->target.login());
         }
         b.publish(topics::reply(t->account, t->id), ok_reply(t->id), false);
-      } else if (!in.retained) {
-        // The sender published again (e.g. after a lost reply): confirm again.
-        b.publish(topics::reply(t->account, t->id), ok_reply(t->id), false);
       }
+      // A copy already recorded (the broker's replay, or heraldd's own restore coming
+      // back through its subscription) is not answered: a restore would otherwise
+      // send thousands of stale confirmations.
       return;
     }
     MessageRecord m;
@@ -292,10 +292,12 @@ void Processor::handle(Batch& b, const Inbound& in) {
       b.publish(topics::reply(t->account, t->request_id), error_reply(e.kind(), e.what()), false);
       return;
     }
-    auto reply = queries::answer(ledger_, b.txn, *t, request, b.now);
-    b.publish(topics::reply(t->account, t->request_id), payloads::encode(reply), false);
+    bool ok = false;
+    std::string error;
+    auto reply = queries::answer(ledger_, b.txn, *t, request, b.now, &ok, &error);
+    b.publish(topics::reply(t->account, t->request_id), std::move(reply), false);
     b.notes.push_back("answered " + t->op + " request " + t->request_id + " from " + t->account + " about " + t->scope +
-                      (reply.ok ? ": ok" : ": " + first_line(reply.error)));
+                      (ok ? ": ok" : ": " + first_line(error)));
     return;
   }
 

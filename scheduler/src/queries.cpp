@@ -1,6 +1,9 @@
 #include "herald/scheduler/queries.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
 #include <map>
 #include <set>
 
@@ -19,7 +22,48 @@ constexpr std::string_view kOrgScope = "org";
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 bool is_person(std::string_view target) { return starts_with(target, kPersonPrefix); }
 
-json time_or_null(const std::optional<TimePoint>& t) { return t ? json(to_rfc3339(*t)) : json(nullptr); }
+// ---- JSON text writing ------------------------------------------------------------
+// Strings in the ledger came from parsed JSON (valid UTF-8) or from validated topic
+// levels; only quotes, backslashes and control characters need escaping.
+
+void str(std::string& out, std::string_view s) {
+  out.push_back('"');
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (u < 0x20) {
+      static const char* hex = "0123456789abcdef";
+      out += "\\u00";
+      out.push_back(hex[u >> 4]);
+      out.push_back(hex[u & 0xf]);
+    } else {
+      out.push_back(c);
+    }
+  }
+  out.push_back('"');
+}
+
+void key(std::string& out, std::string_view k, bool first = false) {
+  if (!first) out.push_back(',');
+  str(out, k);
+  out.push_back(':');
+}
+
+void time_or_null(std::string& out, const std::optional<TimePoint>& t) {
+  if (!t) {
+    out += "null";
+    return;
+  }
+  out.push_back('"');
+  append_rfc3339(out, *t);
+  out.push_back('"');
+}
+
+void time_str(std::string& out, TimePoint t) { time_or_null(out, t); }
+
+void num(std::string& out, std::size_t n) { out += std::to_string(n); }
 
 // The roots of the subtrees of m's path targets that lie within scope: for each
 // overlapping target the deeper of target and scope, with nested roots removed so
@@ -109,16 +153,32 @@ struct Counts {
   }
 };
 
-json visible_targets(const MessageRecord& m, std::string_view scope) {
-  json out = json::array();
+void visible_targets(std::string& out, const MessageRecord& m, std::string_view scope) {
+  out.push_back('[');
+  bool first = true;
   for (const auto& t : m.targets) {
     bool visible = is_person(t) ? scope == kOrgScope : (is_under(t, scope) || is_under(scope, t));
-    if (visible) out.push_back(t);
+    if (!visible) continue;
+    if (!first) out.push_back(',');
+    first = false;
+    str(out, t);
   }
-  return out;
+  out.push_back(']');
 }
 
 }  // namespace
+
+void append_rfc3339(std::string& out, TimePoint t) {
+  auto day = std::chrono::floor<std::chrono::days>(t);
+  std::chrono::year_month_day ymd{day};
+  auto ms = (t - day).count();
+  char buf[40];
+  int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ", static_cast<int>(ymd.year()),
+                        static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                        static_cast<long long>(ms / 3600000), static_cast<long long>(ms / 60000 % 60),
+                        static_cast<long long>(ms / 1000 % 60), static_cast<long long>(ms % 1000));
+  out.append(buf, static_cast<std::size_t>(std::max(n, 0)));
+}
 
 bool visible_in_scope(const MessageRecord& m, std::string_view scope) {
   for (const auto& t : m.targets) {
@@ -131,7 +191,7 @@ bool visible_in_scope(const MessageRecord& m, std::string_view scope) {
   return false;
 }
 
-json status(const Ledger& ledger, lmdb::Txn& txn, std::string_view id, std::string_view scope, TimePoint now) {
+std::string status(const Ledger& ledger, lmdb::Txn& txn, std::string_view id, std::string_view scope, TimePoint now) {
   auto m = ledger.message(txn, id);
   if (!m || !visible_in_scope(*m, scope))
     throw Error(ErrorKind::not_found, "unknown message id '" + std::string(id) + "'");
@@ -143,43 +203,81 @@ json status(const Ledger& ledger, lmdb::Txn& txn, std::string_view id, std::stri
   };
   std::vector<Row> rows;
   auto computers = known_computers(ledger, txn, scope);
+  rows.reserve(computers.size());
   for_each_recipient(ledger, txn, *m, scope, computers, [&](std::string_view recipient, const Receipt* r) {
     rows.push_back(Row{std::string(recipient), r ? *r : Receipt{}, r != nullptr});
   });
   std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.recipient < b.recipient; });
 
   Counts totals;
-  json recipients = json::array();
+  for (const auto& row : rows) totals.add(row.receipt.state);
+
+  std::string out;
+  out.reserve(512 + rows.size() * 200);
+  out.push_back('{');
+  key(out, "id", true);
+  str(out, m->id);
+  key(out, "kind");
+  str(out, topics::kind_name(m->kind));
+  key(out, "title");
+  str(out, m->title);
+  key(out, "sender");
+  str(out, m->sender);
+  key(out, "targets");
+  visible_targets(out, *m, scope);
+  key(out, "sent_at");
+  time_str(out, m->sent_at);
+  key(out, "expires_at");
+  time_or_null(out, m->expires_at);
+  key(out, "recalled_at");
+  time_or_null(out, m->recalled_at);
+  key(out, "recalled_by");
+  if (m->recalled_by.empty()) out += "null";
+  else str(out, m->recalled_by);
+  key(out, "state");
+  str(out, state_name(m->state(now)));
+  key(out, "totals");
+  out += "{\"recipients\":";
+  num(out, totals.recipients);
+  out += ",\"pending\":";
+  num(out, totals.pending);
+  out += ",\"delivered\":";
+  num(out, totals.delivered);
+  out += ",\"displayed\":";
+  num(out, totals.displayed);
+  out += ",\"read\":";
+  num(out, totals.read);
+  out.push_back('}');
+  key(out, "recipients");
+  out.push_back('[');
+  bool first = true;
   for (const auto& row : rows) {
-    totals.add(row.receipt.state);
-    recipients.push_back(json{{"recipient", row.recipient},
-                              {"state", receipt_state_name(row.receipt.state)},
-                              {"delivered_at", time_or_null(row.receipt.delivered_at)},
-                              {"displayed_at", time_or_null(row.receipt.displayed_at)},
-                              {"read_at", time_or_null(row.receipt.read_at)},
-                              {"user", row.acked && !row.receipt.user.empty() ? json(row.receipt.user) : json(nullptr)},
-                              {"computer", row.acked ? json(row.receipt.computer) : json(nullptr)}});
+    if (!first) out.push_back(',');
+    first = false;
+    out.push_back('{');
+    key(out, "recipient", true);
+    str(out, row.recipient);
+    key(out, "state");
+    str(out, receipt_state_name(row.receipt.state));
+    key(out, "delivered_at");
+    time_or_null(out, row.receipt.delivered_at);
+    key(out, "displayed_at");
+    time_or_null(out, row.receipt.displayed_at);
+    key(out, "read_at");
+    time_or_null(out, row.receipt.read_at);
+    key(out, "user");
+    if (row.acked && !row.receipt.user.empty()) str(out, row.receipt.user);
+    else out += "null";
+    key(out, "computer");
+    if (row.acked) str(out, row.receipt.computer);
+    else out += "null";
+    out.push_back('}');
   }
-  return json{{"id", m->id},
-              {"kind", topics::kind_name(m->kind)},
-              {"title", m->title},
-              {"sender", m->sender},
-              {"targets", visible_targets(*m, scope)},
-              {"sent_at", to_rfc3339(m->sent_at)},
-              {"expires_at", time_or_null(m->expires_at)},
-              {"recalled_at", time_or_null(m->recalled_at)},
-              {"recalled_by", m->recalled_by.empty() ? json(nullptr) : json(m->recalled_by)},
-              {"state", state_name(m->state(now))},
-              {"totals",
-               {{"recipients", totals.recipients},
-                {"pending", totals.pending},
-                {"delivered", totals.delivered},
-                {"displayed", totals.displayed},
-                {"read", totals.read}}},
-              {"recipients", std::move(recipients)}};
+  out += "]}";
+  return out;
 }
 
-json pending(const Ledger& ledger, lmdb::Txn& txn, std::string_view scope, TimePoint now) {
+std::string pending(const Ledger& ledger, lmdb::Txn& txn, std::string_view scope, TimePoint now) {
   // Active messages: open ones not yet expired (the open index starts at `now`), not
   // recalled, visible in scope; in the order they were sent.
   std::vector<MessageRecord> active;
@@ -193,61 +291,130 @@ json pending(const Ledger& ledger, lmdb::Txn& txn, std::string_view scope, TimeP
   });
 
   auto computers = known_computers(ledger, txn, scope);
-  std::map<std::string, std::vector<std::size_t>, std::less<>> unread;  // recipient -> indexes into active
+  // recipient -> indexes into `active`. Known computers get a slot by position, so the
+  // common case (a directory computer) costs a binary search, not a map insert.
+  std::vector<std::vector<std::uint32_t>> by_computer(computers.size());
+  std::map<std::string, std::vector<std::uint32_t>, std::less<>> others;  // persons, computers known by receipt only
   std::size_t total = 0;
   for (std::size_t i = 0; i < active.size(); ++i) {
     for_each_recipient(ledger, txn, active[i], scope, computers, [&](std::string_view recipient, const Receipt* r) {
       if (r && r->state == ReceiptState::read) return;
-      auto it = unread.find(recipient);
-      if (it == unread.end()) it = unread.emplace(std::string(recipient), std::vector<std::size_t>{}).first;
-      it->second.push_back(i);
-      ++total;
+      if (++total > kMaxPendingEntries)
+        throw Error(ErrorKind::usage, "more than " + std::to_string(kMaxPendingEntries) + " unread messages under '" +
+                                          std::string(scope) + "': ask about a smaller scope");
+      auto it = std::lower_bound(computers.begin(), computers.end(), recipient);
+      if (it != computers.end() && *it == recipient) {
+        by_computer[static_cast<std::size_t>(it - computers.begin())].push_back(static_cast<std::uint32_t>(i));
+      } else {
+        auto o = others.find(recipient);
+        if (o == others.end()) o = others.emplace(std::string(recipient), std::vector<std::uint32_t>{}).first;
+        o->second.push_back(static_cast<std::uint32_t>(i));
+      }
     });
   }
 
-  json recipients = json::array();
-  for (const auto& [recipient, indexes] : unread) {
-    json list = json::array();
-    for (auto i : indexes)
-      list.push_back(json{{"id", active[i].id},
-                          {"kind", topics::kind_name(active[i].kind)},
-                          {"title", active[i].title},
-                          {"sent_at", to_rfc3339(active[i].sent_at)}});
-    recipients.push_back(json{{"recipient", recipient}, {"unread", std::move(list)}});
+  // Each message's entry is written once and reused for every recipient.
+  std::vector<std::string> entries(active.size());
+  for (std::size_t i = 0; i < active.size(); ++i) {
+    auto& e = entries[i];
+    e.push_back('{');
+    key(e, "id", true);
+    str(e, active[i].id);
+    key(e, "kind");
+    str(e, topics::kind_name(active[i].kind));
+    key(e, "title");
+    str(e, active[i].title);
+    key(e, "sent_at");
+    time_str(e, active[i].sent_at);
+    e.push_back('}');
   }
-  return json{{"under", scope}, {"total_unread", total}, {"recipients", std::move(recipients)}};
+
+  std::string out;
+  out.push_back('{');
+  key(out, "under", true);
+  str(out, scope);
+  key(out, "total_unread");
+  num(out, total);
+  key(out, "recipients");
+  out.push_back('[');
+  bool first = true;
+  auto write = [&](std::string_view recipient, const std::vector<std::uint32_t>& indexes) {
+    if (indexes.empty()) return;
+    if (!first) out.push_back(',');
+    first = false;
+    out.push_back('{');
+    key(out, "recipient", true);
+    str(out, recipient);
+    key(out, "unread");
+    out.push_back('[');
+    for (std::size_t k = 0; k < indexes.size(); ++k) {
+      if (k) out.push_back(',');
+      out += entries[indexes[k]];
+    }
+    out += "]}";
+  };
+  // Merge the two sorted sources so recipients come out sorted.
+  auto o = others.begin();
+  for (std::size_t c = 0; c < computers.size(); ++c) {
+    while (o != others.end() && o->first < computers[c]) {
+      write(o->first, o->second);
+      ++o;
+    }
+    write(computers[c], by_computer[c]);
+  }
+  for (; o != others.end(); ++o) write(o->first, o->second);
+  out += "]}";
+  return out;
 }
 
-json list(const Ledger& ledger, lmdb::Txn& txn, std::string_view scope, std::size_t limit, TimePoint now) {
+std::string list(const Ledger& ledger, lmdb::Txn& txn, std::string_view scope, std::size_t limit, TimePoint now) {
   if (limit == 0) limit = kDefaultListLimit;
   limit = std::min(limit, kMaxListLimit);
   auto computers = known_computers(ledger, txn, scope);
-  json messages = json::array();
+  std::string out = "{\"messages\":[";
+  std::size_t n = 0;
   ledger.scan_newest_first(txn, [&](std::string_view id) {
     auto m = ledger.message(txn, id);
     if (!m || !visible_in_scope(*m, scope)) return true;
     Counts counts;
     for_each_recipient(ledger, txn, *m, scope, computers,
                        [&](std::string_view, const Receipt* r) { counts.add(r ? r->state : ReceiptState::pending); });
-    messages.push_back(json{{"id", m->id},
-                            {"kind", topics::kind_name(m->kind)},
-                            {"title", m->title},
-                            {"sender", m->sender},
-                            {"targets", visible_targets(*m, scope)},
-                            {"sent_at", to_rfc3339(m->sent_at)},
-                            {"expires_at", time_or_null(m->expires_at)},
-                            {"state", state_name(m->state(now))},
-                            {"recipients", counts.recipients},
-                            {"delivered", counts.delivered},
-                            {"displayed", counts.displayed},
-                            {"read", counts.read},
-                            {"pending", counts.pending}});
-    return messages.size() < limit;
+    if (n++) out.push_back(',');
+    out.push_back('{');
+    key(out, "id", true);
+    str(out, m->id);
+    key(out, "kind");
+    str(out, topics::kind_name(m->kind));
+    key(out, "title");
+    str(out, m->title);
+    key(out, "sender");
+    str(out, m->sender);
+    key(out, "targets");
+    visible_targets(out, *m, scope);
+    key(out, "sent_at");
+    time_str(out, m->sent_at);
+    key(out, "expires_at");
+    time_or_null(out, m->expires_at);
+    key(out, "state");
+    str(out, state_name(m->state(now)));
+    key(out, "recipients");
+    num(out, counts.recipients);
+    key(out, "delivered");
+    num(out, counts.delivered);
+    key(out, "displayed");
+    num(out, counts.displayed);
+    key(out, "read");
+    num(out, counts.read);
+    key(out, "pending");
+    num(out, counts.pending);
+    out.push_back('}');
+    return n < limit;
   });
-  return json{{"messages", std::move(messages)}};
+  out += "]}";
+  return out;
 }
 
-json import_directory(Ledger& ledger, lmdb::Txn& txn, std::string_view scope, const std::string& csv) {
+std::string import_directory(Ledger& ledger, lmdb::Txn& txn, std::string_view scope, const std::string& csv) {
   if (scope != kOrgScope)
     throw Error(ErrorKind::usage, "import replaces the whole directory and needs scope 'org', not '" +
                                       std::string(scope) + "'");
@@ -255,33 +422,38 @@ json import_directory(Ledger& ledger, lmdb::Txn& txn, std::string_view scope, co
   std::size_t computers = 0;
   for (const auto& e : entries) computers += e.is_computer() ? 1 : 0;
   ledger.replace_directory(txn, entries);
-  return json{{"entries", entries.size()}, {"computers", computers}};
+  return json{{"entries", entries.size()}, {"computers", computers}}.dump();
 }
 
-payloads::Reply answer(Ledger& ledger, lmdb::Txn& txn, const topics::RequestTopic& topic,
-                       const payloads::Request& request, TimePoint now) {
-  payloads::Reply reply;
+std::string answer(Ledger& ledger, lmdb::Txn& txn, const topics::RequestTopic& topic, const payloads::Request& request,
+                   TimePoint now, bool* ok, std::string* error) {
   try {
+    std::string result;
     if (topic.op == topics::kOpStatus) {
       if (request.id.empty()) throw Error(ErrorKind::usage, "status needs a message id");
-      reply.result = status(ledger, txn, request.id, topic.scope, now);
+      result = status(ledger, txn, request.id, topic.scope, now);
     } else if (topic.op == topics::kOpPending) {
-      reply.result = pending(ledger, txn, topic.scope, now);
+      result = pending(ledger, txn, topic.scope, now);
     } else if (topic.op == topics::kOpList) {
-      reply.result = list(ledger, txn, topic.scope, request.limit, now);
+      result = list(ledger, txn, topic.scope, request.limit, now);
     } else if (topic.op == topics::kOpImport) {
-      reply.result = import_directory(ledger, txn, topic.scope, request.csv);
+      result = import_directory(ledger, txn, topic.scope, request.csv);
     } else {
       throw Error(ErrorKind::usage, "unknown request op '" + topic.op + "'");
     }
+    if (ok) *ok = true;
+    // payloads::Reply's encoding, with the result spliced in as text.
+    return "{\"v\":" + std::to_string(payloads::kSchemaVersion) + ",\"ok\":true,\"result\":" + result + "}";
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::storage) throw;  // the transaction is unusable: the caller aborts the batch
-    reply = payloads::Reply{};
+    if (ok) *ok = false;
+    if (error) *error = e.what();
+    payloads::Reply reply;
     reply.ok = false;
     reply.error_kind = static_cast<int>(e.kind());
     reply.error = e.what();
+    return payloads::encode(reply);
   }
-  return reply;
 }
 
 }  // namespace herald::scheduler::queries

@@ -2,6 +2,7 @@
 #include "helpers.hpp"
 
 #include "herald/common/error.hpp"
+#include "herald/scheduler/queries.hpp"
 
 using namespace herald;
 using namespace herald::scheduler;
@@ -228,4 +229,23 @@ TEST_CASE("import: replaces the directory atomically; a bad CSV changes nothing"
 
   CHECK(ok(ask(f, topics::kOpImport, "org", request({}, "path,kind\norg,central\n"))) ==
         json{{"entries", 1}, {"computers", 0}});
+}
+
+TEST_CASE("the fast time writer matches herald::to_rfc3339") {
+  for (auto t : {t0(), t0() + 1ms, t0() + 999ms + 59s + 59min + 10h, from_rfc3339("2000-02-29T23:59:59.999Z"),
+                 from_rfc3339("1999-12-31T00:00:00.000Z"), from_rfc3339("2099-01-01T00:00:00.007Z")}) {
+    std::string out;
+    queries::append_rfc3339(out, t);
+    CHECK(out == to_rfc3339(t));
+  }
+}
+
+TEST_CASE("titles with quotes, backslashes, control characters and UTF-8 survive the JSON writer") {
+  Fixture f;
+  std::string title = "Say \"hi\" \\ now\n\t\x01 – zażółć 🙂";
+  f.feed(msg_topic("admin", "m1", "org"), delivery("b", title));
+  auto s = ok(ask(f, topics::kOpStatus, "org", request("m1")));
+  CHECK(s.at("title") == title);
+  auto l = ok(ask(f, topics::kOpList, "org", request()));
+  CHECK(l.at("messages").at(0).at("title") == title);
 }

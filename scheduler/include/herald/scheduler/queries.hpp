@@ -10,6 +10,7 @@
 //   those that ever sent a presence, and those that sent a receipt;
 // - for a person target, "user:LOGIN", visible only with scope "org".
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
@@ -26,26 +27,38 @@ inline constexpr std::size_t kMaxListLimit = 10000;
 // Does any target of m overlap scope (person targets: only scope "org")?
 bool visible_in_scope(const MessageRecord& m, std::string_view scope);
 
+// Each query returns the JSON text of the Reply's `result`, written directly rather than
+// through nlohmann::json: a status of 10,000 recipients is the hot case and building it
+// as a DOM cost several times the ledger scans.
+//
 // {"id","kind","title","sender","targets","sent_at","expires_at","recalled_at","recalled_by",
 //  "state","totals":{"recipients","pending","delivered","displayed","read"},
 //  "recipients":[{"recipient","state","delivered_at","displayed_at","read_at","user","computer"}]}
 // Throws Error(not_found) "unknown message id 'X'" if unknown or not visible in scope.
-nlohmann::json status(const Ledger& ledger, lmdb::Txn& txn, std::string_view id, std::string_view scope,
+std::string status(const Ledger& ledger, lmdb::Txn& txn, std::string_view id, std::string_view scope,
                       TimePoint now);
 
 // {"under","total_unread","recipients":[{"recipient","unread":[{"id","kind","title","sent_at"}]}]}
-nlohmann::json pending(const Ledger& ledger, lmdb::Txn& txn, std::string_view scope, TimePoint now);
+// Throws Error(usage) if the answer would list more than kMaxPendingEntries entries.
+inline constexpr std::size_t kMaxPendingEntries = 200000;
+std::string pending(const Ledger& ledger, lmdb::Txn& txn, std::string_view scope, TimePoint now);
 
 // {"messages":[{"id","kind","title","sender","targets","sent_at","expires_at","state",
 //               "recipients","delivered","displayed","read","pending"}]}, newest first.
-nlohmann::json list(const Ledger& ledger, lmdb::Txn& txn, std::string_view scope, std::size_t limit, TimePoint now);
+std::string list(const Ledger& ledger, lmdb::Txn& txn, std::string_view scope, std::size_t limit, TimePoint now);
 
 // Replaces the whole directory inside `txn` (a write txn): {"entries","computers"}.
 // Throws Error(usage) for a scope other than "org" or a bad CSV (nothing is changed).
-nlohmann::json import_directory(Ledger& ledger, lmdb::Txn& txn, std::string_view scope, const std::string& csv);
+std::string import_directory(Ledger& ledger, lmdb::Txn& txn, std::string_view scope, const std::string& csv);
 
-// Runs one request; every herald::Error becomes an ok=false Reply with its kind.
-payloads::Reply answer(Ledger& ledger, lmdb::Txn& txn, const topics::RequestTopic& topic,
-                       const payloads::Request& request, TimePoint now);
+// Runs one request and returns the encoded Reply payload (payloads::Reply's JSON);
+// every herald::Error but storage becomes ok=false with its kind and one-line message.
+// `ok` tells which it was.
+std::string answer(Ledger& ledger, lmdb::Txn& txn, const topics::RequestTopic& topic,
+                   const payloads::Request& request, TimePoint now, bool* ok = nullptr,
+                   std::string* error = nullptr);
+
+// RFC 3339 with milliseconds, identical to herald::to_rfc3339 but without iostreams.
+void append_rfc3339(std::string& out, TimePoint t);
 
 }  // namespace herald::scheduler::queries
