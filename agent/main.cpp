@@ -35,7 +35,16 @@ int main(int argc, char** argv) {
   show->add_option("--config,-c", config_path, "Configuration file ($HERALD_AGENT_CONFIG or /etc/herald/agent.conf)");
   show->add_flag("--json", json, "Print the message as JSON");
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "herald-agent: error: " << e.what() << " (see herald-agent --help)\n";
+    return static_cast<int>(herald::ErrorKind::usage);
+  }
   herald::log::set_verbose(verbose);
 
   try {

@@ -75,5 +75,7 @@ TEST_CASE("inbox and show through the binary") {
   auto missing = run("inbox --config " + dir / "nope.conf");
   CHECK(missing.code == 9);
   CHECK(run("--help").code == 0);
+  CHECK(run("").code == 2);
+  CHECK(run("show " + conf).code == 2);
   CHECK(run("show --help").code == 0);
 }
