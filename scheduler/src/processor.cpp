@@ -1,6 +1,7 @@
 #include "herald/scheduler/processor.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <unordered_map>
 #include <variant>
 
@@ -264,6 +265,13 @@ void Processor::handle(Batch& b, const Inbound& in) {
       return;
     }
     auto& m = *known;
+    if (m.sender != t->account) {
+      // Only the sender may recall (agents apply the same rule); both account levels are
+      // bound by the broker's ACL, so this compares two broker-enforced identities.
+      drop(in.topic, "recall of message " + m.id + " by " + t->account + ", which did not send it");
+      b.clear(in.topic);
+      return;
+    }
     if (m.expires_at && *m.expires_at <= b.now) {
       // Tombstones live until the message would have expired.
       b.clear(in.topic);
@@ -294,10 +302,13 @@ void Processor::handle(Batch& b, const Inbound& in) {
     }
     bool ok = false;
     std::string error;
+    auto started = std::chrono::steady_clock::now();
     auto reply = queries::answer(ledger_, b.txn, *t, request, b.now, &ok, &error);
-    b.publish(topics::reply(t->account, t->request_id), std::move(reply), false);
+    auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
     b.notes.push_back("answered " + t->op + " request " + t->request_id + " from " + t->account + " about " + t->scope +
-                      (ok ? ": ok" : ": " + first_line(error)));
+                      (ok ? ": ok" : ": " + first_line(error)) + " (" + std::to_string(took.count()) + " ms, " +
+                      std::to_string(reply.size()) + " bytes)");
+    b.publish(topics::reply(t->account, t->request_id), std::move(reply), false);
     return;
   }
 

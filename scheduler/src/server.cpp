@@ -94,6 +94,9 @@ ServerSettings settings_from(const Config& config) {
   s.client_id = config.get_or("client_id", "heraldd");
   if (!is_valid_token(s.client_id))
     throw Error(ErrorKind::config, "'client_id' in " + config.origin() + " must be 1-64 letters, digits, '.', '_' or '-'");
+  auto inflight = config.get_int("max_inflight", 20);
+  if (inflight < 1 || inflight > 65535) throw Error(ErrorKind::config, "'max_inflight' must be between 1 and 65535");
+  s.max_inflight = static_cast<std::size_t>(inflight);
   auto batch = config.get_int("max_batch", 5000);
   if (batch < 1 || batch > 100000) throw Error(ErrorKind::config, "'max_batch' must be between 1 and 100000");
   s.max_batch = static_cast<std::size_t>(batch);
@@ -106,6 +109,7 @@ struct Server::Impl {
   std::unique_ptr<Ledger> ledger;
   std::unique_ptr<Processor> processor;
   std::unique_ptr<mqtt::async_client> client;
+  std::deque<mqtt::delivery_token_ptr> inflight;
   std::string marker_topic;
   std::string marker_token;
   unsigned connections = 0;
@@ -174,13 +178,31 @@ struct Server::Impl {
     }
   }
 
+  // Publishes with at most settings.max_inflight QoS 1 messages unacknowledged. Paho
+  // queues anything beyond the broker's receive maximum (Mosquitto's
+  // max_inflight_messages) and drains that queue slowly (measured: ~250 messages/s
+  // instead of >10,000/s), which would turn a restore of thousands of messages into
+  // minutes; a sliding window below the broker's limit keeps the fast path.
   void publish(const std::vector<Outbound>& out) {
     for (const auto& o : out) {
+      while (inflight.size() >= settings.max_inflight) await_oldest();
       try {
-        client->publish(mqtt::make_message(o.topic, o.payload, 1, o.retained));
+        inflight.push_back(client->publish(mqtt::make_message(o.topic, o.payload, 1, o.retained)));
       } catch (const mqtt::exception& e) {
         log::warn("could not publish on " + o.topic + ": " + e.what());
       }
+    }
+    while (!inflight.empty() && inflight.front()->is_complete()) inflight.pop_front();
+  }
+
+  void await_oldest() {
+    auto token = inflight.front();
+    inflight.pop_front();
+    try {
+      // Bounded: while disconnected, buffered publishes complete only after the reconnect.
+      if (client->is_connected()) token->wait_for(std::chrono::seconds(5));
+    } catch (const mqtt::exception& e) {
+      log::warn(std::string("a publish failed: ") + e.what());
     }
   }
 

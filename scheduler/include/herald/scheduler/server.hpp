@@ -19,6 +19,7 @@ struct ServerSettings {
   std::string directory_csv;         // imported at start if the ledger has no directory yet
   std::string client_id = "heraldd";
   std::size_t max_batch = 5000;       // messages applied per write transaction
+  std::size_t max_inflight = 20;      // unacknowledged publishes; keep <= the broker's max_inflight_messages
   int session_expiry_days = 30;       // how long the broker queues receipts while heraldd is down
 };
 
