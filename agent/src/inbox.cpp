@@ -27,13 +27,13 @@ std::string zero_padded(unsigned long long n) {
 }
 
 json tombstone_json(const Tombstone& t) {
-  return {{"target", t.target}, {"recalled_at", to_rfc3339(t.recalled_at)}, {"expires_at", to_rfc3339(t.expires_at)}};
+  return {{"account", t.account}, {"target", t.target}, {"recalled_at", to_rfc3339(t.recalled_at)}, {"expires_at", to_rfc3339(t.expires_at)}};
 }
 
 Tombstone tombstone_from(std::string_view id, std::string_view text) {
   try {
     auto j = json::parse(text);
-    return Tombstone{std::string(id), j.at("target").get<std::string>(),
+    return Tombstone{std::string(id), j.value("account", std::string()), j.at("target").get<std::string>(),
                      from_rfc3339(j.at("recalled_at").get<std::string>()),
                      from_rfc3339(j.at("expires_at").get<std::string>())};
   } catch (const std::exception& e) {
@@ -148,7 +148,8 @@ DeliveryOutcome Inbox::accept(const topics::DeliveryTopic& topic, const payloads
                               std::string_view agent_path, std::string_view user, TimePoint now) {
   if (delivery.expires_at && *delivery.expires_at <= now) return DeliveryOutcome::expired;
   lmdb::Txn txn(env_, lmdb::Txn::Mode::write);
-  if (tombstones_.get(txn, key(topic.id))) return DeliveryOutcome::recalled;
+  if (auto t = tombstones_.get(txn, key(topic.id)); t && tombstone_from(topic.id, *t).account == topic.account)
+    return DeliveryOutcome::recalled;
   if (messages_.get(txn, key(topic.id))) return DeliveryOutcome::duplicate;
   StoredMessage m;
   m.id = topic.id;
@@ -191,7 +192,7 @@ StoredMessage Inbox::mark_read(std::string_view id, TimePoint at, std::string_vi
 }
 
 bool Inbox::apply_recall(const topics::RecallTopic& topic, const payloads::Recall& recall, TimePoint now) {
-  Tombstone t{topic.id, topic.target.to_string(), recall.recalled_at,
+  Tombstone t{topic.id, topic.account, topic.target.to_string(), recall.recalled_at,
               recall.expires_at ? *recall.expires_at
                                 : recall.recalled_at + std::chrono::duration_cast<std::chrono::milliseconds>(kMaxExpiry)};
   lmdb::Txn txn(env_, lmdb::Txn::Mode::write);
@@ -199,7 +200,7 @@ bool Inbox::apply_recall(const topics::RecallTopic& topic, const payloads::Recal
   bool removed = false;
   if (auto text = messages_.get(txn, key(topic.id))) {
     auto m = parse_stored(*text);
-    if (recall_covers(t.target, m)) removed = messages_.del(txn, key(topic.id));
+    if (m.sender == topic.account && recall_covers(t.target, m)) removed = messages_.del(txn, key(topic.id));
   }
   txn.commit();
   return removed;

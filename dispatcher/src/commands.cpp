@@ -270,6 +270,10 @@ int run_recall(const RecallOptions& options, const GlobalOptions& global, std::o
     throw Error(ErrorKind::protocol, "heraldd's status of " + options.id + " names no targets");
   std::vector<Target> targets;
   for (const auto& t : status.at("targets")) targets.push_back(target_from_result(t));
+  // Agents and heraldd honour a recall only from the account that sent the message.
+  if (auto sender = status.value("sender", std::string()); sender != session.account())
+    throw Error(ErrorKind::not_permitted, session.account() + " may not recall " + options.id + ": only its sender (" +
+                                              sender + ") may");
 
   payloads::Recall tombstone;
   tombstone.recalled_at = now();

@@ -101,6 +101,10 @@ TEST_CASE("recall deletes a message under its target and blocks late copies") {
   inbox.accept(alert_topic("m1", "org/b1"), test::delivery(), kPath, "", now);
   inbox.accept(alert_topic("m2", "org"), test::delivery(), kPath, "", now);
 
+  // Only the sending account may recall: another account's recall removes nothing and
+  // its tombstone does not block the sender's copies.
+  CHECK_FALSE(inbox.apply_recall(topics::RecallTopic{"intruder", "m1", Target::parse("org")}, recall, now));
+  CHECK(inbox.find("m1"));
   // A recall for org/b1 does not cover a copy that came addressed to the whole org.
   CHECK_FALSE(inbox.apply_recall(topics::RecallTopic{"secops", "m2", Target::parse("org/b1")}, recall, now));
   CHECK(inbox.find("m2"));

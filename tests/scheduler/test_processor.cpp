@@ -141,7 +141,11 @@ TEST_CASE("recall clears every retained delivery, person copies included, and la
   f.feed(msg_topic("admin", "m1", "org/b2"), delivery());
   f.feed(msg_topic("admin", "m1", "user:jk"), delivery());
   payloads::Recall recall{t0() + 1min, t0() + 24h};
-  auto tomb = topics::recall("boss", "m1", Target::path("org/b2"));
+  // Another account cannot recall it: dropped, its tombstone cleared, nothing changes.
+  auto foreign = topics::recall("boss", "m1", Target::path("org/b2"));
+  CHECK(f.feed(foreign, payloads::encode(recall)) == std::vector<Outbound>{{foreign, "", true}});
+  CHECK(stored(f, "m1").state(f.clock) == MessageState::active);
+  auto tomb = topics::recall("admin", "m1", Target::path("org/b2"));
   auto out = f.feed(tomb, payloads::encode(recall));
   CHECK(has(out, Outbound{msg_topic("admin", "m1", "org/b2"), "", true}));
   CHECK(has(out, Outbound{msg_topic("admin", "m1", "user:jk"), "", true}));
@@ -149,7 +153,7 @@ TEST_CASE("recall clears every retained delivery, person copies included, and la
   CHECK(out.size() == 3);
   auto m = stored(f, "m1");
   CHECK(m.state(f.clock) == MessageState::recalled);
-  CHECK(m.recalled_by == "boss");
+  CHECK(m.recalled_by == "admin");
   CHECK(m.recalled_at == t0() + 1min);
 
   // The broker restored a copy (lost clear): clear it again.
@@ -160,8 +164,8 @@ TEST_CASE("recall clears every retained delivery, person copies included, and la
   // The same tombstone again (replay) changes nothing.
   CHECK(f.feed(tomb, payloads::encode(recall), true).empty());
   // A recall of an unknown id is dropped.
-  f.feed(topics::recall("boss", "zz", Target::path("org")), payloads::encode(recall));
-  CHECK(f.processor.stats().dropped == 1);
+  f.feed(topics::recall("admin", "zz", Target::path("org")), payloads::encode(recall));
+  CHECK(f.processor.stats().dropped == 2);
 }
 
 TEST_CASE("expiry clears retained deliveries, person copies and tombstones, once") {

@@ -127,12 +127,12 @@ TEST_CASE("status: a scope never sees recipients or messages outside it") {
 TEST_CASE("status: states recalled and expired") {
   Fixture f;
   populate(f);
-  f.feed(topics::recall("boss", "b2", Target::path("org/branch02")),
+  f.feed(topics::recall("admin", "b2", Target::path("org/branch02")),
          payloads::encode(payloads::Recall{t0() + 10min, t0() + 24h}));
   auto s = ok(ask(f, topics::kOpStatus, "org", request("b2")));
   CHECK(s.at("state") == "recalled");
   CHECK(s.at("recalled_at") == "2026-11-22T13:10:00.000Z");
-  CHECK(s.at("recalled_by") == "boss");
+  CHECK(s.at("recalled_by") == "admin");
   f.clock = t0() + 48h;
   CHECK(ok(ask(f, topics::kOpStatus, "org", request("all"))).at("state") == "expired");
 }

@@ -291,6 +291,17 @@ void Broker::revoke_agent(const std::string& org_path) {
   reload();
 }
 
+void Broker::enroll_computer(const std::string& org_path, const std::string& login) {
+  {
+    std::ofstream out(directory_file(), std::ios::app);
+    out << org_path << ",computer,Enrolled later," << login << ",\n";
+  }
+  require_ok(run({bin("herald-acl").string(), "apply", policy_file().string(), "--directory",
+                  directory_file().string(), "--out", dir_.string(), "--reload-pid", std::to_string(process_->pid())}),
+             "herald-acl apply (enrol " + org_path + ")");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+}
+
 void Broker::reload() {
   if (process_) process_->signal(SIGHUP);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));

@@ -50,8 +50,11 @@ nlohmann::json to_json(const StoredMessage& m);
 // Throws Error(storage) if a stored document is damaged.
 StoredMessage stored_message_from_json(const nlohmann::json& j);
 
+// Only the account that sent a message may recall it: the broker binds the account
+// level of both topics, so comparing them is trusting topics, not payloads.
 struct Tombstone {
   std::string id;
+  std::string account;
   std::string target;
   TimePoint recalled_at{};
   TimePoint expires_at{};  // a recall without expiry is kept for kMaxExpiry

@@ -103,6 +103,9 @@ class Broker {
   std::pair<fs::path, fs::path> agent_cert(const std::string& org_path);
   void revoke_agent(const std::string& org_path);
   void reapply_policy(const std::vector<Account>& accounts);  // rewrites policy, herald-acl apply, SIGHUP
+  // Enrols a computer that joins the org later: adds it to the directory and
+  // re-applies the ACL (herald-acl apply + SIGHUP), as an admin would.
+  void enroll_computer(const std::string& org_path, const std::string& login);
   void reload();   // SIGHUP
   void stop();
   void kill9();
