@@ -184,10 +184,11 @@ class Bench {
     double send_ms = 0;
   };
   FanOut herald_alert(const std::string& title);
-  FanOut raw_publish(const std::string& title);
-  FanOut collect(const std::string& id, std::int64_t t0, double send_ms);
+  FanOut raw_publish(const std::string& title, std::size_t expected);
+  FanOut collect(const std::string& id, std::int64_t t0, double send_ms, std::size_t expected);
   std::string herald_cli(std::vector<std::string> args, bool retry = false);
   json list_newest();
+  double query_rtt(std::string_view op, const payloads::Request& req);
   void phase_pending();
   void phase_fanout();
   void phase_receipts();
@@ -447,10 +448,10 @@ std::string Bench::herald_cli(std::vector<std::string> args, bool retry) {
   }
 }
 
-Bench::FanOut Bench::collect(const std::string& id, std::int64_t t0, double send_ms) {
+Bench::FanOut Bench::collect(const std::string& id, std::int64_t t0, double send_ms, std::size_t expected) {
   // Everything arrives within seconds or not at all: wait at most 30 s for the rest.
   std::size_t seen = 0;
-  wait_until([&] { return (seen = count_displayed(id)) >= o_.agents; }, 30s, 250ms);
+  wait_until([&] { return (seen = count_displayed(id)) >= expected; }, 30s, 250ms);
   FanOut f;
   f.latencies = latencies(id, t0);
   f.delivered = f.latencies.size();
@@ -463,10 +464,10 @@ Bench::FanOut Bench::herald_alert(const std::string& title) {
   auto t = Clock::now();
   auto id = trim(herald_cli({"alert", "--to", "org", "--title", title, "--severity", "critical", "--body",
                              "Benchmark alert: please ignore. Do not open the attachment of today's invoice mail."}));
-  return collect(id, t0, seconds_since(t) * 1000);
+  return collect(id, t0, seconds_since(t) * 1000, o_.agents);
 }
 
-Bench::FanOut Bench::raw_publish(const std::string& title) {
+Bench::FanOut Bench::raw_publish(const std::string& title, std::size_t expected) {
   auto id = new_id();
   payloads::Delivery d;
   d.title = title;
@@ -483,7 +484,7 @@ Bench::FanOut Bench::raw_publish(const std::string& title) {
                 payload_file.string()},
                30s);
   if (r.exit_code != 0) fail("raw publish failed: " + trim(r.err));
-  return collect(id, t0, r.wall_ms);
+  return collect(id, t0, r.wall_ms, expected);
 }
 
 json Bench::list_newest() {
@@ -492,6 +493,18 @@ json Bench::list_newest() {
   auto result = query_->ask(topics::kOpList, "org", req, 30s);
   if (!result.contains("messages") || result["messages"].empty()) return json::object();
   return result["messages"][0];
+}
+
+// The same query over the orchestrator's open connection: heraldd's share of the
+// command's wall time, without the CLI's process start, TLS handshake and Paho's exit.
+double Bench::query_rtt(std::string_view op, const payloads::Request& req) {
+  std::vector<double> runs;
+  for (int i = 0; i < o_.query_runs; ++i) {
+    auto t = Clock::now();
+    query_->ask(op, "org", req, 60s);
+    runs.push_back(seconds_since(t) * 1000);
+  }
+  return median(runs);
 }
 
 void Bench::phase_pending() {
@@ -539,6 +552,7 @@ void Bench::phase_pending() {
     runs.push_back(seconds_since(t) * 1000);
   }
   auto pending_json = json::parse(herald_cli({"pending", "--json"}));
+  r_["pending_rtt_ms"] = round1(query_rtt(topics::kOpPending, {}));
   r_["pending_ms"] = round1(median(runs));
   r_["pending_unread"] = pending_json.value("total_unread", 0);
   note("herald pending (" + std::to_string(r_["pending_unread"].get<int>()) + " unread): median " +
@@ -556,11 +570,23 @@ void Bench::phase_fanout() {
   r_["alert_p50_ms"] = round1(p.p50);
   r_["alert_p99_ms"] = round1(p.p99);
   r_["alert_max_ms"] = round1(p.max);
+  r_["alert_min_ms"] = f.latencies.empty() ? 0.0 : round1(*std::min_element(f.latencies.begin(), f.latencies.end()));
   r_["alert_send_ms"] = round1(f.send_ms);
   r_["delivered"] = f.delivered;
   r_["expected"] = o_.agents;
   note("alert fan-out: " + std::to_string(f.delivered) + " of " + std::to_string(o_.agents) + " displayed, p50 " +
        std::to_string(p.p50) + " ms, p99 " + std::to_string(p.p99) + " ms, max " + std::to_string(p.max) + " ms");
+
+  // Diagnosis: the same alert published by the raw publisher (no herald CLI) to the
+  // agents: what the agent side costs on its own.
+  std::this_thread::sleep_for(3s);
+  auto direct = raw_publish("Direct", o_.agents);
+  auto d = percentiles(direct.latencies);
+  r_["alert_direct_p50_ms"] = round1(d.p50);
+  r_["alert_direct_p99_ms"] = round1(d.p99);
+  r_["alert_direct_delivered"] = direct.delivered;
+  note("same alert from the raw publisher to the agents: " + std::to_string(direct.delivered) + " displayed, p50 " +
+       std::to_string(d.p50) + " ms, p99 " + std::to_string(d.p99) + " ms");
 }
 
 void Bench::phase_receipts() {
@@ -599,6 +625,9 @@ void Bench::phase_receipts() {
     runs.push_back(seconds_since(t1) * 1000);
   }
   r_["status_ms"] = round1(median(runs));
+  payloads::Request req;
+  req.id = receipt_id_;
+  r_["status_rtt_ms"] = round1(query_rtt(topics::kOpStatus, req));
   note("herald status (" + std::to_string(o_.agents) + " recipients): median " + std::to_string(median(runs)) + " ms");
 }
 
@@ -660,10 +689,10 @@ void Bench::phase_raw() {
       },
       60s, 1000ms);
   start_swarms(true);
-  auto warm = raw_publish("Warm-up");
+  auto warm = raw_publish("Warm-up", o_.agents);
   note("raw warm-up: " + std::to_string(warm.delivered) + " received");
   std::this_thread::sleep_for(2s);
-  auto f = raw_publish("Benchmark");
+  auto f = raw_publish("Benchmark", o_.agents);
   auto p = percentiles(f.latencies);
   r_["raw_p50_ms"] = round1(p.p50);
   r_["raw_p99_ms"] = round1(p.p99);
@@ -692,12 +721,15 @@ void Bench::report() {
       {"alert p50", "alert_p50_ms", "ms", ""},
       {"alert p99", "alert_p99_ms", "ms", "<= 1000"},
       {"alert max", "alert_max_ms", "ms", ""},
+      {"  agents, raw sender p99", "alert_direct_p99_ms", "ms", "(no herald CLI)"},
       {"raw broker p50", "raw_p50_ms", "ms", ""},
       {"raw broker p99", "raw_p99_ms", "ms", ""},
       {"overhead ratio (p99)", "overhead_ratio", "", "<= 1.3"},
       {"read receipts", "receipts_per_s", "/s", ">= 10000"},
       {"herald status", "status_ms", "ms", "<= 100"},
       {"herald pending", "pending_ms", "ms", "<= 200"},
+      {"  status round trip", "status_rtt_ms", "ms", "(heraldd's share)"},
+      {"  pending round trip", "pending_rtt_ms", "ms", "(heraldd's share)"},
       {"idle agent RSS", "agent_rss_kib", "KiB", "<= 10240"},
       {"idle agent CPU", "agent_cpu_pct", "%", "~0"},
       {"heraldd RSS", "heraldd_rss_kib", "KiB", ""},
