@@ -117,8 +117,8 @@ step "Status of the alert"
 show "$bin/herald" status "$alert"
 step "Messages sent"
 show "$bin/herald" list
-step "Still unread in branch 1"
-show "$bin/herald" pending --under org/branch01
+step "Still unread on branch 1's second computer"
+show "$bin/herald" pending --under org/branch01/pc002
 
 if $keep; then
   step "Left running. Try: HERALD_CONFIG=$demo/herald.conf $bin/herald --help ; stop with: xargs kill < $demo/pids"
