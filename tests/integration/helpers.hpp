@@ -88,6 +88,8 @@ inline std::vector<std::string> retained(System& sys, const std::string& filter)
 
 #include <mqtt/async_client.h>
 
+#include "herald/common/directory.hpp"
+#include "herald/common/orgpath.hpp"
 #include "herald/common/time.hpp"
 
 namespace herald::testing {
