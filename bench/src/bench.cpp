@@ -196,6 +196,12 @@ class Bench {
   void phase_reconnect();
   void phase_raw();
   void report();
+  // CPU seconds used so far by the broker, heraldd and all swarm processes together.
+  struct Cpu {
+    double broker = 0, heraldd = 0, swarms = 0;
+  };
+  Cpu cpu();
+  void record_cpu(const std::string& prefix, const Cpu& before);
   void cleanup();
 
   BenchOptions o_;
@@ -215,6 +221,21 @@ class Bench {
   json r_ = json::object();
   bool cleaned_ = false;
 };
+
+Bench::Cpu Bench::cpu() {
+  Cpu c;
+  c.broker = cpu_seconds(mosquitto_);
+  c.heraldd = cpu_seconds(heraldd_);
+  for (const auto& s : swarms_) c.swarms += std::max(0.0, cpu_seconds(s.child.pid));
+  return c;
+}
+
+void Bench::record_cpu(const std::string& prefix, const Cpu& before) {
+  auto now = cpu();
+  r_[prefix + "_broker_cpu_s"] = round2(now.broker - before.broker);
+  r_[prefix + "_heraldd_cpu_s"] = round2(now.heraldd - before.heraldd);
+  r_[prefix + "_swarm_cpu_s"] = round2(now.swarms - before.swarms);
+}
 
 void Bench::prepare() {
   std::size_t n = o_.agents;
@@ -337,6 +358,7 @@ void Bench::start_real_agent() {
 
 void Bench::start_swarms(bool raw) {
   auto t = Clock::now();
+  auto cpu_before = cpu();
   auto per_swarm_in_flight = std::max<std::size_t>(1, o_.connects_in_flight / std::max<std::size_t>(1, lists_.size()));
   for (std::size_t p = 0; p < lists_.size(); ++p) {
     auto data = swarm_tmp_ / ((raw ? "raw-" : "agents-") + std::to_string(p));
@@ -384,6 +406,7 @@ void Bench::start_swarms(bool raw) {
   note(std::string("all ") + std::to_string(o_.agents) + (raw ? " raw subscribers" : " agents") + " connected in " +
        std::to_string(s) + " s");
   r_[raw ? "raw_connect_s" : "connect_s"] = round1(s);
+  record_cpu(raw ? "raw_connect" : "connect", cpu_before);
 }
 
 void Bench::stop_swarms() {
@@ -565,7 +588,16 @@ void Bench::phase_fanout() {
   auto warm = herald_alert("Warm-up");
   note("warm-up alert: " + std::to_string(warm.delivered) + " of " + std::to_string(o_.agents) + " displayed");
   std::this_thread::sleep_for(3s);  // let the receipts of the warm-up drain
+  Child perf;
+  if (!o_.perf_file.empty() && o_.perf_phase == "alert") {
+    // System-wide profile of the measured fan-out (broker, swarms, heraldd).
+    perf = spawn({"perf", "record", "-a", "-g", "-o", o_.perf_file, "--", "sleep", "8"}, {(tmp_ / "perf.log").string()});
+    std::this_thread::sleep_for(500ms);
+  }
+  auto cpu_before = cpu();
   auto f = herald_alert("Benchmark");
+  record_cpu("alert", cpu_before);
+  if (perf.pid > 0) wait_until([&] { return !alive(perf.pid); }, 30s);
   auto p = percentiles(f.latencies);
   r_["alert_p50_ms"] = round1(p.p50);
   r_["alert_p99_ms"] = round1(p.p99);
@@ -580,7 +612,9 @@ void Bench::phase_fanout() {
   // Diagnosis: the same alert published by the raw publisher (no herald CLI) to the
   // agents: what the agent side costs on its own.
   std::this_thread::sleep_for(3s);
+  cpu_before = cpu();
   auto direct = raw_publish("Direct", o_.agents);
+  record_cpu("alert_direct", cpu_before);
   auto d = percentiles(direct.latencies);
   r_["alert_direct_p50_ms"] = round1(d.p50);
   r_["alert_direct_p99_ms"] = round1(d.p99);
@@ -603,6 +637,7 @@ void Bench::phase_receipts() {
       60s, 200ms);
   std::this_thread::sleep_for(1s);
   auto t = Clock::now();
+  auto cpu_before = cpu();
   ask_all("read " + receipt_id_);
   int read = 0;
   bool all = wait_until(
@@ -613,6 +648,7 @@ void Bench::phase_receipts() {
       },
       120s, 20ms);
   double s = seconds_since(t);
+  record_cpu("receipts", cpu_before);
   r_["receipts_read"] = read;
   r_["receipts_s"] = round2(s);
   r_["receipts_per_s"] = all ? std::round(static_cast<double>(o_.agents) / s) : 0.0;
@@ -657,14 +693,32 @@ void Bench::phase_reconnect() {
   double stop_s = seconds_since(t_down);
   auto t = Clock::now();
   start_broker();
+  Child perf;
+  if (!o_.perf_file.empty() && o_.perf_phase == "reconnect")
+    perf = spawn({"perf", "record", "-a", "-g", "-o", o_.perf_file, "--", "sleep", "20"}, {(tmp_ / "perf.log").string()});
   // Sent as soon as the broker is back, while the agents are still away.
   auto id = trim(herald_cli({"send", "--to", "org", "--title", "While away", "--body", "Sent during the restart"},
                             true));
   double send_s = seconds_since(t);
   std::size_t have = 0;
+  // When half, 90 % and 99 % of the agents were back with the message.
+  double at[3] = {-1, -1, -1};
+  const double share[3] = {0.5, 0.9, 0.99};
   bool all = wait_until(
-      [&] { return (have = sum_field(ask_all("has " + id), 2)) >= o_.agents; }, 240s, 250ms);
+      [&] {
+        have = sum_field(ask_all("has " + id), 2);
+        for (int i = 0; i < 3; ++i)
+          if (at[i] < 0 && static_cast<double>(have) >= share[i] * static_cast<double>(o_.agents))
+            at[i] = seconds_since(t);
+        return have >= o_.agents;
+      },
+      240s, 250ms);
   double s = seconds_since(t);
+  r_["reconnect_p50_s"] = round1(at[0]);
+  r_["reconnect_p90_s"] = round1(at[1]);
+  r_["reconnect_p99_s"] = round1(at[2]);
+  r_["reconnect_broker_cpu_s"] = round2(cpu_seconds(mosquitto_));
+  if (perf.pid > 0) wait_until([&] { return !alive(perf.pid); }, 30s);
   r_["reconnect_s"] = all ? round1(s) : -1.0;
   r_["reconnect_have"] = have;
   r_["reconnect_broker_stop_s"] = round1(stop_s);
@@ -692,7 +746,9 @@ void Bench::phase_raw() {
   auto warm = raw_publish("Warm-up", o_.agents);
   note("raw warm-up: " + std::to_string(warm.delivered) + " received");
   std::this_thread::sleep_for(2s);
+  auto cpu_before = cpu();
   auto f = raw_publish("Benchmark", o_.agents);
+  record_cpu("raw", cpu_before);
   auto p = percentiles(f.latencies);
   r_["raw_p50_ms"] = round1(p.p50);
   r_["raw_p99_ms"] = round1(p.p99);

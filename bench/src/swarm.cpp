@@ -108,6 +108,7 @@ class Member {
 
 struct Counters {
   std::atomic<std::size_t> ready{0};
+  std::atomic<std::size_t> failed{0};  // raw connect/subscribe failures (each retried)
 };
 
 class AgentMember final : public Member {
@@ -120,7 +121,7 @@ class AgentMember final : public Member {
     s.broker.ca_file = options.ca_file;
     s.broker.cert_file = spec.cert_file;
     s.broker.key_file = spec.key_file;
-    s.broker.connect_timeout = 20s;
+    // connect_timeout and retry back-off: the real agent's defaults (5 s, 1..30 s).
     s.path = spec.path;
     s.user = kUser;
     s.host = "swarm";
@@ -167,6 +168,8 @@ class RawMember final : public Member, private mqtt::iaction_listener {
     b.ca_file = options.ca_file;
     b.cert_file = spec.cert_file;
     b.key_file = spec.key_file;
+    // Generous: on a shared machine a nice-19 swarm can be starved for seconds, and a
+    // subscriber that gives up mid-handshake only adds load. (Only connecting is slow.)
     b.connect_timeout = 20s;
     client_ = std::make_unique<mqtt::async_client>(b.uri, "raw:" + spec.path, mqtt::create_options(MQTTVERSION_5),
                                                    static_cast<mqtt::iclient_persistence*>(nullptr));
@@ -222,6 +225,7 @@ class RawMember final : public Member, private mqtt::iaction_listener {
   }
   void on_failure(const mqtt::token&) override { retry(); }
   void retry() {
+    ++counters_.failed;
     std::lock_guard lock(retry_mutex_);
     retries_.push_back(this);
   }
@@ -274,22 +278,33 @@ int run_swarm(const SwarmOptions& options) {
       members.push_back(std::make_unique<RawMember>(spec, options, recorder, counters, retry_mutex, retries));
   }
 
-  // Connect a few at a time; raw members that failed are retried after a pause (the
-  // agents' own sessions retry by themselves).
+  // Connect a few at a time: at most `in_flight` connects of this process without an
+  // outcome yet. Raw members that failed are started again after a second (the
+  // agents' own sessions retry by themselves and stay "in flight" until connected).
   std::thread starter([&] {
     auto in_flight = std::max<std::size_t>(1, options.connects_in_flight);
-    for (std::size_t i = 0; i < members.size(); ++i) {
-      while (i - std::min(i, counters.ready.load()) >= in_flight) std::this_thread::sleep_for(2ms);
-      members[i]->start();
-    }
+    std::size_t attempts = 0, next = 0;
+    auto last_retry = std::chrono::steady_clock::now();
     while (counters.ready.load() < members.size()) {
-      std::this_thread::sleep_for(1s);
-      std::deque<RawMember*> again;
-      {
-        std::lock_guard lock(retry_mutex);
-        again.swap(retries);
+      auto outcomes = counters.ready.load() + counters.failed.load();
+      if (std::chrono::steady_clock::now() - last_retry >= 1s) {
+        last_retry = std::chrono::steady_clock::now();
+        std::deque<RawMember*> again;
+        {
+          std::lock_guard lock(retry_mutex);
+          again.swap(retries);
+        }
+        for (auto* m : again) {
+          ++attempts;
+          m->start();
+        }
       }
-      for (auto* m : again) m->start();
+      if (next < members.size() && attempts - std::min(attempts, outcomes) < in_flight) {
+        ++attempts;
+        members[next++]->start();
+        continue;
+      }
+      std::this_thread::sleep_for(2ms);
     }
   });
   starter.detach();
