@@ -1,6 +1,17 @@
 // herald: the admin CLI. Everything, including error handling, lives in herald::dispatcher.
+#include <unistd.h>
+
 #include <iostream>
 
 #include "herald/dispatcher/cli.hpp"
+#include "herald/dispatcher/session.hpp"
 
-int main(int argc, char** argv) { return herald::dispatcher::run_cli(argc, argv, std::cout, std::cerr); }
+int main(int argc, char** argv) {
+  herald::dispatcher::Session::leave_connections_to_process_exit();
+  int code = herald::dispatcher::run_cli(argc, argv, std::cout, std::cerr);
+  std::cout.flush();
+  std::cerr.flush();
+  // _exit: Paho's threads are still running (see Session::leave_connections_to_process_exit),
+  // so no static destructors may run under them.
+  _exit(code);
+}

@@ -1,5 +1,7 @@
 #include "herald/dispatcher/session.hpp"
 
+#include <atomic>
+
 #include <mqtt/create_options.h>
 
 #include "herald/common/error.hpp"
@@ -55,8 +57,19 @@ Session::Session(const mqtt_edge::BrokerSettings& settings) : settings_(settings
   mqtt_edge::connect_or_throw(*client_, builder.finalize(), settings_);
 }
 
+namespace {
+std::atomic<bool> g_leave_to_exit{false};
+}  // namespace
+
+void Session::leave_connections_to_process_exit() { g_leave_to_exit = true; }
+
 Session::~Session() {
   if (!client_) return;
+  if (g_leave_to_exit) {
+    // Deliberately not destroyed: the process _exits next (see the header).
+    [[maybe_unused]] auto* left = client_.release();
+    return;
+  }
   try {
     if (client_->is_connected()) client_->disconnect()->wait_for(std::chrono::seconds(2));
     client_->stop_consuming();
