@@ -359,6 +359,9 @@ void Bench::start_real_agent() {
 void Bench::start_swarms(bool raw) {
   auto t = Clock::now();
   auto cpu_before = cpu();
+  Child perf;
+  if (!raw && !o_.perf_file.empty() && o_.perf_phase == "connect")
+    perf = spawn({"perf", "record", "-a", "-g", "-o", o_.perf_file, "--", "sleep", "20"}, {(tmp_ / "perf.log").string()});
   auto per_swarm_in_flight = std::max<std::size_t>(1, o_.connects_in_flight / std::max<std::size_t>(1, lists_.size()));
   for (std::size_t p = 0; p < lists_.size(); ++p) {
     auto data = swarm_tmp_ / ((raw ? "raw-" : "agents-") + std::to_string(p));
@@ -407,6 +410,7 @@ void Bench::start_swarms(bool raw) {
        std::to_string(s) + " s");
   r_[raw ? "raw_connect_s" : "connect_s"] = round1(s);
   record_cpu(raw ? "raw_connect" : "connect", cpu_before);
+  if (perf.pid > 0) wait_until([&] { return !alive(perf.pid); }, 30s);
 }
 
 void Bench::stop_swarms() {
@@ -759,6 +763,19 @@ void Bench::phase_raw() {
   r_["overhead_ratio"] = p.p99 > 0 ? round2(alert_p99 / p.p99) : 0.0;
   note("raw fan-out: " + std::to_string(f.delivered) + " received, p50 " + std::to_string(p.p50) + " ms, p99 " +
        std::to_string(p.p99) + " ms");
+
+  // Diagnosis: the raw subscribers also send Herald's two receipts per message: what
+  // the receipt traffic alone costs the fan-out.
+  ask_all("receipts on");
+  std::this_thread::sleep_for(2s);
+  cpu_before = cpu();
+  auto with_receipts = raw_publish("Receipts", o_.agents);
+  record_cpu("raw_receipts", cpu_before);
+  auto q = percentiles(with_receipts.latencies);
+  r_["raw_receipts_p50_ms"] = round1(q.p50);
+  r_["raw_receipts_p99_ms"] = round1(q.p99);
+  note("raw fan-out with receipts: " + std::to_string(with_receipts.delivered) + " received, p50 " +
+       std::to_string(q.p50) + " ms, p99 " + std::to_string(q.p99) + " ms");
   stop_swarms();
 }
 
@@ -780,6 +797,7 @@ void Bench::report() {
       {"  agents, raw sender p99", "alert_direct_p99_ms", "ms", "(no herald CLI)"},
       {"raw broker p50", "raw_p50_ms", "ms", ""},
       {"raw broker p99", "raw_p99_ms", "ms", ""},
+      {"  raw + 2 receipts p99", "raw_receipts_p99_ms", "ms", "(receipt traffic alone)"},
       {"overhead ratio (p99)", "overhead_ratio", "", "<= 1.3"},
       {"read receipts", "receipts_per_s", "/s", ">= 10000"},
       {"herald status", "status_ms", "ms", "<= 100"},

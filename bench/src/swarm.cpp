@@ -28,6 +28,7 @@
 #include "herald/common/log.hpp"
 #include "herald/common/lmdb.hpp"
 #include "herald/common/mqtt.hpp"
+#include "herald/common/payloads.hpp"
 #include "herald/common/time.hpp"
 #include "herald/common/topics.hpp"
 
@@ -161,7 +162,7 @@ class AgentMember final : public Member {
 class RawMember final : public Member, private mqtt::iaction_listener {
  public:
   RawMember(const MemberSpec& spec, const SwarmOptions& options, Recorder& recorder, Counters& counters,
-            std::mutex& retry_mutex, std::deque<RawMember*>& retries)
+            std::mutex& retry_mutex, std::deque<RawMember*>& retries, const std::atomic<bool>& send_receipts)
       : path_(spec.path), counters_(counters), retry_mutex_(retry_mutex), retries_(retries) {
     mqtt_edge::BrokerSettings b;
     b.uri = options.uri;
@@ -174,11 +175,22 @@ class RawMember final : public Member, private mqtt::iaction_listener {
     client_ = std::make_unique<mqtt::async_client>(b.uri, "raw:" + spec.path, mqtt::create_options(MQTTVERSION_5),
                                                    static_cast<mqtt::iclient_persistence*>(nullptr));
     options_ = mqtt_edge::connect_options(b).clean_start(true).finalize();
-    client_->set_message_callback([this, &recorder](mqtt::const_message_ptr msg) {
+    client_->set_message_callback([this, &recorder, &send_receipts](mqtt::const_message_ptr msg) {
       auto id = message_id_of(msg->get_topic());
       if (id.empty()) return;
       auto at = now_us();
       recorder.add(id, at);
+      if (send_receipts) {
+        // Diagnosis: Herald's receipt traffic (delivered + displayed, QoS 1) without
+        // any of the agent's processing. publish() only queues: it does not block.
+        try {
+          for (auto state : {payloads::AckState::delivered, payloads::AckState::displayed})
+            client_->publish(mqtt::make_message(topics::ack(id, path_),
+                                                payloads::encode(payloads::Ack{state, herald::now(), kUser}), 1, false));
+        } catch (const mqtt::exception&) {
+          // Diagnosis only: a receipt that cannot be queued is not counted anywhere.
+        }
+      }
       std::lock_guard lock(held_mutex_);
       held_.push_back(id);
     });
@@ -260,6 +272,7 @@ int run_swarm(const SwarmOptions& options) {
   std::vector<std::unique_ptr<agent::Executor>> executors;
   std::mutex retry_mutex;
   std::deque<RawMember*> retries;
+  std::atomic<bool> send_receipts{false};
   std::vector<std::unique_ptr<Member>> members;
   members.reserve(specs.size());
 
@@ -275,7 +288,8 @@ int run_swarm(const SwarmOptions& options) {
                                                       display, recorder, counters));
   } else {
     for (const auto& spec : specs)
-      members.push_back(std::make_unique<RawMember>(spec, options, recorder, counters, retry_mutex, retries));
+      members.push_back(
+          std::make_unique<RawMember>(spec, options, recorder, counters, retry_mutex, retries, send_receipts));
   }
 
   // Connect a few at a time: at most `in_flight` connects of this process without an
@@ -331,6 +345,9 @@ int run_swarm(const SwarmOptions& options) {
       std::size_t n = 0;
       for (const auto& m : members) n += m->mark_read(id) ? 1 : 0;
       answer("read " + id + " " + std::to_string(n));
+    } else if (command == "receipts") {
+      send_receipts = id == "on";
+      answer("receipts " + id);
     } else if (command == "quit") {
       answer("bye");
       break;

@@ -22,7 +22,7 @@ struct BenchOptions {
   bool skip_raw = false;
   bool skip_reconnect = false;
   std::string perf_file;   // non-empty: `perf record -a -g` during perf_phase
-  std::string perf_phase = "alert";  // alert (8 s) | reconnect (20 s)
+  std::string perf_phase = "alert";  // alert (8 s) | reconnect (20 s) | connect (first 20 s)
   std::string bin_dir;     // herald, heraldd, herald-agent, herald-acl, herald-bench-swarm
   std::string source_dir;  // for broker-config/setup-broker
   std::string work_root = "/tmp";       // broker, heraldd ledger (on disk: fsync is real)

@@ -14,6 +14,8 @@
 //                       the LMDB inbox; raw: received)
 //   read ID          -> "read ID <n>" every agent marks ID read at once, as
 //                       `herald-agent show` does (Inbox::mark_read, then wake the session)
+//   receipts on|off  -> "receipts on|off"  raw members publish Herald's two receipts
+//                       (delivered, displayed) for each message they receive (diagnosis)
 //   quit             -> "bye", then the process exits at once
 // An agent is "ready" once its first connect has subscribed (raw: SUBACK received).
 // Connects are throttled: at most `connects_in_flight` members of this process are
