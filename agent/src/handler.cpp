@@ -64,7 +64,8 @@ HandleResult MessageHandler::handle_delivery(const topics::DeliveryTopic& topic,
 
   HandleResult r;
   r.id = topic.id;
-  auto outcome = inbox_.accept(topic, delivery, agent_path_, user, now);
+  std::string delivered_key;  // set only when `delivered` was queued just now
+  auto outcome = inbox_.accept(topic, delivery, agent_path_, user, now, &delivered_key);
   std::string kind(topics::kind_name(topic.kind));
   switch (outcome) {
     case DeliveryOutcome::stored:
@@ -103,7 +104,10 @@ HandleResult MessageHandler::handle_delivery(const topics::DeliveryTopic& topic,
     return r;
   }
   auto at = herald::now();
-  if (inbox_.mark_displayed(topic.id, at, agent_path_, user)) {
+  // The `delivered` queued above is not flushed before this handling step ends (the
+  // session flushes after handle() returns, on this same thread), so it cannot be in
+  // flight: `displayed` replaces it and the broker carries one receipt, not two.
+  if (inbox_.mark_displayed(topic.id, at, agent_path_, user, delivered_key)) {
     r.displayed_at = at;
     r.outbox_changed = true;
     note("displayed alert " + topic.id);

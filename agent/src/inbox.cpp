@@ -128,24 +128,47 @@ Inbox::Inbox(lmdb::Env& env, std::string key_prefix)
       outbox_(lmdb::Db::open(env, "outbox")),
       meta_(lmdb::Db::open(env, "meta")) {}
 
-void Inbox::enqueue_in(lmdb::Txn& txn, std::string_view topic, std::string_view payload) {
+std::string Inbox::enqueue_in(lmdb::Txn& txn, std::string_view topic, std::string_view payload) {
   // The sequence lives in LMDB, read inside the write transaction, so `herald-agent
   // show` (another process) and the daemon never hand out the same key.
   auto seq_key = prefix_ + std::string(kNextSeq);
   unsigned long long next = 1;
   if (auto stored = meta_.get(txn, seq_key)) next = std::stoull(*stored);
-  outbox_.put(txn, prefix_ + zero_padded(next), json{{"topic", topic}, {"payload", payload}}.dump());
+  auto entry_key = prefix_ + zero_padded(next);
+  outbox_.put(txn, entry_key, json{{"topic", topic}, {"payload", payload}}.dump());
   meta_.put(txn, seq_key, std::to_string(next + 1));
+  return entry_key;
 }
 
-void Inbox::enqueue_ack(lmdb::Txn& txn, std::string_view id, payloads::AckState state, TimePoint at,
-                        std::string_view agent_path, std::string_view user) {
+std::string Inbox::enqueue_ack(lmdb::Txn& txn, std::string_view id, payloads::AckState state, TimePoint at,
+                               std::string_view agent_path, std::string_view user) {
   payloads::Ack ack{state, at, std::string(user)};
-  enqueue_in(txn, topics::ack(id, agent_path), payloads::encode(ack));
+  return enqueue_in(txn, topics::ack(id, agent_path), payloads::encode(ack));
+}
+
+bool Inbox::replace_delivered_ack(lmdb::Txn& txn, std::string_view entry_key, std::string_view id,
+                                  std::string_view agent_path, const payloads::Ack& ack) {
+  // Only keys of this inbox, and only this message's own `delivered` receipt.
+  if (entry_key.substr(0, prefix_.size()) != prefix_) return false;
+  auto text = outbox_.get(txn, entry_key);
+  if (!text) return false;
+  auto topic = topics::ack(id, agent_path);
+  try {
+    auto j = json::parse(*text);
+    if (j.at("topic").get<std::string>() != topic) return false;
+    if (payloads::decode<payloads::Ack>(j.at("payload").get<std::string>()).state != payloads::AckState::delivered)
+      return false;
+  } catch (const std::exception&) {
+    return false;  // not ours to judge here: outbox() reports damaged entries
+  }
+  // Same key: the receipt keeps its place in the send order.
+  outbox_.put(txn, entry_key, json{{"topic", topic}, {"payload", payloads::encode(ack)}}.dump());
+  return true;
 }
 
 DeliveryOutcome Inbox::accept(const topics::DeliveryTopic& topic, const payloads::Delivery& delivery,
-                              std::string_view agent_path, std::string_view user, TimePoint now) {
+                              std::string_view agent_path, std::string_view user, TimePoint now,
+                              std::string* delivered_key) {
   if (delivery.expires_at && *delivery.expires_at <= now) return DeliveryOutcome::expired;
   lmdb::Txn txn(env_, lmdb::Txn::Mode::write);
   if (auto t = tombstones_.get(txn, key(topic.id)); t && tombstone_from(topic.id, *t).account == topic.account)
@@ -159,12 +182,14 @@ DeliveryOutcome Inbox::accept(const topics::DeliveryTopic& topic, const payloads
   m.delivery = delivery;
   m.received_at = now;
   messages_.put(txn, key(m.id), to_json(m).dump());
-  enqueue_ack(txn, m.id, payloads::AckState::delivered, now, agent_path, user);
+  auto entry_key = enqueue_ack(txn, m.id, payloads::AckState::delivered, now, agent_path, user);
   txn.commit();
+  if (delivered_key) *delivered_key = std::move(entry_key);
   return DeliveryOutcome::stored;
 }
 
-bool Inbox::mark_displayed(std::string_view id, TimePoint at, std::string_view agent_path, std::string_view user) {
+bool Inbox::mark_displayed(std::string_view id, TimePoint at, std::string_view agent_path, std::string_view user,
+                           std::string_view replaces) {
   lmdb::Txn txn(env_, lmdb::Txn::Mode::write);
   auto text = messages_.get(txn, key(id));
   if (!text) return false;
@@ -172,7 +197,9 @@ bool Inbox::mark_displayed(std::string_view id, TimePoint at, std::string_view a
   if (m.displayed_at) return false;
   m.displayed_at = at;
   messages_.put(txn, key(id), to_json(m).dump());
-  enqueue_ack(txn, id, payloads::AckState::displayed, at, agent_path, user);
+  payloads::Ack ack{payloads::AckState::displayed, at, std::string(user)};
+  if (replaces.empty() || !replace_delivered_ack(txn, replaces, id, agent_path, ack))
+    enqueue_in(txn, topics::ack(id, agent_path), payloads::encode(ack));
   txn.commit();
   return true;
 }

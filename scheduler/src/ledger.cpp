@@ -119,6 +119,11 @@ void Receipt::merge(payloads::AckState ack, TimePoint at, std::string_view who, 
                : ack == payloads::AckState::displayed ? displayed_at
                                                       : read_at;
   if (!slot || at < *slot) slot = at;
+  // Agents send only the furthest state when several are queued together (an alert
+  // stored and shown in one step sends `displayed` alone), and a higher state implies
+  // delivery. Only delivered_at is implied: a read inbox message was never "displayed".
+  // A real `delivered` receipt coming later still wins if it is earlier (min above).
+  if (ack != payloads::AckState::delivered && !delivered_at) delivered_at = at;
   if (!who.empty()) user = std::string(who);
   computer = std::string(agent);
 }

@@ -52,11 +52,35 @@ TEST_CASE("an alert for an ancestor is stored, shown once and receipted") {
   CHECK(again.action == Action::duplicate);
   CHECK_FALSE(again.outbox_changed);
   CHECK(f.display.shown.size() == 1);
+  // Stored and shown in one step: only `displayed` goes out (heraldd infers delivered).
   auto out = f.inbox.outbox();
-  REQUIRE(out.size() == 2);
-  CHECK(payloads::decode<payloads::Ack>(out[0].payload).state == payloads::AckState::delivered);
-  CHECK(payloads::decode<payloads::Ack>(out[1].payload).state == payloads::AckState::displayed);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].topic == topics::ack("a1", "org/b1/pc1"));
+  CHECK(payloads::decode<payloads::Ack>(out[0].payload).state == payloads::AckState::displayed);
+  CHECK(payloads::decode<payloads::Ack>(out[0].payload).user == "anna");
   CHECK(f.inbox.find("a1")->displayed_at);
+}
+
+TEST_CASE("an alert that cannot be shown, or is not for this user, keeps its delivered receipt") {
+  struct FailingDisplay : Display {
+    void show(const ShownAlert&) override { throw std::runtime_error("no screen"); }
+  } failing;
+  TempDir dir;
+  lmdb::Env env{dir.path, agent_env_options()};
+  Inbox inbox{env};
+  MessageHandler handler{"org/b1/pc1", inbox, failing};
+  auto r = handler.handle(alert_topic("f1"), payload(), "anna", herald::now());
+  CHECK(r.action == Action::stored);
+  CHECK_FALSE(r.displayed_at);
+  auto d = test::delivery();
+  d.for_user = "piotr";
+  Fixture f;
+  f.handle(alert_topic("f2", "org/b1/pc1"), payload(d));
+  for (auto* box : {&inbox, &f.inbox}) {
+    auto out = box->outbox();
+    REQUIRE(out.size() == 1);
+    CHECK(payloads::decode<payloads::Ack>(out[0].payload).state == payloads::AckState::delivered);
+  }
 }
 
 TEST_CASE("messages are stored but not shown; alerts for another user are not shown") {

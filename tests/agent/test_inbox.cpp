@@ -68,6 +68,50 @@ TEST_CASE("outbox keeps send order across receipts and survives reopening the en
   CHECK(inbox.outbox().back().key == "00000000000000000014");
 }
 
+TEST_CASE("displayed replaces the delivered receipt queued in the same step, and only that") {
+  TempDir dir;
+  lmdb::Env env(dir.path, agent_env_options());
+  Inbox inbox(env, "s1");
+  Inbox other(env, "s2");
+  auto now = herald::now();
+  std::string key1, key2, key3;
+  CHECK(inbox.accept(alert_topic("m1"), test::delivery(), kPath, "anna", now, &key1) == DeliveryOutcome::stored);
+  CHECK(inbox.accept(alert_topic("m2"), test::delivery(), kPath, "anna", now, &key2) == DeliveryOutcome::stored);
+  CHECK(other.accept(alert_topic("m3"), test::delivery(), kPath, "anna", now, &key3) == DeliveryOutcome::stored);
+  std::string unset = "untouched";
+  CHECK(inbox.accept(alert_topic("m1"), test::delivery(), kPath, "anna", now, &unset) == DeliveryOutcome::duplicate);
+  CHECK(unset == "untouched");
+
+  // Stored and shown in one step: one entry, `displayed`, in the delivered one's place.
+  auto shown_at = now + std::chrono::milliseconds(40);
+  CHECK(inbox.mark_displayed("m1", shown_at, kPath, "anna", key1));
+  auto out = inbox.outbox();
+  REQUIRE(out.size() == 2);
+  CHECK(out[0].key == key1);
+  CHECK(out[0].topic == topics::ack("m1", kPath));
+  CHECK(ack_of(out[0]).state == payloads::AckState::displayed);
+  CHECK(ack_of(out[0]).at == shown_at);
+  CHECK(ack_of(out[0]).user == "anna");
+  CHECK(ack_of(out[1]).state == payloads::AckState::delivered);
+
+  // A key that is not this message's own `delivered` is never overwritten: `displayed`
+  // is queued as a new entry instead.
+  CHECK(inbox.mark_displayed("m2", now, kPath, "anna", key1));  // m1's (now displayed) entry
+  CHECK(inbox.mark_displayed("m1", now, kPath, "anna", key2) == false);  // already displayed
+  out = inbox.outbox();
+  REQUIRE(out.size() == 3);
+  CHECK(ack_of(out[0]).state == payloads::AckState::displayed);
+  CHECK(out[1].topic == topics::ack("m2", kPath));
+  CHECK(ack_of(out[1]).state == payloads::AckState::delivered);
+  CHECK(out[2].topic == topics::ack("m2", kPath));
+  CHECK(ack_of(out[2]).state == payloads::AckState::displayed);
+  // Another inbox's key, or an entry already gone (acknowledged): a new entry too.
+  CHECK(other.mark_displayed("m3", now, kPath, "anna", key1));
+  CHECK(other.outbox().size() == 2);
+  CHECK(inbox.remove_outbox(key2));
+  CHECK(inbox.outbox_size() == 2);
+}
+
 TEST_CASE("mark_read queues one read receipt and reports unknown ids") {
   TempDir dir;
   lmdb::Env env(dir.path, agent_env_options());

@@ -56,6 +56,35 @@ TEST_CASE("a receipt keeps the highest state and the first time of each state") 
   CHECK(back.computer == "org/b/pc1");
 }
 
+TEST_CASE("a displayed or read receipt alone implies delivered_at, never displayed_at") {
+  // Agents send only `displayed` for an alert stored and shown in one step.
+  Receipt shown;
+  shown.merge(payloads::AckState::displayed, t0() + 2s, "jk", "org/b/pc1");
+  CHECK(shown.state == ReceiptState::displayed);
+  CHECK(shown.delivered_at == t0() + 2s);
+  CHECK(shown.displayed_at == t0() + 2s);
+  CHECK_FALSE(shown.read_at);
+  // A `delivered` that does come (sent earlier, re-sent) still gives the earliest time.
+  shown.merge(payloads::AckState::delivered, t0() + 1s, "", "org/b/pc1");
+  CHECK(shown.state == ReceiptState::displayed);
+  CHECK(shown.delivered_at == t0() + 1s);
+  // A later `displayed` does not move delivered_at.
+  shown.merge(payloads::AckState::displayed, t0() + 3s, "", "org/b/pc1");
+  CHECK(shown.delivered_at == t0() + 1s);
+  CHECK(shown.displayed_at == t0() + 2s);
+
+  // An inbox message read: delivered is implied, displayed is not.
+  Receipt read;
+  read.merge(payloads::AckState::read, t0() + 9s, "jk", "org/b/pc1");
+  CHECK(read.state == ReceiptState::read);
+  CHECK(read.delivered_at == t0() + 9s);
+  CHECK_FALSE(read.displayed_at);
+  CHECK(read.read_at == t0() + 9s);
+  auto back = decode_receipt(encode_receipt(read));
+  CHECK(back.delivered_at == t0() + 9s);
+  CHECK_FALSE(back.displayed_at);
+}
+
 TEST_CASE("receipts of one message are one prefix scan, restricted by recipient prefix") {
   Fixture f;
   auto txn = f.ledger.write();

@@ -16,7 +16,7 @@ struct HandleResult {
   enum class Action {
     ignored,    // zero-length payload (a retained clear)
     dropped,    // malformed or not for this computer: `reason` says why (logged)
-    stored,     // new message stored, `delivered` queued
+    stored,     // new message stored, `delivered` queued (`displayed` instead if shown now)
     duplicate,  // already stored
     expired,    // arrived after its expiry
     recalled,   // a tombstone exists for it

@@ -5,6 +5,8 @@
 // Durability: every state change and the receipt it causes are written in ONE write
 // transaction (a message is stored together with its `delivered` Ack, a read mark
 // together with its `read` Ack), so after a crash either both exist or neither does.
+// An alert shown right after it was stored has its queued `delivered` Ack replaced by
+// `displayed` (see mark_displayed), so only the furthest state goes out.
 // An outbox entry is deleted only after the broker acknowledged it, so a receipt is
 // sent at least once; heraldd treats repeated receipts as one.
 //
@@ -82,12 +84,21 @@ class Inbox {
   // Stores a new delivery and queues its `delivered` Ack on
   // herald/ack/{id}/{agent_path} in the same write transaction. Target checks are the
   // caller's job (MessageHandler); this only dedupes, honours tombstones and expiry.
+  // If `delivered_key` is given, it receives the outbox key of that Ack (when stored).
   DeliveryOutcome accept(const topics::DeliveryTopic& topic, const payloads::Delivery& delivery,
-                         std::string_view agent_path, std::string_view user, TimePoint now);
+                         std::string_view agent_path, std::string_view user, TimePoint now,
+                         std::string* delivered_key = nullptr);
 
   // Records displayed_at and queues a `displayed` Ack (one transaction). Returns false
   // (and changes nothing) if the message is absent or was already displayed.
-  bool mark_displayed(std::string_view id, TimePoint at, std::string_view agent_path, std::string_view user);
+  // `replaces`: the outbox key of this message's `delivered` Ack, given only when that
+  // Ack was queued in the same handling step and so cannot have been handed to the
+  // broker yet. The `displayed` Ack then takes its place instead of being added: one
+  // receipt instead of two per alert (heraldd takes `displayed` to imply `delivered`),
+  // which halves the broker's receipt work during an alert fan-out. If that entry is
+  // gone or is not this message's `delivered` Ack, `displayed` is queued as usual.
+  bool mark_displayed(std::string_view id, TimePoint at, std::string_view agent_path, std::string_view user,
+                      std::string_view replaces = {});
 
   // Records read_at and queues a `read` Ack (one transaction) unless it was already
   // read. Returns the message. Throws Error(not_found) "unknown message id 'X'" if it
@@ -118,9 +129,13 @@ class Inbox {
 
  private:
   std::string key(std::string_view id) const { return prefix_ + std::string(id); }
-  void enqueue_in(lmdb::Txn& txn, std::string_view topic, std::string_view payload);
-  void enqueue_ack(lmdb::Txn& txn, std::string_view id, payloads::AckState state, TimePoint at,
-                   std::string_view agent_path, std::string_view user);
+  // Both return the new entry's outbox key.
+  std::string enqueue_in(lmdb::Txn& txn, std::string_view topic, std::string_view payload);
+  std::string enqueue_ack(lmdb::Txn& txn, std::string_view id, payloads::AckState state, TimePoint at,
+                          std::string_view agent_path, std::string_view user);
+  // Overwrites the outbox entry `entry_key` with `ack` if it is `id`'s `delivered` Ack.
+  bool replace_delivered_ack(lmdb::Txn& txn, std::string_view entry_key, std::string_view id,
+                             std::string_view agent_path, const payloads::Ack& ack);
 
   lmdb::Env& env_;
   std::string prefix_;

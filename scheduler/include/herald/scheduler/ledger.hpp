@@ -88,7 +88,9 @@ struct Receipt {
   std::string user;      // employee named by the latest receipt that named one
   std::string computer;  // the agent that sent the latest receipt
 
-  // Keeps the highest state and the earliest time of each state.
+  // Keeps the highest state and the earliest time of each state. A `displayed` or
+  // `read` receipt also sets delivered_at if none was recorded (agents may send only
+  // the furthest state); displayed_at is never implied.
   void merge(payloads::AckState state, TimePoint at, std::string_view user, std::string_view computer);
 };
 
