@@ -125,6 +125,9 @@ AgentSession::AgentSession(SessionSettings settings, Inbox& inbox, Display& disp
   if (settings_.client_id.empty()) settings_.client_id = "agent:" + settings_.path;
   if (settings_.host.empty()) settings_.host = host_name();
   retry_delay_ = settings_.min_retry;
+  // Sessions started in the same instant (a swarm) must not draw the same delays.
+  random_.seed(static_cast<std::minstd_rand::result_type>(std::random_device{}() ^
+                                                         std::hash<std::string>{}(settings_.path)));
   int version = settings_.broker.mqtt_version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
   try {
     client_ = std::make_unique<mqtt::async_client>(settings_.broker.uri, settings_.client_id,
@@ -188,6 +191,7 @@ void AgentSession::stop() {
   executor_.drain();
   if (retry_timer_) executor_.cancel(*retry_timer_);
   if (expiry_timer_) executor_.cancel(*expiry_timer_);
+  if (flush_timer_) executor_.cancel(*flush_timer_);
   try {
     if (client_->is_connected()) {
       payloads::Presence offline{false, herald::now(), current_user(), settings_.host, HERALD_VERSION};
@@ -274,8 +278,19 @@ void AgentSession::on_message(const mqtt::const_message_ptr& msg) {
   auto result = handler_.handle(msg->get_topic(), std::string_view(payload.data(), payload.size()), current_user(),
                                 herald::now());
   if (result.expires_at) arm_expiry(result.expires_at);
-  if (result.outbox_changed) flush();
+  if (result.outbox_changed) flush_soon();
   if (result.displayed_at && on_displayed_) on_displayed_(result.id, *result.displayed_at);
+}
+
+void AgentSession::flush_soon() {
+  if (settings_.max_flush_delay <= std::chrono::milliseconds::zero()) return flush();
+  if (flush_timer_) return;  // the armed flush sends this receipt too
+  std::uniform_int_distribution<std::int64_t> pick(0, settings_.max_flush_delay.count());
+  flush_timer_ = executor_.schedule_at(Executor::Clock::now() + std::chrono::milliseconds(pick(random_)), [this] {
+    if (stopping_) return;  // stop() may be waiting; the session's state is no longer ours
+    flush_timer_.reset();
+    flush();
+  });
 }
 
 void AgentSession::flush() {

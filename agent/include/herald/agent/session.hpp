@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 
 #include <mqtt/async_client.h>
@@ -36,6 +37,11 @@ struct SessionSettings {
   std::chrono::seconds min_retry{1};
   std::chrono::seconds max_retry{30};
   std::size_t max_in_flight = 32;  // outbox publishes awaiting PUBACK at once
+  // After a delivery, the outbox is flushed after a random delay in 0..max_flush_delay,
+  // so the receipts of thousands of agents follow an alert's fan-out instead of
+  // competing with the deliveries to the last agents. wake() and (re)connects flush
+  // at once. Zero: flush at once after deliveries too.
+  std::chrono::milliseconds max_flush_delay{300};
   bool verbose = true;             // per-message log lines at INFO (false: DEBUG)
   // Called on the worker after each (re)connect has subscribed and flushed.
   std::function<void()> on_connected;
@@ -59,7 +65,8 @@ class AgentSession {
   // Publishes a retained offline Presence, disconnects and waits until no task of this
   // session is left on the executor. Not from the executor's thread.
   void stop();
-  // Flush the outbox now (after `herald-agent show` queued a receipt). Thread-safe.
+  // Flush the outbox now (after `herald-agent show` queued a receipt: the read
+  // receipt must reach heraldd within 2 s). Thread-safe.
   void wake();
   // The logged-in user may have changed: re-read it, republish presence. Thread-safe.
   void refresh_user();
@@ -76,6 +83,7 @@ class AgentSession {
   void on_message(const mqtt::const_message_ptr& msg);
   void on_publish_done(std::uint64_t token_no, bool ok, int reason_code);
   void flush();
+  void flush_soon();  // flush after a random delay (see max_flush_delay)
   void publish_presence(bool online);
   void arm_expiry(std::optional<TimePoint> at);
   void on_expiry_timer();
@@ -101,6 +109,8 @@ class AgentSession {
   std::chrono::seconds retry_delay_{1};
   std::optional<Executor::TimerId> retry_timer_;
   std::optional<Executor::TimerId> expiry_timer_;
+  std::optional<Executor::TimerId> flush_timer_;
+  std::minstd_rand random_;  // delays and jitter; seeded per session
   std::optional<TimePoint> expiry_at_;
   std::uint64_t next_token_ = 1;
   struct InFlight {
