@@ -1,5 +1,6 @@
 #include "herald/agent/session.hpp"
 
+#include <cstdio>
 #include <set>
 
 #include "herald/agent/system.hpp"
@@ -35,6 +36,13 @@ std::string describe_failure(const mqtt::token& tok) {
   text += " [return code " + std::to_string(rc);
   if (reason != 0) text += ", reason code " + std::to_string(reason);
   return text + "]";
+}
+
+// "1.7" (seconds), for the retry log lines.
+std::string seconds_text(std::chrono::milliseconds d) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", static_cast<double>(d.count()) / 1000.0);
+  return buf;
 }
 
 // "delivered for <id>" for an outbox entry, for the log.
@@ -124,7 +132,6 @@ AgentSession::AgentSession(SessionSettings settings, Inbox& inbox, Display& disp
   require_org_path(settings_.path, "agent path");
   if (settings_.client_id.empty()) settings_.client_id = "agent:" + settings_.path;
   if (settings_.host.empty()) settings_.host = host_name();
-  retry_delay_ = settings_.min_retry;
   // Sessions started in the same instant (a swarm) must not draw the same delays.
   random_.seed(static_cast<std::minstd_rand::result_type>(std::random_device{}() ^
                                                          std::hash<std::string>{}(settings_.path)));
@@ -143,8 +150,11 @@ AgentSession::AgentSession(SessionSettings settings, Inbox& inbox, Display& disp
   // The will is fixed at connect time, so its `at` is when the session started.
   payloads::Presence offline{false, herald::now(), current_user(), settings_.host, HERALD_VERSION};
   auto builder = mqtt_edge::connect_options(settings_.broker);
-  builder.automatic_reconnect(settings_.min_retry, settings_.max_retry)
-      .will(mqtt::message(topics::presence(settings_.path), payloads::encode(offline), 1, true));
+  // No automatic_reconnect: Paho retries every client at the same instants (1, 2, 4 ..
+  // 30 s, no jitter), so after a broker restart thousands of TLS handshakes arrived at
+  // once on a listen backlog of 100 (bench/README.md, "Reconnect storm"). The session
+  // reconnects with its own jittered timer instead (schedule_retry).
+  builder.will(mqtt::message(topics::presence(settings_.path), payloads::encode(offline), 1, true));
   // Receipts are kept in our own LMDB outbox, so the broker need not keep a session.
   if (version == MQTTVERSION_5)
     builder.clean_start(true);
@@ -200,7 +210,7 @@ void AgentSession::stop() {
       client_->disconnect()->wait_for(kStopWait);
       log::info("disconnected from " + settings_.broker.uri + " (stopping)");
     } else {
-      // Also ends a pending connect or automatic reconnect.
+      // Also ends a pending connect.
       client_->disconnect()->wait_for(kStopWait);
     }
   } catch (const mqtt::exception& e) {
@@ -238,19 +248,41 @@ void AgentSession::connect() {
   }
 }
 
+std::chrono::milliseconds AgentSession::schedule_retry() {
+  using std::chrono::milliseconds;
+  milliseconds delay;
+  milliseconds max_delay = settings_.max_retry;
+  if (retry_attempt_ == 0) {
+    // The first retry is spread widely: every agent lost the broker at the same moment.
+    std::uniform_int_distribution<std::int64_t> pick(200, 3000);
+    delay = std::min(milliseconds(pick(random_)), std::max(max_delay, milliseconds(200)));
+  } else {
+    milliseconds base = settings_.min_retry;
+    for (unsigned i = 1; i < retry_attempt_ && base < max_delay; ++i) base *= 2;
+    base = std::min(base, max_delay);
+    std::uniform_real_distribution<double> jitter(0.5, 1.5);
+    delay = std::min(milliseconds(static_cast<std::int64_t>(static_cast<double>(base.count()) * jitter(random_))),
+                     max_delay);
+    delay = std::max(delay, milliseconds(100));
+  }
+  ++retry_attempt_;
+  if (!retry_timer_)
+    retry_timer_ = executor_.schedule_at(Executor::Clock::now() + delay, [this] {
+      if (!stopping_) connect();
+    });
+  return delay;
+}
+
 void AgentSession::on_connect_failed(const std::string& reason) {
   if (connected_ || retry_timer_) return;
+  auto delay = schedule_retry();
   log::warn("cannot connect to " + settings_.broker.uri + " as " + settings_.path + ": " + reason + "; retrying in " +
-            std::to_string(retry_delay_.count()) + " s");
-  retry_timer_ = executor_.schedule_at(Executor::Clock::now() + retry_delay_, [this] {
-    if (!stopping_) connect();
-  });
-  retry_delay_ = std::min(retry_delay_ * 2, settings_.max_retry);
+            seconds_text(delay) + " s");
 }
 
 void AgentSession::on_connected() {
   connected_ = true;
-  retry_delay_ = settings_.min_retry;
+  retry_attempt_ = 0;
   in_flight_.clear();
   note("connected to " + settings_.broker.uri + " as " + settings_.path);
   try {
@@ -270,7 +302,10 @@ void AgentSession::on_connection_lost(const std::string& cause) {
   connected_ = false;
   // Publishes without PUBACK are re-sent from the outbox after the reconnect.
   in_flight_.clear();
-  log::warn("disconnected from " + settings_.broker.uri + (cause.empty() ? "" : ": " + cause) + "; reconnecting");
+  if (retry_timer_) return;  // a reconnect is already scheduled
+  auto delay = schedule_retry();
+  log::warn("disconnected from " + settings_.broker.uri + (cause.empty() ? "" : ": " + cause) + "; reconnecting in " +
+            seconds_text(delay) + " s");
 }
 
 void AgentSession::on_message(const mqtt::const_message_ptr& msg) {

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "herald/agent/commands.hpp"
 #include "herald/agent/session.hpp"
@@ -154,6 +155,22 @@ TEST_CASE("sessions sharing one executor and env receive, show, receipt and reca
   }, std::chrono::seconds(20)));
   CHECK(display.shown == 2);
   CHECK(admin.acks("alert1", payloads::AckState::delivered) == delivered_before);
+
+  // The broker down for a while: the sessions' own (jittered, backed-off) retry timer
+  // keeps trying and reconnects each one once it is back.
+  broker.stop();
+  CHECK(eventually([&] {
+    for (auto& s : sessions)
+      if (s->is_connected()) return false;
+    return true;
+  }));
+  std::this_thread::sleep_for(std::chrono::seconds(4));
+  broker.start();
+  CHECK(eventually([&] {
+    for (auto& s : sessions)
+      if (!s->is_connected()) return false;
+    return true;
+  }, std::chrono::seconds(20)));
 
   for (auto& s : sessions) s->stop();
 }

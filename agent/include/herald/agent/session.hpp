@@ -34,6 +34,11 @@ struct SessionSettings {
   std::function<std::string()> user_source;
   std::string client_id;  // default "agent:" + path
   std::string host;       // default: gethostname()
+  // Reconnects are the session's own timer, not Paho's automatic reconnect (which
+  // retries every client at the same instants): the first retry after a lost
+  // connection or a failed connect waits a random 0.2..3 s, later ones back off
+  // min_retry, 2*min_retry, ... up to max_retry, each with +-50 % jitter (at most
+  // max_retry), so thousands of agents do not hit a restarted broker at once.
   std::chrono::seconds min_retry{1};
   std::chrono::seconds max_retry{30};
   std::size_t max_in_flight = 32;  // outbox publishes awaiting PUBACK at once
@@ -60,7 +65,8 @@ class AgentSession {
   AgentSession& operator=(const AgentSession&) = delete;
 
   // Purges expired messages, arms the expiry timer and starts connecting; returns at
-  // once. Connection failures are logged and retried (min_retry..max_retry backoff).
+  // once. Connection failures are logged and retried (jittered min_retry..max_retry
+  // backoff, see SessionSettings).
   void start();
   // Publishes a retained offline Presence, disconnects and waits until no task of this
   // session is left on the executor. Not from the executor's thread.
@@ -80,6 +86,8 @@ class AgentSession {
   void on_connected();
   void on_connection_lost(const std::string& cause);
   void on_connect_failed(const std::string& reason);
+  // Arms the retry timer (if not armed yet) and returns the delay, for the log.
+  std::chrono::milliseconds schedule_retry();
   void on_message(const mqtt::const_message_ptr& msg);
   void on_publish_done(std::uint64_t token_no, bool ok, int reason_code);
   void flush();
@@ -106,7 +114,7 @@ class AgentSession {
 
   // Worker-thread state.
   bool connected_ = false;
-  std::chrono::seconds retry_delay_{1};
+  unsigned retry_attempt_ = 0;  // retries since the last successful connect
   std::optional<Executor::TimerId> retry_timer_;
   std::optional<Executor::TimerId> expiry_timer_;
   std::optional<Executor::TimerId> flush_timer_;
