@@ -166,6 +166,25 @@ void visible_targets(std::string& out, const MessageRecord& m, std::string_view 
   out.push_back(']');
 }
 
+// The fields status and list share, in the same order (the --json contract).
+void message_fields(std::string& out, const MessageRecord& m, std::string_view scope) {
+  key(out, "id", true);
+  str(out, m.id);
+  key(out, "kind");
+  str(out, topics::kind_name(m.kind));
+  key(out, "title");
+  str(out, m.title);
+  key(out, "sender");
+  str(out, m.sender);
+  key(out, "targets");
+  visible_targets(out, m, scope);
+  key(out, "sent_at");
+  time_str(out, m.sent_at);
+  key(out, "expires_at");
+  time_or_null(out, m.expires_at);
+}
+
+
 }  // namespace
 
 void append_rfc3339(std::string& out, TimePoint t) {
@@ -215,20 +234,7 @@ std::string status(const Ledger& ledger, lmdb::Txn& txn, std::string_view id, st
   std::string out;
   out.reserve(512 + rows.size() * 200);
   out.push_back('{');
-  key(out, "id", true);
-  str(out, m->id);
-  key(out, "kind");
-  str(out, topics::kind_name(m->kind));
-  key(out, "title");
-  str(out, m->title);
-  key(out, "sender");
-  str(out, m->sender);
-  key(out, "targets");
-  visible_targets(out, *m, scope);
-  key(out, "sent_at");
-  time_str(out, m->sent_at);
-  key(out, "expires_at");
-  time_or_null(out, m->expires_at);
+  message_fields(out, *m, scope);
   key(out, "recalled_at");
   time_or_null(out, m->recalled_at);
   key(out, "recalled_by");
@@ -381,20 +387,7 @@ std::string list(const Ledger& ledger, lmdb::Txn& txn, std::string_view scope, s
                        [&](std::string_view, const Receipt* r) { counts.add(r ? r->state : ReceiptState::pending); });
     if (n++) out.push_back(',');
     out.push_back('{');
-    key(out, "id", true);
-    str(out, m->id);
-    key(out, "kind");
-    str(out, topics::kind_name(m->kind));
-    key(out, "title");
-    str(out, m->title);
-    key(out, "sender");
-    str(out, m->sender);
-    key(out, "targets");
-    visible_targets(out, *m, scope);
-    key(out, "sent_at");
-    time_str(out, m->sent_at);
-    key(out, "expires_at");
-    time_or_null(out, m->expires_at);
+    message_fields(out, *m, scope);
     key(out, "state");
     str(out, state_name(m->state(now)));
     key(out, "recipients");
