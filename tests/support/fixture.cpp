@@ -405,8 +405,6 @@ System::~System() {
 }
 
 bool System::wait_heraldd_connected(std::chrono::milliseconds timeout) {
-  auto before = heraldd_->log().size();
-  (void)before;
   return eventually([&] { return heraldd_->log().find(HERALD_HERALDD_READY_TEXT) != std::string::npos; }, timeout);
 }
 
