@@ -64,8 +64,20 @@ HandleResult MessageHandler::handle_delivery(const topics::DeliveryTopic& topic,
 
   HandleResult r;
   r.id = topic.id;
+  r.org_wide = topic.target.org_path().find('/') == std::string::npos;  // the root: every computer
+  bool for_this_user = delivery.for_user.empty() || delivery.for_user == user;
+  bool is_alert_to_show = topic.kind == topics::Kind::alert && for_this_user;
+
+  // A new alert is shown before it is stored: the screen is what an alert is for, and
+  // showing it need not wait for the store's fsync. It is then stored as displayed in
+  // one transaction with its one receipt. Were the agent to die in between, the
+  // broker's retained copy brings it again on the next connect: shown twice, never lost.
+  std::optional<TimePoint> shown_at;
+  bool tried_to_show = is_alert_to_show && inbox_.check(topic, delivery, now) == DeliveryOutcome::stored;
+  if (tried_to_show) shown_at = show(topic, delivery, user);
+
   std::string delivered_key;  // set only when `delivered` was queued just now
-  auto outcome = inbox_.accept(topic, delivery, agent_path_, user, now, &delivered_key);
+  auto outcome = inbox_.accept(topic, delivery, agent_path_, user, now, &delivered_key, shown_at);
   std::string kind(topics::kind_name(topic.kind));
   switch (outcome) {
     case DeliveryOutcome::stored:
@@ -73,6 +85,11 @@ HandleResult MessageHandler::handle_delivery(const topics::DeliveryTopic& topic,
       r.outbox_changed = true;
       r.expires_at = delivery.expires_at;
       note("stored " + kind + " " + topic.id + " from " + topic.account + " for " + topic.target.to_string());
+      if (shown_at) {
+        r.displayed_at = shown_at;
+        note("displayed alert " + topic.id);
+        return r;
+      }
       break;
     case DeliveryOutcome::duplicate:
       r.action = HandleResult::Action::duplicate;
@@ -87,32 +104,36 @@ HandleResult MessageHandler::handle_delivery(const topics::DeliveryTopic& topic,
       return r;
   }
 
-  bool for_this_user = delivery.for_user.empty() || delivery.for_user == user;
-  if (topic.kind != topics::Kind::alert || !for_this_user) return r;
-  // A duplicate is shown too if it never was (the agent stopped between storing and
-  // showing it).
+  if (!is_alert_to_show || tried_to_show) return r;
+  // A duplicate stored but never shown (the agent stopped between storing and showing).
   if (outcome == DeliveryOutcome::duplicate) {
     auto stored = inbox_.find(topic.id);
     if (!stored || stored->displayed_at) return r;
   }
+  auto at = show(topic, delivery, user);
+  if (!at) return r;
+  // The `delivered` queued above is not flushed before this handling step ends (the
+  // session flushes after handle() returns, on this same thread), so it cannot be in
+  // flight: `displayed` replaces it and the broker carries one receipt, not two.
+  if (inbox_.mark_displayed(topic.id, *at, agent_path_, user, delivered_key)) {
+    r.displayed_at = at;
+    r.outbox_changed = true;
+    note("displayed alert " + topic.id);
+  }
+  return r;
+}
+
+std::optional<TimePoint> MessageHandler::show(const topics::DeliveryTopic& topic, const payloads::Delivery& delivery,
+                                              std::string_view user) {
   ShownAlert alert{topic.id, delivery.severity, delivery.title, delivery.body, topic.account, delivery.links,
                    std::string(user)};
   try {
     display_.show(alert);
   } catch (const std::exception& e) {
     log::warn("could not display alert " + topic.id + ": " + e.what());
-    return r;
+    return std::nullopt;
   }
-  auto at = herald::now();
-  // The `delivered` queued above is not flushed before this handling step ends (the
-  // session flushes after handle() returns, on this same thread), so it cannot be in
-  // flight: `displayed` replaces it and the broker carries one receipt, not two.
-  if (inbox_.mark_displayed(topic.id, at, agent_path_, user, delivered_key)) {
-    r.displayed_at = at;
-    r.outbox_changed = true;
-    note("displayed alert " + topic.id);
-  }
-  return r;
+  return herald::now();
 }
 
 HandleResult MessageHandler::handle_recall(const topics::RecallTopic& topic, std::string_view payload, TimePoint now) {

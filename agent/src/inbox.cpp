@@ -166,14 +166,28 @@ bool Inbox::replace_delivered_ack(lmdb::Txn& txn, std::string_view entry_key, st
   return true;
 }
 
-DeliveryOutcome Inbox::accept(const topics::DeliveryTopic& topic, const payloads::Delivery& delivery,
-                              std::string_view agent_path, std::string_view user, TimePoint now,
-                              std::string* delivered_key) {
+DeliveryOutcome Inbox::check_in(lmdb::Txn& txn, const topics::DeliveryTopic& topic, const payloads::Delivery& delivery,
+                                TimePoint now) const {
   if (delivery.expires_at && *delivery.expires_at <= now) return DeliveryOutcome::expired;
-  lmdb::Txn txn(env_, lmdb::Txn::Mode::write);
   if (auto t = tombstones_.get(txn, key(topic.id)); t && tombstone_from(topic.id, *t).account == topic.account)
     return DeliveryOutcome::recalled;
   if (messages_.get(txn, key(topic.id))) return DeliveryOutcome::duplicate;
+  return DeliveryOutcome::stored;
+}
+
+DeliveryOutcome Inbox::check(const topics::DeliveryTopic& topic, const payloads::Delivery& delivery,
+                             TimePoint now) const {
+  lmdb::Txn txn(env_, lmdb::Txn::Mode::read);
+  return check_in(txn, topic, delivery, now);
+}
+
+DeliveryOutcome Inbox::accept(const topics::DeliveryTopic& topic, const payloads::Delivery& delivery,
+                              std::string_view agent_path, std::string_view user, TimePoint now,
+                              std::string* delivered_key, std::optional<TimePoint> displayed_at) {
+  if (auto seen = check(topic, delivery, now); seen != DeliveryOutcome::stored) return seen;
+  lmdb::Txn txn(env_, lmdb::Txn::Mode::write);
+  // Again under the writer lock: `herald-agent show` is another process.
+  if (auto seen = check_in(txn, topic, delivery, now); seen != DeliveryOutcome::stored) return seen;
   StoredMessage m;
   m.id = topic.id;
   m.kind = topic.kind;
@@ -181,10 +195,13 @@ DeliveryOutcome Inbox::accept(const topics::DeliveryTopic& topic, const payloads
   m.target = topic.target.to_string();
   m.delivery = delivery;
   m.received_at = now;
+  m.displayed_at = displayed_at;
   messages_.put(txn, key(m.id), to_json(m).dump());
-  auto entry_key = enqueue_ack(txn, m.id, payloads::AckState::delivered, now, agent_path, user);
+  auto entry_key = displayed_at
+                       ? enqueue_ack(txn, m.id, payloads::AckState::displayed, *displayed_at, agent_path, user)
+                       : enqueue_ack(txn, m.id, payloads::AckState::delivered, now, agent_path, user);
   txn.commit();
-  if (delivered_key) *delivered_key = std::move(entry_key);
+  if (delivered_key && !displayed_at) *delivered_key = std::move(entry_key);
   return DeliveryOutcome::stored;
 }
 

@@ -241,6 +241,9 @@ std::string AgentSession::current_user() { return settings_.user_source ? settin
 
 void AgentSession::connect() {
   retry_timer_.reset();
+  auto timeout = settings_.broker.connect_timeout;
+  for (unsigned i = 0; i < retry_attempt_ && timeout < settings_.max_connect_timeout; ++i) timeout *= 2;
+  options_.set_connect_timeout(std::max(std::min(timeout, settings_.max_connect_timeout), settings_.broker.connect_timeout));
   try {
     client_->connect(options_, nullptr, *connect_listener_);
   } catch (const mqtt::exception& e) {
@@ -313,15 +316,25 @@ void AgentSession::on_message(const mqtt::const_message_ptr& msg) {
   auto result = handler_.handle(msg->get_topic(), std::string_view(payload.data(), payload.size()), current_user(),
                                 herald::now());
   if (result.expires_at) arm_expiry(result.expires_at);
-  if (result.outbox_changed) flush_soon();
+  if (result.outbox_changed) flush_soon(result.org_wide);
   if (result.displayed_at && on_displayed_) on_displayed_(result.id, *result.displayed_at);
 }
 
-void AgentSession::flush_soon() {
-  if (settings_.max_flush_delay <= std::chrono::milliseconds::zero()) return flush();
-  if (flush_timer_) return;  // the armed flush sends this receipt too
-  std::uniform_int_distribution<std::int64_t> pick(0, settings_.max_flush_delay.count());
-  flush_timer_ = executor_.schedule_at(Executor::Clock::now() + std::chrono::milliseconds(pick(random_)), [this] {
+void AgentSession::flush_soon(bool org_wide) {
+  std::int64_t low = 0, high = settings_.max_flush_delay.count();
+  if (org_wide) {
+    low = settings_.org_wide_flush_min.count();
+    high = std::max(low, settings_.org_wide_flush_max.count());
+  }
+  if (high <= 0) return flush();
+  std::uniform_int_distribution<std::int64_t> pick(low, high);
+  auto at = Executor::Clock::now() + std::chrono::milliseconds(pick(random_));
+  if (flush_timer_) {
+    if (flush_at_ <= at) return;  // the armed flush comes first and sends this receipt too
+    executor_.cancel(*flush_timer_);
+  }
+  flush_at_ = at;
+  flush_timer_ = executor_.schedule_at(at, [this] {
     if (stopping_) return;  // stop() may be waiting; the session's state is no longer ours
     flush_timer_.reset();
     flush();

@@ -179,6 +179,7 @@ class Bench {
   std::vector<double> latencies(const std::string& id, std::int64_t t0);
   std::size_t count_displayed(const std::string& id);
   struct FanOut {
+    std::string id;
     std::vector<double> latencies;
     std::size_t delivered = 0;
     double send_ms = 0;
@@ -188,6 +189,10 @@ class Bench {
   FanOut collect(const std::string& id, std::int64_t t0, double send_ms, std::size_t expected);
   std::string herald_cli(std::vector<std::string> args, bool retry = false);
   json list_newest();
+  // Until heraldd has the receipts of every agent for the newest message `id` (the
+  // agents spread an org-wide message's receipts over seconds): the next measurement
+  // starts on a quiet broker.
+  void wait_receipts_recorded(const std::string& id);
   double query_rtt(std::string_view op, const payloads::Request& req);
   void phase_pending();
   void phase_fanout();
@@ -480,6 +485,7 @@ Bench::FanOut Bench::collect(const std::string& id, std::int64_t t0, double send
   std::size_t seen = 0;
   wait_until([&] { return (seen = count_displayed(id)) >= expected; }, 30s, 250ms);
   FanOut f;
+  f.id = id;
   f.latencies = latencies(id, t0);
   f.delivered = f.latencies.size();
   f.send_ms = send_ms;
@@ -512,6 +518,18 @@ Bench::FanOut Bench::raw_publish(const std::string& title, std::size_t expected)
                30s);
   if (r.exit_code != 0) fail("raw publish failed: " + trim(r.err));
   return collect(id, t0, r.wall_ms, expected);
+}
+
+void Bench::wait_receipts_recorded(const std::string& id) {
+  bool all = wait_until(
+      [&] {
+        auto m = list_newest();
+        return m.value("id", "") == id &&
+               m.value("delivered", 0) + m.value("displayed", 0) + m.value("read", 0) >= static_cast<int>(o_.agents);
+      },
+      60s, 200ms);
+  if (!all) note("warning: heraldd did not record every receipt of " + id + " within 60 s");
+  std::this_thread::sleep_for(1s);
 }
 
 json Bench::list_newest() {
@@ -591,7 +609,7 @@ void Bench::phase_fanout() {
   // the second one is measured.
   auto warm = herald_alert("Warm-up");
   note("warm-up alert: " + std::to_string(warm.delivered) + " of " + std::to_string(o_.agents) + " displayed");
-  std::this_thread::sleep_for(3s);  // let the receipts of the warm-up drain
+  wait_receipts_recorded(warm.id);
   Child perf;
   if (!o_.perf_file.empty() && o_.perf_phase == "alert") {
     // System-wide profile of the measured fan-out (broker, swarms, heraldd).
@@ -615,7 +633,7 @@ void Bench::phase_fanout() {
 
   // Diagnosis: the same alert published by the raw publisher (no herald CLI) to the
   // agents: what the agent side costs on its own.
-  std::this_thread::sleep_for(3s);
+  wait_receipts_recorded(f.id);
   cpu_before = cpu();
   auto direct = raw_publish("Direct", o_.agents);
   record_cpu("alert_direct", cpu_before);

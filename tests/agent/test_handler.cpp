@@ -61,6 +61,36 @@ TEST_CASE("an alert for an ancestor is stored, shown once and receipted") {
   CHECK(f.inbox.find("a1")->displayed_at);
 }
 
+TEST_CASE("a new alert is on screen before it is written to the inbox, then stored as displayed") {
+  // The display sees an inbox without the alert: showing never waits for the store.
+  struct ProbingDisplay : Display {
+    Inbox* inbox = nullptr;
+    bool stored_when_shown = true;
+    void show(const ShownAlert& alert) override { stored_when_shown = inbox->find(alert.id).has_value(); }
+  };
+  TempDir dir;
+  lmdb::Env env{dir.path, agent_env_options()};
+  Inbox inbox{env};
+  ProbingDisplay display;
+  display.inbox = &inbox;
+  MessageHandler handler{"org/b1/pc1", inbox, display};
+  auto r = handler.handle(alert_topic("s1", "org/b1"), payload(), "anna", herald::now());
+  CHECK(r.action == Action::stored);
+  CHECK_FALSE(display.stored_when_shown);
+  REQUIRE(inbox.find("s1"));
+  CHECK(inbox.find("s1")->displayed_at == r.displayed_at);
+  CHECK(inbox.outbox_size() == 1);
+}
+
+TEST_CASE("a delivery to the whole org is marked org-wide, one to a branch or computer is not") {
+  Fixture f;
+  CHECK(f.handle(alert_topic("w1", "org"), payload()).org_wide);
+  CHECK_FALSE(f.handle(alert_topic("w2", "org/b1"), payload()).org_wide);
+  CHECK_FALSE(f.handle(alert_topic("w3", "org/b1/pc1"), payload()).org_wide);
+  auto msg = topics::delivery(topics::Kind::message, "secops", "w4", Target::parse("org"));
+  CHECK(f.handle(msg, payload()).org_wide);
+}
+
 TEST_CASE("an alert that cannot be shown, or is not for this user, keeps its delivered receipt") {
   struct FailingDisplay : Display {
     void show(const ShownAlert&) override { throw std::runtime_error("no screen"); }

@@ -40,6 +40,40 @@ TEST_CASE("a new delivery is stored once and acked once, in the same transaction
   CHECK(m->received_at == now);
 }
 
+TEST_CASE("check answers what accept would, without writing anything") {
+  TempDir dir;
+  lmdb::Env env{dir.path, agent_env_options()};
+  Inbox inbox{env};
+  auto now = herald::now();
+  auto d = test::delivery();
+  CHECK(inbox.check(alert_topic("c1"), d, now) == DeliveryOutcome::stored);
+  CHECK_FALSE(inbox.find("c1"));
+  CHECK(inbox.outbox_size() == 0);
+  inbox.accept(alert_topic("c1"), d, kPath, "anna", now);
+  CHECK(inbox.check(alert_topic("c1"), d, now) == DeliveryOutcome::duplicate);
+  auto old = d;
+  old.expires_at = now - std::chrono::seconds(1);
+  CHECK(inbox.check(alert_topic("c2"), old, now) == DeliveryOutcome::expired);
+}
+
+TEST_CASE("an alert accepted as already shown is stored displayed with one displayed receipt") {
+  TempDir dir;
+  lmdb::Env env{dir.path, agent_env_options()};
+  Inbox inbox{env};
+  auto now = herald::now();
+  std::string key;
+  auto shown = now + std::chrono::milliseconds(3);
+  CHECK(inbox.accept(alert_topic("d1"), test::delivery(), kPath, "anna", now, &key, shown) == DeliveryOutcome::stored);
+  CHECK(key.empty());  // no `delivered` receipt to replace later
+  CHECK(inbox.find("d1")->displayed_at == shown);
+  auto out = inbox.outbox();
+  REQUIRE(out.size() == 1);
+  auto ack = payloads::decode<payloads::Ack>(out[0].payload);
+  CHECK(ack.state == payloads::AckState::displayed);
+  CHECK(ack.at == shown);
+  CHECK_FALSE(inbox.mark_displayed("d1", shown, kPath, "anna"));  // already displayed
+}
+
 TEST_CASE("outbox keeps send order across receipts and survives reopening the env") {
   TempDir dir;
   auto now = herald::now();

@@ -28,6 +28,7 @@ struct HandleResult {
   bool outbox_changed = false;              // a receipt was queued: flush
   std::optional<TimePoint> expires_at;      // something new will expire then: arm the timer
   std::optional<TimePoint> displayed_at;    // the alert was shown now
+  bool org_wide = false;                    // addressed to the org root: every computer got it
 };
 
 class MessageHandler {
@@ -46,6 +47,9 @@ class MessageHandler {
   HandleResult handle_delivery(const topics::DeliveryTopic& topic, std::string_view payload, std::string_view user,
                                TimePoint now);
   HandleResult handle_recall(const topics::RecallTopic& topic, std::string_view payload, TimePoint now);
+  // Shows the alert; returns when, or nullopt if the display failed (logged).
+  std::optional<TimePoint> show(const topics::DeliveryTopic& topic, const payloads::Delivery& delivery,
+                                std::string_view user);
   void note(const std::string& text) const;
 
   std::string agent_path_;

@@ -85,9 +85,17 @@ class Inbox {
   // herald/ack/{id}/{agent_path} in the same write transaction. Target checks are the
   // caller's job (MessageHandler); this only dedupes, honours tombstones and expiry.
   // If `delivered_key` is given, it receives the outbox key of that Ack (when stored).
+  // `displayed_at` set: the alert was already shown (MessageHandler shows an alert
+  // before storing it); it is stored as displayed and its one receipt is `displayed`,
+  // which heraldd takes to imply `delivered`.
+  // Duplicates, expired and recalled deliveries are answered from a read transaction:
+  // retained copies come again on every reconnect and need no writer lock.
   DeliveryOutcome accept(const topics::DeliveryTopic& topic, const payloads::Delivery& delivery,
                          std::string_view agent_path, std::string_view user, TimePoint now,
-                         std::string* delivered_key = nullptr);
+                         std::string* delivered_key = nullptr, std::optional<TimePoint> displayed_at = std::nullopt);
+
+  // What accept() would answer now, read-only: `stored` means "new".
+  DeliveryOutcome check(const topics::DeliveryTopic& topic, const payloads::Delivery& delivery, TimePoint now) const;
 
   // Records displayed_at and queues a `displayed` Ack (one transaction). Returns false
   // (and changes nothing) if the message is absent or was already displayed.
@@ -129,6 +137,8 @@ class Inbox {
 
  private:
   std::string key(std::string_view id) const { return prefix_ + std::string(id); }
+  DeliveryOutcome check_in(lmdb::Txn& txn, const topics::DeliveryTopic& topic, const payloads::Delivery& delivery,
+                           TimePoint now) const;
   // Both return the new entry's outbox key.
   std::string enqueue_in(lmdb::Txn& txn, std::string_view topic, std::string_view payload);
   std::string enqueue_ack(lmdb::Txn& txn, std::string_view id, payloads::AckState state, TimePoint at,

@@ -39,7 +39,11 @@ struct SessionSettings {
   // connection or a failed connect waits a random 0.2..3 s, later ones back off
   // min_retry, 2*min_retry, ... up to max_retry, each with +-50 % jitter (at most
   // max_retry), so thousands of agents do not hit a restarted broker at once.
+  // Each retry also waits longer for the broker (broker.connect_timeout doubled per
+  // failed attempt, at most max_connect_timeout): a broker busy with thousands of TLS
+  // handshakes finishes ours late, and giving up would waste the work it already did.
   std::chrono::seconds min_retry{1};
+  std::chrono::seconds max_connect_timeout{30};
   std::chrono::seconds max_retry{30};
   std::size_t max_in_flight = 32;  // outbox publishes awaiting PUBACK at once
   // After a delivery, the outbox is flushed after a random delay in 0..max_flush_delay,
@@ -47,6 +51,13 @@ struct SessionSettings {
   // competing with the deliveries to the last agents. wake() and (re)connects flush
   // at once. Zero: flush at once after deliveries too.
   std::chrono::milliseconds max_flush_delay{300};
+  // A delivery addressed to the whole org reached every computer at the same moment:
+  // its receipts wait a random org_wide_flush_min..org_wide_flush_max instead, so the
+  // receipt wave of 10,000 computers comes after the fan-out and is spread over
+  // seconds (bench/README.md: receipts during a fan-out tripled its p99). Admins see
+  // such a message's `displayed`/`delivered` within org_wide_flush_max.
+  std::chrono::milliseconds org_wide_flush_min{1000};
+  std::chrono::milliseconds org_wide_flush_max{5000};
   bool verbose = true;             // per-message log lines at INFO (false: DEBUG)
   // Called on the worker after each (re)connect has subscribed and flushed.
   std::function<void()> on_connected;
@@ -91,7 +102,8 @@ class AgentSession {
   void on_message(const mqtt::const_message_ptr& msg);
   void on_publish_done(std::uint64_t token_no, bool ok, int reason_code);
   void flush();
-  void flush_soon();  // flush after a random delay (see max_flush_delay)
+  // Flush after a random delay (max_flush_delay, or the org_wide_flush window).
+  void flush_soon(bool org_wide);
   void publish_presence(bool online);
   void arm_expiry(std::optional<TimePoint> at);
   void on_expiry_timer();
@@ -118,6 +130,7 @@ class AgentSession {
   std::optional<Executor::TimerId> retry_timer_;
   std::optional<Executor::TimerId> expiry_timer_;
   std::optional<Executor::TimerId> flush_timer_;
+  Executor::Clock::time_point flush_at_{};  // when flush_timer_ fires
   std::minstd_rand random_;  // delays and jitter; seeded per session
   std::optional<TimePoint> expiry_at_;
   std::uint64_t next_token_ = 1;
