@@ -180,9 +180,9 @@ std::string encode_receipt(const Receipt& r) {
   return out;
 }
 
-Receipt decode_receipt(std::string_view s) {
+ReceiptView view_receipt(std::string_view s) {
   if (s.size() < 26) throw Error(ErrorKind::storage, "ledger receipt record is corrupt (too short)");
-  Receipt r;
+  ReceiptView r;
   auto state = static_cast<std::uint8_t>(s[0]);
   r.state = static_cast<ReceiptState>(std::min<std::uint8_t>(state, 3));
   r.delivered_at = get_opt_time(s, 1);
@@ -190,8 +190,20 @@ Receipt decode_receipt(std::string_view s) {
   r.read_at = get_opt_time(s, 17);
   std::size_t user_len = static_cast<unsigned char>(s[25]);
   if (26 + user_len > s.size()) throw Error(ErrorKind::storage, "ledger receipt record is corrupt (user)");
-  r.user = std::string(s.substr(26, user_len));
-  r.computer = std::string(s.substr(26 + user_len));
+  r.user = s.substr(26, user_len);
+  r.computer = s.substr(26 + user_len);
+  return r;
+}
+
+Receipt decode_receipt(std::string_view s) {
+  auto v = view_receipt(s);
+  Receipt r;
+  r.state = v.state;
+  r.delivered_at = v.delivered_at;
+  r.displayed_at = v.displayed_at;
+  r.read_at = v.read_at;
+  r.user = std::string(v.user);
+  r.computer = std::string(v.computer);
   return r;
 }
 
@@ -426,6 +438,21 @@ void Ledger::scan_receipts(lmdb::Txn& txn, std::string_view id, std::string_view
   });
 }
 
+void Ledger::scan_receipt_views(lmdb::Txn& txn, std::string_view id, std::string_view recipient_prefix,
+                                const std::function<bool(std::string_view, const ReceiptView&)>& fn) const {
+  auto prefix = join2(id, recipient_prefix);
+  auto skip = id.size() + 1;
+  receipts_.scan(txn, prefix, [&](std::string_view key, std::string_view value) {
+    return fn(key.substr(skip), view_receipt(value));
+  });
+}
+
+std::optional<ReceiptView> Ledger::receipt_view(lmdb::Txn& txn, std::string_view id, std::string_view recipient) const {
+  auto v = receipts_.get(txn, join2(id, recipient));
+  if (!v) return std::nullopt;
+  return view_receipt(*v);
+}
+
 std::optional<PresenceRecord> Ledger::presence(lmdb::Txn& txn, std::string_view computer) const {
   auto v = presence_.get(txn, computer);
   if (!v) return std::nullopt;
@@ -442,6 +469,11 @@ void Ledger::put_presence(lmdb::Txn& txn, std::string_view computer, const Prese
 void Ledger::scan_presence(lmdb::Txn& txn, std::string_view under,
                            const std::function<bool(std::string_view, const PresenceRecord&)>& fn) const {
   presence_.scan(txn, under, [&](std::string_view key, std::string_view value) { return fn(key, decode_presence(value)); });
+}
+
+void Ledger::scan_presence_computers(lmdb::Txn& txn, std::string_view under,
+                                     const std::function<bool(std::string_view)>& fn) const {
+  presence_.scan(txn, under, [&](std::string_view key, std::string_view) { return fn(key); });
 }
 
 std::vector<std::string> Ledger::online_computers_of(lmdb::Txn& txn, std::string_view login) const {
@@ -521,6 +553,15 @@ void Ledger::replace_directory(lmdb::Txn& txn, const std::vector<DirectoryEntry>
 void Ledger::scan_directory(lmdb::Txn& txn, std::string_view under,
                             const std::function<bool(const DirectoryEntry&)>& fn) const {
   directory_.scan(txn, under, [&](std::string_view key, std::string_view value) { return fn(decode_entry(key, value)); });
+}
+
+void Ledger::scan_directory_computers(lmdb::Txn& txn, std::string_view under,
+                                      const std::function<bool(std::string_view)>& fn) const {
+  // An entry's value starts with its kind and a separator (encode_entry).
+  static constexpr std::string_view kComputer{"computer\0", 9};
+  directory_.scan(txn, under, [&](std::string_view key, std::string_view value) {
+    return value.substr(0, kComputer.size()) == kComputer ? fn(key) : true;
+  });
 }
 
 }  // namespace herald::scheduler

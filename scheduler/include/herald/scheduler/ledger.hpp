@@ -94,6 +94,18 @@ struct Receipt {
   void merge(payloads::AckState state, TimePoint at, std::string_view user, std::string_view computer);
 };
 
+// A receipt record read in place: the strings point into the record's bytes (for a
+// ledger value: valid until the transaction ends or its next write). Queries over
+// thousands of receipts read these instead of Receipt, which allocates two strings.
+struct ReceiptView {
+  ReceiptState state = ReceiptState::pending;
+  std::optional<TimePoint> delivered_at;
+  std::optional<TimePoint> displayed_at;
+  std::optional<TimePoint> read_at;
+  std::string_view user;
+  std::string_view computer;
+};
+
 struct PresenceRecord {
   bool online = false;
   TimePoint at{};
@@ -158,6 +170,11 @@ class Ledger {
   // Receipts of id whose recipient starts with recipient_prefix (caller filters levels).
   void scan_receipts(lmdb::Txn& txn, std::string_view id, std::string_view recipient_prefix,
                      const std::function<bool(std::string_view recipient, const Receipt&)>& fn) const;
+  // The same without copies: recipient and the view's strings point into the ledger
+  // (valid until the transaction ends or its next write).
+  void scan_receipt_views(lmdb::Txn& txn, std::string_view id, std::string_view recipient_prefix,
+                          const std::function<bool(std::string_view recipient, const ReceiptView&)>& fn) const;
+  std::optional<ReceiptView> receipt_view(lmdb::Txn& txn, std::string_view id, std::string_view recipient) const;
 
   // Presence (last one per computer) and the online-user index.
   std::optional<PresenceRecord> presence(lmdb::Txn& txn, std::string_view computer) const;
@@ -165,6 +182,9 @@ class Ledger {
   // Computers at or under `under` (string prefix; caller filters levels).
   void scan_presence(lmdb::Txn& txn, std::string_view under,
                      const std::function<bool(std::string_view computer, const PresenceRecord&)>& fn) const;
+  // Just their paths, pointing into the ledger (valid until the txn ends or its next write).
+  void scan_presence_computers(lmdb::Txn& txn, std::string_view under,
+                               const std::function<bool(std::string_view computer)>& fn) const;
   std::vector<std::string> online_computers_of(lmdb::Txn& txn, std::string_view login) const;
 
   // Person messages and the copies heraldd routed.
@@ -190,6 +210,10 @@ class Ledger {
   // Entries at or under `under` (string prefix; caller filters levels), in path order.
   void scan_directory(lmdb::Txn& txn, std::string_view under,
                       const std::function<bool(const DirectoryEntry&)>& fn) const;
+  // Paths of the entries of kind computer at or under `under`, without decoding the
+  // entries; they point into the ledger (valid until the txn ends or its next write).
+  void scan_directory_computers(lmdb::Txn& txn, std::string_view under,
+                                const std::function<bool(std::string_view path)>& fn) const;
 
  private:
   lmdb::Env env_;
@@ -202,5 +226,6 @@ std::string encode_message(const MessageRecord& m);
 MessageRecord decode_message(std::string_view id, std::string_view bytes);
 std::string encode_receipt(const Receipt& r);
 Receipt decode_receipt(std::string_view bytes);
+ReceiptView view_receipt(std::string_view bytes);  // strings point into `bytes`
 
 }  // namespace herald::scheduler
