@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
   app.add_flag("--skip-raw", o.skip_raw, "skip the raw-broker baseline");
   app.add_flag("--skip-reconnect", o.skip_reconnect, "skip the broker restart");
   app.add_option("--perf", o.perf_file, "record a system-wide perf profile (perf record -a -g) of --perf-phase into FILE");
-  app.add_option("--perf-phase", o.perf_phase, "alert (default), connect or reconnect");
+  app.add_option("--perf-phase", o.perf_phase, "alert (default), connect, receipts or reconnect");
   app.add_option("--bin-dir", o.bin_dir, "where herald, heraldd, herald-agent, herald-acl are (default: next to us)");
   app.add_option("--source-dir", o.source_dir, "the Herald source tree (for broker-config/)");
   app.add_option("--work-dir", o.work_root, "parent of the broker and ledger directory (default /tmp)");

@@ -658,6 +658,11 @@ void Bench::phase_receipts() {
       },
       60s, 200ms);
   std::this_thread::sleep_for(1s);
+  Child perf;
+  if (!o_.perf_file.empty() && o_.perf_phase == "receipts") {
+    perf = spawn({"perf", "record", "-a", "-g", "-o", o_.perf_file, "--", "sleep", "4"}, {(tmp_ / "perf.log").string()});
+    std::this_thread::sleep_for(500ms);
+  }
   auto t = Clock::now();
   auto cpu_before = cpu();
   ask_all("read " + receipt_id_);
@@ -671,6 +676,7 @@ void Bench::phase_receipts() {
       120s, 20ms);
   double s = seconds_since(t);
   record_cpu("receipts", cpu_before);
+  if (perf.pid > 0) wait_until([&] { return !alive(perf.pid); }, 30s);
   r_["receipts_read"] = read;
   r_["receipts_s"] = round2(s);
   r_["receipts_per_s"] = all ? std::round(static_cast<double>(o_.agents) / s) : 0.0;
