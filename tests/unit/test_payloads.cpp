@@ -75,3 +75,14 @@ TEST_CASE("acks and replies round-trip") {
   CHECK_FALSE(rb.ok);
   CHECK(rb.error == r.error);
 }
+
+TEST_CASE("an ok reply keeps its result whole; a missing result is null") {
+  auto rb = decode<Reply>(R"({"v":1,"ok":true,"result":{"recipients":[{"recipient":"org/b1/pc1","user":null}],"n":2}})");
+  CHECK(rb.ok);
+  CHECK(rb.result == nlohmann::json::parse(R"({"recipients":[{"recipient":"org/b1/pc1","user":null}],"n":2})"));
+  CHECK(decode<Reply>(R"({"v":1,"ok":true})").result.is_null());
+  auto failed = decode<Reply>(R"({"v":1,"ok":false,"result":{"x":1},"error":{"kind":3,"message":"m"}})");
+  CHECK_FALSE(failed.ok);
+  CHECK(failed.result.is_null());
+  CHECK_THROWS_AS(decode<Reply>(R"([1,2])"), Error);
+}
