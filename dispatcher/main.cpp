@@ -11,7 +11,7 @@ int main(int argc, char** argv) {
   int code = herald::dispatcher::run_cli(argc, argv, std::cout, std::cerr);
   std::cout.flush();
   std::cerr.flush();
-  // _exit: Paho's threads are still running (see Session::leave_connections_to_process_exit),
-  // so no static destructors may run under them.
+  // _exit: libmosquitto's network threads are still running (see
+  // Session::leave_connections_to_process_exit), so no static destructors may run under them.
   _exit(code);
 }

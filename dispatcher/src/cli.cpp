@@ -3,7 +3,6 @@
 #include <CLI/CLI.hpp>
 
 #include "herald/common/error.hpp"
-#include "herald/common/mqtt.hpp"
 #include "herald/dispatcher/commands.hpp"
 
 namespace herald::dispatcher {
@@ -125,10 +124,6 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   } catch (const Error& e) {
     print_error(err, e);
     return e.exit_code();
-  } catch (const mqtt::exception& e) {
-    auto error = mqtt_edge::to_error(e, "talking to the broker");
-    print_error(err, error);
-    return error.exit_code();
   } catch (const std::exception& e) {
     err << "herald: error: internal error: " << e.what() << '\n';
     return static_cast<int>(ErrorKind::internal);

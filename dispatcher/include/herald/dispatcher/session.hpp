@@ -1,7 +1,10 @@
 #pragma once
 // One MQTT connection of the admin CLI: a clean session as the configured account,
 // used for confirmed publishes (QoS 1, MQTT v5 reason codes) and request/reply with
-// heraldd. Received messages go to Paho's consumer queue, so no callback ever blocks.
+// heraldd. Built on libmosquitto (hidden in session.cpp), not Paho: every `herald`
+// command is a new process, and Paho C's receive thread sleeps a fixed 100 ms before it
+// drives the TLS handshake, while libmosquitto connects in the calling thread.
+// libmosquitto's network thread only queues what arrives, so no callback ever blocks.
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -9,7 +12,6 @@
 #include <string_view>
 #include <vector>
 
-#include <mqtt/async_client.h>
 #include <nlohmann/json.hpp>
 
 #include "herald/common/mqtt.hpp"
@@ -37,9 +39,9 @@ class Session {
 
   // For a process that ends right after its commands (the `herald` CLI ends with
   // _exit): sessions then leave their connection to the exit instead of disconnecting.
-  // Paho C's clean shutdown sleeps 100 ms waiting for its threads (MQTTAsync_stop);
-  // every publish was already acknowledged, and the clean session leaves nothing at the
-  // broker, so a status query gets that much faster. Never set it in a long-lived process.
+  // A clean shutdown sends DISCONNECT and joins the network thread; every publish was
+  // already acknowledged, and the clean session leaves nothing at the broker, so the
+  // exit may as well drop the connection. Never set it in a long-lived process.
   static void leave_connections_to_process_exit();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -71,8 +73,9 @@ class Session {
                      std::chrono::seconds timeout);
 
  private:
+  struct Connection;  // the libmosquitto client and what its callbacks queue
   mqtt_edge::BrokerSettings settings_;
-  std::unique_ptr<mqtt::async_client> client_;
+  std::unique_ptr<Connection> connection_;
 };
 
 // Texts of the errors `ask` throws (exact, tested).
