@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <time.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -47,16 +49,30 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-// Median wall time of fn over `runs` calls, after one untimed warm-up call.
-double timed(int runs, const std::function<void()>& fn) {
+double thread_cpu_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1000 + static_cast<double>(ts.tv_nsec) / 1e6;
+}
+
+// A median wall time and the median CPU time of this thread: on a shared, busy machine
+// the CPU time is the steadier figure.
+struct Timing {
+  double wall = 0, cpu = 0;
+};
+
+// Medians of fn over `runs` calls, after one untimed warm-up call.
+Timing timed(int runs, const std::function<void()>& fn) {
   fn();
-  std::vector<double> t;
+  std::vector<double> wall, cpu;
   for (int i = 0; i < runs; ++i) {
     auto start = Clock::now();
+    auto cpu_start = thread_cpu_ms();
     fn();
-    t.push_back(ms_since(start));
+    cpu.push_back(thread_cpu_ms() - cpu_start);
+    wall.push_back(ms_since(start));
   }
-  return median(t);
+  return Timing{median(wall), median(cpu)};
 }
 
 std::string fixed(double v, int decimals = 2) {
@@ -214,7 +230,7 @@ class Setup {
 };
 
 struct Figures {
-  double query = 0, process = 0, decode = 0, parse = 0, print = 0, dump = 0;
+  Timing query, process, decode, parse, print, dump;
   bool parse_ok = false;
   std::size_t reply_bytes = 0, printed_bytes = 0, json_bytes = 0;
 };
@@ -264,16 +280,19 @@ Figures measure(Ledger& ledger, Processor& processor, TimePoint now, const Queri
   return f;
 }
 
+std::string figure(const Timing& t) { return fixed(t.wall) + " ms (cpu " + fixed(t.cpu) + ")"; }
+
 void report(std::ostream& out, const std::string& what, const Figures& f) {
-  out << what << ":\n"
-      << "  heraldd  query (read txn)            " << fixed(f.query) << " ms\n"
-      << "  heraldd  request via Processor        " << fixed(f.process) << " ms  (reply " << f.reply_bytes
-      << " bytes)\n"
-      << "  herald   decode Reply (nlohmann)      " << fixed(f.decode) << " ms\n"
-      << "           of which json::parse alone   " << fixed(f.parse) << " ms\n"
-      << "  herald   print table                  " << fixed(f.print) << " ms  (" << f.printed_bytes << " bytes)\n"
-      << "  herald   --json (result.dump)         " << fixed(f.dump) << " ms  (" << f.json_bytes << " bytes)\n"
-      << "  total    process + decode + print     " << fixed(f.process + f.decode + f.print) << " ms\n";
+  auto total = [&](auto member) { return (f.process.*member) + (f.decode.*member) + (f.print.*member); };
+  out << what << ", wall (cpu) ms:\n"
+      << "  heraldd  query (read txn)            " << figure(f.query) << "\n"
+      << "  heraldd  request via Processor       " << figure(f.process) << "  reply " << f.reply_bytes << " bytes\n"
+      << "  herald   decode Reply                " << figure(f.decode) << "\n"
+      << "           of which json::parse alone  " << figure(f.parse) << "\n"
+      << "  herald   print table                 " << figure(f.print) << "  " << f.printed_bytes << " bytes\n"
+      << "  herald   --json (result.dump)        " << figure(f.dump) << "  " << f.json_bytes << " bytes\n"
+      << "  total    request + decode + table    " << fixed(total(&Timing::wall)) << " ms (cpu "
+      << fixed(total(&Timing::cpu)) << ")\n";
 }
 
 }  // namespace
@@ -307,7 +326,7 @@ int run_queries_bench(const QueriesBenchOptions& o, std::ostream& out) {
       auto txn = ledger.read();
       (void)q(ledger, txn);
     }
-    out << o.only << " query: median " << fixed(t) << " ms\n";
+    out << o.only << " query: median " << figure(t) << "\n";
     if (o.keep) out << "kept " << dir.path.string() << "\n";
     return 0;
   }

@@ -1,6 +1,8 @@
 #include "herald/dispatcher/format.hpp"
 
 #include <algorithm>
+#include <deque>
+#include <string_view>
 
 namespace herald::dispatcher {
 namespace {
@@ -50,9 +52,88 @@ long count_at(const json& j, const char* key, long fallback) {
   return it != j.end() && it->is_number_integer() ? it->get<long>() : fallback;
 }
 
+std::size_t width_of(std::string_view text) {
+  return static_cast<std::size_t>(
+      std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+// Table's layout over cells that are views: a status of 10,000 recipients is 60,000
+// cells, and copying each into a std::string (two or three times, through
+// initializer lists) cost more than the rest of printing. Same output as Table.
+class ViewTable {
+ public:
+  explicit ViewTable(std::initializer_list<std::string_view> header) { add(header); }
+
+  // A cell that is not a view of something that outlives the table.
+  std::string_view own(std::string text) { return owned_.emplace_back(std::move(text)); }
+
+  void add(std::initializer_list<std::string_view> row) {
+    row_sizes_.push_back(row.size());
+    if (widths_.size() < row.size()) widths_.resize(row.size(), 0);
+    std::size_t c = 0;
+    for (auto cell : row) {
+      // Newlines or tabs in a title would break the columns.
+      if (cell.find_first_of("\n\r\t") != std::string_view::npos) {
+        std::string clean(cell);
+        std::replace_if(clean.begin(), clean.end(), [](char ch) { return ch == '\n' || ch == '\r' || ch == '\t'; }, ' ');
+        cell = own(std::move(clean));
+      }
+      auto w = width_of(cell);
+      widths_[c] = std::max(widths_[c], w);
+      cells_.push_back(Cell{cell, w});
+      ++c;
+    }
+  }
+
+  void print(std::ostream& out) const {
+    std::string text;
+    std::size_t bytes = 0;
+    for (const auto& cell : cells_) bytes += cell.text.size();
+    text.reserve(bytes + row_sizes_.size() * (2 * widths_.size() + 1) + cells_.size() * 8);
+    std::size_t at = 0;
+    for (auto n : row_sizes_) {
+      for (std::size_t c = 0; c < n; ++c) {
+        const auto& cell = cells_[at + c];
+        text += cell.text;
+        if (c + 1 < n) text.append(widths_[c] - cell.width + 2, ' ');
+      }
+      text.push_back('\n');
+      at += n;
+    }
+    out.write(text.data(), static_cast<std::streamsize>(text.size()));
+  }
+
+ private:
+  struct Cell {
+    std::string_view text;
+    std::size_t width;
+  };
+  std::vector<Cell> cells_;
+  std::vector<std::size_t> row_sizes_;
+  std::vector<std::size_t> widths_;
+  std::deque<std::string> owned_;  // stable addresses for views
+};
+
+// text_of without copies: a view of the JSON string (which outlives the table), a
+// literal, or an owned text for numbers and other values.
+std::string_view view_of(ViewTable& table, const json& j, std::initializer_list<const char*> keys) {
+  if (!j.is_object()) return "-";
+  for (const char* key : keys) {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) continue;
+    if (it->is_string()) {
+      const auto& text = it->get_ref<const std::string&>();
+      return text.empty() ? std::string_view("-") : std::string_view(text);
+    }
+    if (it->is_boolean()) return it->get<bool>() ? "yes" : "no";
+    return table.own(it->dump());
+  }
+  return "-";
+}
+
 // A recipient's furthest receipt when heraldd does not name the state itself.
-std::string state_of(const json& r) {
-  if (has_value(r, "state")) return text_of(r, {"state"});
+std::string_view state_view(ViewTable& table, const json& r) {
+  if (has_value(r, "state")) return view_of(table, r, {"state"});
   if (has_value(r, "read_at")) return "read";
   if (has_value(r, "displayed_at")) return "displayed";
   if (has_value(r, "delivered_at")) return "delivered";
@@ -61,10 +142,7 @@ std::string state_of(const json& r) {
 
 }  // namespace
 
-std::size_t display_width(const std::string& text) {
-  return static_cast<std::size_t>(
-      std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
-}
+std::size_t display_width(const std::string& text) { return width_of(text); }
 
 std::string shorten(const std::string& text, std::size_t max) {
   if (display_width(text) <= max) return text;
@@ -103,14 +181,17 @@ void Table::print(std::ostream& out) const {
 void print_status(const json& result, std::ostream& out) {
   const auto& recipients = array_at(result, "recipients");
   json totals = result.is_object() && result.contains("totals") ? result.at("totals") : json::object();
+  ViewTable table({"RECIPIENT", "STATE", "DELIVERED", "DISPLAYED", "READ", "USER"});
   // heraldd counts each recipient once, in its furthest state; do the same without totals.
   long pending = 0, delivered = 0, displayed = 0, read = 0;
   for (const auto& r : recipients) {
-    auto state = state_of(r);
+    auto state = state_view(table, r);
     if (state == "read") ++read;
     else if (state == "displayed") ++displayed;
     else if (state == "delivered") ++delivered;
     else ++pending;
+    table.add({view_of(table, r, {"recipient", "path", "agent"}), state, view_of(table, r, {"delivered_at"}),
+               view_of(table, r, {"displayed_at"}), view_of(table, r, {"read_at"}), view_of(table, r, {"user"})});
   }
   out << text_of(result, {"id"}) << " (" << text_of(result, {"kind"});
   if (has_value(result, "state")) out << ", " << text_of(result, {"state"});
@@ -118,10 +199,6 @@ void print_status(const json& result, std::ostream& out) {
       << " recipients, " << count_at(totals, "pending", pending) << " pending, " << count_at(totals, "delivered", delivered)
       << " delivered, " << count_at(totals, "displayed", displayed) << " displayed, " << count_at(totals, "read", read)
       << " read\n";
-  Table table({"RECIPIENT", "STATE", "DELIVERED", "DISPLAYED", "READ", "USER"});
-  for (const auto& r : recipients)
-    table.add({text_of(r, {"recipient", "path", "agent"}), state_of(r), text_of(r, {"delivered_at"}),
-               text_of(r, {"displayed_at"}), text_of(r, {"read_at"}), text_of(r, {"user"})});
   table.print(out);
 }
 
