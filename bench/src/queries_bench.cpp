@@ -230,7 +230,7 @@ class Setup {
 };
 
 struct Figures {
-  Timing query, process, decode, parse, print, dump;
+  Timing query, process, with_receipt, decode, parse, print, dump;
   bool parse_ok = false;
   std::size_t reply_bytes = 0, printed_bytes = 0, json_bytes = 0;
 };
@@ -238,7 +238,7 @@ struct Figures {
 // Times one query op on the reopened, durable ledger.
 Figures measure(Ledger& ledger, Processor& processor, TimePoint now, const QueriesBenchOptions& o, std::string_view op,
                 const std::string& id, const std::function<std::string(Ledger&, lmdb::Txn&)>& query,
-                const std::function<void(const nlohmann::json&, std::ostream&)>& print) {
+                const std::function<void(const nlohmann::json&, std::ostream&)>& print, const Inbound& receipt) {
   Figures f;
   f.query = timed(o.runs, [&] {
     auto txn = ledger.read();
@@ -258,6 +258,14 @@ Figures measure(Ledger& ledger, Processor& processor, TimePoint now, const Queri
     reply = std::move(it->payload);
   });
   f.reply_bytes = reply.size();
+  // A receipt ahead of the request in the same batch: the batch commits (fsync) before
+  // the reply goes out, as the reply may show that receipt.
+  f.with_receipt = timed(o.runs, [&] {
+    auto rid = "bench-" + std::string(op) + "-" + std::to_string(++n);
+    auto out = processor.process({receipt, Inbound{topics::request("admin", rid, op, "org"),
+                                                   payloads::encode(payloads::Request{id, {}, 0}), false}});
+    if (out.empty()) throw Error(ErrorKind::internal, "no reply to the " + std::string(op) + " request");
+  });
 
   payloads::Reply decoded;
   f.decode = timed(o.runs, [&] { decoded = payloads::decode<payloads::Reply>(reply, kMaxReplyBytes); });
@@ -287,6 +295,7 @@ void report(std::ostream& out, const std::string& what, const Figures& f) {
   out << what << ", wall (cpu) ms:\n"
       << "  heraldd  query (read txn)            " << figure(f.query) << "\n"
       << "  heraldd  request via Processor       " << figure(f.process) << "  reply " << f.reply_bytes << " bytes\n"
+      << "  heraldd  the same after a receipt    " << figure(f.with_receipt) << "  (batch commit with fsync)\n"
       << "  herald   decode Reply                " << figure(f.decode) << "\n"
       << "           of which json::parse alone  " << figure(f.parse) << "\n"
       << "  herald   print table                 " << figure(f.print) << "  " << f.printed_bytes << " bytes\n"
@@ -331,11 +340,13 @@ int run_queries_bench(const QueriesBenchOptions& o, std::ostream& out) {
     return 0;
   }
 
+  Inbound receipt{topics::ack(kStatusId, setup.paths().front()),
+                  payloads::encode(payloads::Ack{payloads::AckState::read, now, "u00000"}), false};
   auto s = measure(ledger, processor, now, o, topics::kOpStatus, kStatusId, status_query,
-                   [](const nlohmann::json& r, std::ostream& os) { dispatcher::print_status(r, os); });
+                   [](const nlohmann::json& r, std::ostream& os) { dispatcher::print_status(r, os); }, receipt);
   report(out, "status of " + std::to_string(o.computers) + " recipients (median of " + std::to_string(o.runs) + ")", s);
   auto p = measure(ledger, processor, now, o, topics::kOpPending, {}, pending_query,
-                   [](const nlohmann::json& r, std::ostream& os) { dispatcher::print_pending(r, os); });
+                   [](const nlohmann::json& r, std::ostream& os) { dispatcher::print_pending(r, os); }, receipt);
   report(out, "pending, " + std::to_string(o.pending_messages) + " unread (median of " + std::to_string(o.runs) + ")", p);
   if (o.keep) out << "kept " << dir.path.string() << "\n";
   return 0;

@@ -37,6 +37,13 @@
 //   deliveries and tombstones in that window are not lost for good: the broker still
 //   retains them and re-sends them on heraldd's next subscribe, and heraldd records
 //   them then (without the "recorded" reply the sender was waiting for).
+// - Requests (status, pending, list) are answered inside the batch's write transaction,
+//   so they see every receipt recorded earlier in the same batch, and their replies go
+//   out after the commit like everything else. A batch of requests alone writes
+//   nothing, and LMDB commits a write transaction without dirty pages without any
+//   fsync: such replies do not wait for the disk (strace of herald-bench-queries: no
+//   fsync). Only a batch that also recorded something waits for its fsync (~3 ms here),
+//   which the reply needs anyway since it may show what was recorded.
 // - A failed commit (disk full, map full) is fatal: heraldd logs it and exits with the
 //   storage exit code rather than carry on with state it could not write.
 // - The broker's retained store is not the system of record: after every (re)connect
