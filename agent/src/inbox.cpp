@@ -340,6 +340,15 @@ bool Inbox::remove_outbox(std::string_view k) {
   return removed;
 }
 
+std::size_t Inbox::remove_outbox(const std::vector<std::string>& keys) {
+  if (keys.empty()) return 0;
+  lmdb::Txn txn(env_, lmdb::Txn::Mode::write);
+  std::size_t removed = 0;
+  for (const auto& k : keys) removed += outbox_.del(txn, k) ? 1 : 0;
+  txn.commit();
+  return removed;
+}
+
 std::size_t Inbox::outbox_size() const {
   lmdb::Txn txn(env_, lmdb::Txn::Mode::read);
   if (prefix_.empty()) return outbox_.count(txn);

@@ -202,6 +202,13 @@ void AgentSession::stop() {
   if (retry_timer_) executor_.cancel(*retry_timer_);
   if (expiry_timer_) executor_.cancel(*expiry_timer_);
   if (flush_timer_) executor_.cancel(*flush_timer_);
+  if (cleanup_timer_) executor_.cancel(*cleanup_timer_);
+  // The worker is idle and its timers are cancelled: its state is ours now.
+  try {
+    remove_acknowledged();
+  } catch (const Error& e) {
+    log::warn(std::string("cannot clean the outbox: ") + e.what() + "; those receipts are sent again");
+  }
   try {
     if (client_->is_connected()) {
       payloads::Presence offline{false, herald::now(), current_user(), settings_.host, HERALD_VERSION};
@@ -343,9 +350,9 @@ void AgentSession::flush_soon(bool org_wide) {
 
 void AgentSession::flush() {
   if (!connected_ || in_flight_.size() >= settings_.max_in_flight) return;
-  std::set<std::string> pending;
+  std::set<std::string> pending(acknowledged_.begin(), acknowledged_.end());
   for (const auto& [no, sent] : in_flight_) pending.insert(sent.key);
-  for (const auto& entry : inbox_.outbox(in_flight_.size() + settings_.max_in_flight)) {
+  for (const auto& entry : inbox_.outbox(pending.size() + settings_.max_in_flight)) {
     if (in_flight_.size() >= settings_.max_in_flight) break;
     if (pending.count(entry.key)) continue;
     auto no = next_token_++;
@@ -366,11 +373,19 @@ void AgentSession::on_publish_done(std::uint64_t token_no, bool ok, int reason_c
   auto [key, label] = std::move(it->second);
   in_flight_.erase(it);
   if (ok) {
-    if (inbox_.remove_outbox(key)) {
-      if (settings_.verbose)
-        log::info("sent receipt " + label);
-      else
-        log::debug("sent receipt " + label);
+    if (settings_.verbose)
+      log::info("sent receipt " + label);
+    else
+      log::debug("sent receipt " + label);
+    acknowledged_.push_back(std::move(key));
+    if (acknowledged_.size() >= settings_.cleanup_batch || settings_.cleanup_delay <= std::chrono::milliseconds::zero()) {
+      remove_acknowledged();
+    } else if (!cleanup_timer_) {
+      cleanup_timer_ = executor_.schedule_at(Executor::Clock::now() + settings_.cleanup_delay, [this] {
+        if (stopping_) return;  // stop() cleans up itself
+        cleanup_timer_.reset();
+        remove_acknowledged();
+      });
     }
   } else if (mqtt_edge::is_refusal(reason_code)) {
     // Re-sending a refused receipt would be refused forever: the ACL or the
@@ -383,6 +398,12 @@ void AgentSession::on_publish_done(std::uint64_t token_no, bool ok, int reason_c
     return;
   }
   flush();
+}
+
+void AgentSession::remove_acknowledged() {
+  if (acknowledged_.empty()) return;
+  inbox_.remove_outbox(acknowledged_);
+  acknowledged_.clear();
 }
 
 void AgentSession::publish_presence(bool online) {

@@ -131,6 +131,8 @@ class Inbox {
   void enqueue(std::string_view topic, std::string_view payload);
   std::vector<OutboxEntry> outbox(std::size_t limit = SIZE_MAX) const;
   bool remove_outbox(std::string_view key);
+  // Removes all of them in one transaction; returns how many were there.
+  std::size_t remove_outbox(const std::vector<std::string>& keys);
   std::size_t outbox_size() const;
 
   lmdb::Env& env() { return env_; }

@@ -46,6 +46,12 @@ struct SessionSettings {
   std::chrono::seconds max_connect_timeout{30};
   std::chrono::seconds max_retry{30};
   std::size_t max_in_flight = 32;  // outbox publishes awaiting PUBACK at once
+  // Receipts the broker acknowledged leave the LMDB outbox together, this long after
+  // the first of them (or at once when cleanup_batch are waiting, and on stop): one
+  // write transaction and fsync per batch instead of one per receipt. A crash before
+  // the cleanup re-sends them, which heraldd ignores (receipts are at-least-once).
+  std::chrono::milliseconds cleanup_delay{1000};
+  std::size_t cleanup_batch = 64;
   // After a delivery, the outbox is flushed after a random delay in 0..max_flush_delay,
   // so the receipts of thousands of agents follow an alert's fan-out instead of
   // competing with the deliveries to the last agents. wake() and (re)connects flush
@@ -102,6 +108,7 @@ class AgentSession {
   void on_message(const mqtt::const_message_ptr& msg);
   void on_publish_done(std::uint64_t token_no, bool ok, int reason_code);
   void flush();
+  void remove_acknowledged();  // deletes acknowledged_ from the outbox
   // Flush after a random delay (max_flush_delay, or the org_wide_flush window).
   void flush_soon(bool org_wide);
   void publish_presence(bool online);
@@ -139,6 +146,8 @@ class AgentSession {
     std::string label;  // "read for <id>", for the log
   };
   std::map<std::uint64_t, InFlight> in_flight_;  // by token number
+  std::vector<std::string> acknowledged_;         // outbox keys the broker acknowledged
+  std::optional<Executor::TimerId> cleanup_timer_;
   std::string presence_user_;
 };
 
