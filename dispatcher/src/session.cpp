@@ -428,7 +428,7 @@ nlohmann::json Session::ask(std::string_view op, std::string_view scope, const p
   auto reply = await_reply(request_id, timeout);
   if (!reply) throw Error(ErrorKind::unreachable, no_answer_text(timeout));
   if (!reply->ok) throw Error(error_kind_from_reply(reply->error_kind), reply->error);
-  return reply->result;
+  return std::move(reply->result);  // a status reply holds 10,000 rows: do not copy them
 }
 
 }  // namespace herald::dispatcher
