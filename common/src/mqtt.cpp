@@ -1,6 +1,12 @@
 #include "herald/common/mqtt.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
 namespace herald::mqtt_edge {
@@ -91,6 +97,33 @@ void connect_or_throw(mqtt::async_client& client, mqtt::connect_options options,
   } catch (const mqtt::exception& e) {
     throw to_error(e, doing);
   }
+}
+
+int disable_nagle(const BrokerSettings& settings) {
+  auto colon = settings.uri.rfind(':');
+  if (colon == std::string::npos) return 0;
+  int port = std::atoi(settings.uri.c_str() + colon + 1);
+  if (port <= 0 || port > 65535) return 0;
+  int set = 0;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
+    int fd = std::atoi(entry.path().filename().c_str());
+    int type = 0;
+    socklen_t len = sizeof type;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM) continue;
+    sockaddr_storage peer{};
+    len = sizeof peer;
+    if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0) continue;
+    int peer_port = 0;
+    if (peer.ss_family == AF_INET)
+      peer_port = ntohs(reinterpret_cast<const sockaddr_in*>(&peer)->sin_port);
+    else if (peer.ss_family == AF_INET6)
+      peer_port = ntohs(reinterpret_cast<const sockaddr_in6*>(&peer)->sin6_port);
+    if (peer_port != port) continue;
+    int one = 1;
+    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == 0) ++set;
+  }
+  return set;
 }
 
 }  // namespace herald::mqtt_edge

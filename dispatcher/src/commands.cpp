@@ -220,11 +220,10 @@ int run_status(const StatusOptions& options, const GlobalOptions& global, std::o
   session.subscribe_replies();
   payloads::Request request;
   request.id = options.id;
-  auto result = session.ask(topics::kOpStatus, settings.scope, request, settings.request_timeout);
   if (options.json)
-    out << result.dump() << '\n';
+    out << session.ask(topics::kOpStatus, settings.scope, request, settings.request_timeout).dump() << '\n';
   else
-    print_status(result, out);
+    print_status_reply(session.ask_text(topics::kOpStatus, settings.scope, request, settings.request_timeout), out);
   return 0;
 }
 

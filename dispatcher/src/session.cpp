@@ -388,7 +388,8 @@ std::vector<PublishOutcome> Session::publish_all(const std::vector<Publication>&
   return outcomes;
 }
 
-std::optional<payloads::Reply> Session::await_reply(std::string_view request_id, std::chrono::milliseconds timeout) {
+std::optional<std::string> Session::await_reply_text(std::string_view request_id,
+                                                    std::chrono::milliseconds timeout) {
   auto& c = *connection_;
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
@@ -410,25 +411,46 @@ std::optional<payloads::Reply> Session::await_reply(std::string_view request_id,
     }
     const auto* reply = std::get_if<topics::ReplyTopic>(&parsed);
     if (!reply || reply->request_id != request_id) continue;  // an answer to something else
-    try {
-      return payloads::decode<payloads::Reply>(message.payload, kMaxReplyBytes);
-    } catch (const Error& e) {
-      throw Error(ErrorKind::protocol, "heraldd sent an unreadable reply: " + std::string(e.what()));
-    }
+    if (message.payload.size() > kMaxReplyBytes)
+      throw Error(ErrorKind::protocol, "heraldd sent an unreadable reply: payload of " +
+                                           std::to_string(message.payload.size()) + " bytes is over the limit");
+    return std::move(message.payload);
   }
 }
 
-nlohmann::json Session::ask(std::string_view op, std::string_view scope, const payloads::Request& request,
-                            std::chrono::seconds timeout) {
+std::optional<payloads::Reply> Session::await_reply(std::string_view request_id, std::chrono::milliseconds timeout) {
+  auto text = await_reply_text(request_id, timeout);
+  if (!text) return std::nullopt;
+  try {
+    return payloads::decode<payloads::Reply>(*text, kMaxReplyBytes);
+  } catch (const Error& e) {
+    throw Error(ErrorKind::protocol, "heraldd sent an unreadable reply: " + std::string(e.what()));
+  }
+}
+
+std::string Session::publish_request(std::string_view op, std::string_view scope, const payloads::Request& request,
+                                     std::chrono::seconds timeout) {
   auto request_id = new_id();
   auto topic = topics::request(account(), request_id, op, scope);
   auto outcomes = publish_all({Publication{topic, payloads::encode(request), false}}, timeout);
   if (!outcomes.front().accepted)
     throw Error(ErrorKind::not_permitted, request_refused_text(account(), op, scope));
-  auto reply = await_reply(request_id, timeout);
+  return request_id;
+}
+
+nlohmann::json Session::ask(std::string_view op, std::string_view scope, const payloads::Request& request,
+                            std::chrono::seconds timeout) {
+  auto reply = await_reply(publish_request(op, scope, request, timeout), timeout);
   if (!reply) throw Error(ErrorKind::unreachable, no_answer_text(timeout));
   if (!reply->ok) throw Error(error_kind_from_reply(reply->error_kind), reply->error);
   return std::move(reply->result);  // a status reply holds 10,000 rows: do not copy them
+}
+
+std::string Session::ask_text(std::string_view op, std::string_view scope, const payloads::Request& request,
+                              std::chrono::seconds timeout) {
+  auto text = await_reply_text(publish_request(op, scope, request, timeout), timeout);
+  if (!text) throw Error(ErrorKind::unreachable, no_answer_text(timeout));
+  return std::move(*text);
 }
 
 }  // namespace herald::dispatcher

@@ -3,6 +3,7 @@
 
 #include <sstream>
 
+#include "herald/common/error.hpp"
 #include "herald/dispatcher/format.hpp"
 
 using namespace herald::dispatcher;
@@ -48,6 +49,35 @@ TEST_CASE("status: totals and states are derived when heraldd leaves them out") 
   CHECK(text.rfind("m1 (message) to org: 2 recipients, 0 pending, 1 delivered, 0 displayed, 1 read\n", 0) == 0);
   CHECK(text.find("org/a/pc1  read ") != std::string::npos);
   CHECK(text.find("org/a/pc2  delivered ") != std::string::npos);
+}
+
+TEST_CASE("status straight from heraldd's reply prints the same table; error replies throw as ask() does") {
+  const char* result = R"({"id": "m1", "kind": "alert", "state": "active", "targets": ["org/a", "user:ala"],
+    "totals": {"recipients": 2, "pending": 1, "delivered": 0, "displayed": 0, "read": 1},
+    "recipients": [{"recipient": "org/a/pc1", "state": "read", "delivered_at": "t1", "displayed_at": null,
+                    "read_at": "t3", "user": "ala"},
+                   {"recipient": "user:ala", "state": "pending", "user": null, "computer": null}]})";
+  std::string reply = std::string(R"({"v":1,"ok":true,"result":)") + result + "}";
+  std::ostringstream fast;
+  print_status_reply(reply, fast);
+  CHECK(fast.str() == printed(print_status, result));
+  CHECK(fast.str().rfind("m1 (alert, active) to org/a,user:ala: 2 recipients, 1 pending, 0 delivered, 0 displayed, 1 read\n", 0) == 0);
+
+  std::ostringstream none;
+  try {
+    print_status_reply(R"({"v":1,"ok":false,"error":{"kind":3,"message":"unknown message id 'x'"}})", none);
+    FAIL("an error reply must throw");
+  } catch (const herald::Error& e) {
+    CHECK(e.kind() == herald::ErrorKind::not_found);
+    CHECK(std::string(e.what()) == "unknown message id 'x'");
+  }
+  try {
+    print_status_reply("{not json", none);
+    FAIL("invalid JSON must throw");
+  } catch (const herald::Error& e) {
+    CHECK(e.kind() == herald::ErrorKind::protocol);
+  }
+  CHECK(none.str().empty());
 }
 
 TEST_CASE("pending: unread messages grouped per recipient") {

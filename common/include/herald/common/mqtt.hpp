@@ -43,4 +43,12 @@ Error to_error(const mqtt::exception& e, const std::string& doing);
 // MQTT v5 reason code meaning "refused by authorization" for a publish or subscribe.
 bool is_refusal(int reason_code);
 
+// Paho C never sets TCP_NODELAY and has no option for it. With Nagle's algorithm on, a
+// small packet written while an earlier one is unacknowledged waits for the broker's
+// delayed ACK, up to 40 ms on Linux: heraldd's reply to a query right after Paho's
+// PUBACK for the request took 40 ms longer than the query itself. Sets TCP_NODELAY on
+// this process's TCP sockets whose peer port is the broker's (from settings.uri); call
+// it once connected. Best effort: returns how many sockets it set, never throws.
+int disable_nagle(const BrokerSettings& settings);
+
 }  // namespace herald::mqtt_edge

@@ -64,6 +64,8 @@ class Session {
   // arrives within `timeout`. Replies to other ids are skipped; a reply that is not a
   // valid payload throws Error(protocol); a lost connection throws Error(unreachable).
   std::optional<payloads::Reply> await_reply(std::string_view request_id, std::chrono::milliseconds timeout);
+  // The same, undecoded: the reply's payload text.
+  std::optional<std::string> await_reply_text(std::string_view request_id, std::chrono::milliseconds timeout);
 
   // A whole query: publish Request on herald/req/{account}/{new id}/{op}/{scope}, wait
   // for the Reply. Returns the result of an ok reply; throws Error(not_permitted) for a
@@ -71,8 +73,16 @@ class Session {
   // ok=false reply. subscribe_replies() must have been called.
   nlohmann::json ask(std::string_view op, std::string_view scope, const payloads::Request& request,
                      std::chrono::seconds timeout);
+  // ask, but returns the reply's payload text undecoded, for a caller that reads a
+  // large result itself (print_status_reply); refusals and timeouts throw as in ask.
+  std::string ask_text(std::string_view op, std::string_view scope, const payloads::Request& request,
+                       std::chrono::seconds timeout);
 
  private:
+  // Publishes a Request; returns its id. Throws Error(not_permitted) if refused.
+  std::string publish_request(std::string_view op, std::string_view scope, const payloads::Request& request,
+                              std::chrono::seconds timeout);
+
   struct Connection;  // the libmosquitto client and what its callbacks queue
   mqtt_edge::BrokerSettings settings_;
   std::unique_ptr<Connection> connection_;
