@@ -30,6 +30,32 @@ TEST_CASE("an alert to a branch is shown on exactly that branch's computers") {
   CHECK(recipient(st, "org/branch02/pc001").is_null());
 }
 
+TEST_CASE("an org-wide alert is shown at once; its receipts follow within the 1-5 s spread; the status table lists all") {
+  System sys("alert-org");
+  auto& a = sys.agent("org/branch01/pc001", "jkowalski");
+  auto& b = sys.agent("org/branch02/pc001", "pwisniewski");
+  for (auto* x : {&a, &b}) REQUIRE(x->wait_connected());
+
+  auto sent = std::chrono::steady_clock::now();
+  auto id = herald_ok(sys, {"alert", "--to", "org", "--title", "Outage", "--body", "Catalogue down", "--severity", "warning"});
+  for (auto* x : {&a, &b}) CHECK(eventually([&] { return x->log().find("ALERT id=" + id) != std::string::npos; }));
+  // Receipts of an org-wide delivery wait a random 1-5 s (AgentSession::org_wide_flush_*).
+  CHECK(eventually([&] {
+    return state_of(sys, id, "org/branch01/pc001") == "displayed" && state_of(sys, id, "org/branch02/pc001") == "displayed";
+  }, 10s, 250ms));
+  auto took = std::chrono::steady_clock::now() - sent;
+  MESSAGE("both displayed receipts recorded after " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                                                    << " ms");
+  CHECK(took >= 1s);
+
+  // The human table (read with simdjson from the raw reply) says the same as --json.
+  auto table = herald_ok(sys, {"status", id});
+  CHECK(table.find(id + " (alert, active) to org: ") == 0);
+  CHECK(table.find(" 2 displayed") != std::string::npos);
+  CHECK(table.find("org/branch01/pc001") != std::string::npos);
+  CHECK(table.find("org/branch02/pc001") != std::string::npos);
+}
+
 TEST_CASE("a message to org reaches every computer; one to a person reaches where they are logged in") {
   System sys("msg-org");
   auto& hq = sys.agent("org/hq/pc001", "admin1");
