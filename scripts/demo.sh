@@ -104,7 +104,8 @@ HERALD_CONFIG=$demo/ops1.conf "$bin/herald" alert --to org --body "Everyone!" ||
 step "An inbox message to the whole library"
 msg=$("$bin/herald" send --to org --title "Holiday opening hours" --body "All branches close at 14:00 on 24 December.")
 echo "message id: $msg"
-sleep 1.5
+# Agents spread their receipts for a delivery to the whole org over 1-5 s (topics.md).
+sleep 5
 step "What branch 1's first computer shows and holds"
 grep "ALERT" "$demo/agents/org+branch01+pc001/agent.log" | tail -1 || true
 show "$bin/herald-agent" inbox --config "$demo/agents/org+branch01+pc001/agent.conf"
