@@ -196,55 +196,6 @@ void message_fields(std::string& out, const MessageRecord& m, std::string_view s
 
 }  // namespace
 
-void append_rfc3339(std::string& out, TimePoint t) {
-  // Digits written by hand: snprintf was a quarter of a 10,000-recipient status. Days
-  // to a civil date: H. Hinnant's civil_from_days (the algorithm behind std::chrono's).
-  std::int64_t unix_ms = to_unix_ms(t);
-  std::int64_t days = unix_ms >= 0 ? unix_ms / 86400000 : (unix_ms - 86399999) / 86400000;
-  std::int64_t in_day = unix_ms - days * 86400000;
-  std::int64_t z = days + 719468;
-  std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  std::int64_t doe = z - era * 146097;
-  std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  std::int64_t mp = (5 * doy + 2) / 153;
-  std::int64_t day_of_month = doy - (153 * mp + 2) / 5 + 1;
-  std::int64_t month = mp < 10 ? mp + 3 : mp - 9;
-  std::int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-  if (year >= 0 && year <= 9999) {
-    char buf[24];
-    auto put = [&](std::size_t at, std::int64_t v, std::size_t width) {
-      for (std::size_t i = width; i-- > 0; v /= 10) buf[at + i] = static_cast<char>('0' + v % 10);
-    };
-    put(0, year, 4);
-    buf[4] = '-';
-    put(5, month, 2);
-    buf[7] = '-';
-    put(8, day_of_month, 2);
-    buf[10] = 'T';
-    put(11, in_day / 3600000, 2);
-    buf[13] = ':';
-    put(14, in_day / 60000 % 60, 2);
-    buf[16] = ':';
-    put(17, in_day / 1000 % 60, 2);
-    buf[19] = '.';
-    put(20, in_day % 1000, 3);
-    buf[23] = 'Z';
-    out.append(buf, sizeof buf);
-    return;
-  }
-  // Years outside 0-9999 (never in practice): the general path.
-  auto day = std::chrono::floor<std::chrono::days>(t);
-  std::chrono::year_month_day ymd{day};
-  auto ms = (t - day).count();
-  char buf[40];
-  int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ", static_cast<int>(ymd.year()),
-                        static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                        static_cast<long long>(ms / 3600000), static_cast<long long>(ms / 60000 % 60),
-                        static_cast<long long>(ms / 1000 % 60), static_cast<long long>(ms % 1000));
-  out.append(buf, static_cast<std::size_t>(std::max(n, 0)));
-}
-
 bool visible_in_scope(const MessageRecord& m, std::string_view scope) {
   for (const auto& t : m.targets) {
     if (is_person(t)) {

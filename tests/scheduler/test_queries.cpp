@@ -231,26 +231,6 @@ TEST_CASE("import: replaces the directory atomically; a bad CSV changes nothing"
         json{{"entries", 1}, {"computers", 0}});
 }
 
-TEST_CASE("the fast time writer matches herald::to_rfc3339") {
-  for (auto t : {t0(), t0() + 1ms, t0() + 999ms + 59s + 59min + 10h, from_rfc3339("2000-02-29T23:59:59.999Z"),
-                 from_rfc3339("1999-12-31T00:00:00.000Z"), from_rfc3339("2099-01-01T00:00:00.007Z"),
-                 from_rfc3339("1970-01-01T00:00:00.000Z"), from_rfc3339("1969-12-31T23:59:59.999Z"),
-                 from_rfc3339("1900-03-01T12:34:56.789Z"), from_rfc3339("0000-01-01T00:00:00.000Z"),
-                 from_rfc3339("9999-12-31T23:59:59.999Z"), from_rfc3339("2100-02-28T00:00:00.000Z")}) {
-    std::string out;
-    queries::append_rfc3339(out, t);
-    CHECK(out == to_rfc3339(t));
-  }
-  // Every day of four years (a leap year among them), at a varying time of day.
-  auto day = from_rfc3339("2027-12-30T00:00:00.000Z");
-  for (int i = 0; i < 4 * 366; ++i) {
-    auto t = day + std::chrono::days(i) + std::chrono::milliseconds(i * 60013);
-    std::string out = "x";
-    queries::append_rfc3339(out, t);
-    REQUIRE(out == "x" + to_rfc3339(t));
-  }
-}
-
 TEST_CASE("status: recipients sorted even when target subtrees interleave in key order") {
   // "org/b-x/..." sorts between "org/b" and "org/b/...": '-' comes before '/'.
   Fixture f;

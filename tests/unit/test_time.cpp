@@ -3,6 +3,8 @@
 #include "herald/common/error.hpp"
 #include "herald/common/time.hpp"
 
+#include <date/date.h>
+
 using namespace herald;
 using namespace std::chrono_literals;
 
@@ -31,5 +33,27 @@ TEST_CASE("timestamps are RFC 3339 UTC with milliseconds") {
                           "2026-11-22T24:01:18Z", "2026-11-22T13:01:18ZZ", "2026-11-22 13:01:18Z", "yesterday"}) {
     CAPTURE(bad);
     CHECK_THROWS_AS(from_rfc3339(bad), Error);
+  }
+}
+
+TEST_CASE("the hand-written time writer gives exactly date::format(\"%FT%TZ\")") {
+  auto t0 = from_rfc3339("2026-11-22T13:01:18.123Z");
+  for (auto t : {t0, t0 + 1ms, t0 + 999ms + 59s + 59min + 10h, from_rfc3339("2000-02-29T23:59:59.999Z"),
+                 from_rfc3339("1999-12-31T00:00:00.000Z"), from_rfc3339("2099-01-01T00:00:00.007Z"),
+                 from_rfc3339("1970-01-01T00:00:00.000Z"), from_rfc3339("1969-12-31T23:59:59.999Z"),
+                 from_rfc3339("1900-03-01T12:34:56.789Z"), from_rfc3339("0000-01-01T00:00:00.000Z"),
+                 from_rfc3339("9999-12-31T23:59:59.999Z"), from_rfc3339("2100-02-28T00:00:00.000Z")}) {
+    std::string out;
+    append_rfc3339(out, t);
+    CHECK(out == date::format("%FT%TZ", t));
+    CHECK(to_rfc3339(t) == out);
+  }
+  // Every day of four years (a leap year among them), at a varying time of day.
+  auto day = from_rfc3339("2027-12-30T00:00:00.000Z");
+  for (int i = 0; i < 4 * 366; ++i) {
+    auto t = day + std::chrono::days(i) + std::chrono::milliseconds(i * 60013);
+    std::string out = "x";
+    append_rfc3339(out, t);
+    REQUIRE(out == "x" + date::format("%FT%TZ", t));
   }
 }

@@ -58,7 +58,5 @@ std::string answer(Ledger& ledger, lmdb::Txn& txn, const topics::RequestTopic& t
                    const payloads::Request& request, TimePoint now, bool* ok = nullptr,
                    std::string* error = nullptr);
 
-// RFC 3339 with milliseconds, identical to herald::to_rfc3339 but without iostreams.
-void append_rfc3339(std::string& out, TimePoint t);
 
 }  // namespace herald::scheduler::queries
