@@ -100,7 +100,7 @@ TEST_CASE("check --directory: scopes must exist in the org directory") {
 }
 
 TEST_CASE("the example policy is valid against the library's directory") {
-  auto directory = herald::load_directory_csv(HERALD_ACL_SHARED_DIR "/data/library-org.csv");
+  auto directory = herald::load_directory_csv(HERALD_LIBRARY_ORG_CSV);
   LoadOptions options;
   options.directory = &directory;
   auto p = load_policy(HERALD_ACL_REPO_DIR "/acl/examples/library-policy.json", options);

@@ -8,7 +8,7 @@ using namespace std::chrono_literals;
 
 TEST_CASE("importing the library's HR export makes every computer of a branch a recipient") {
   System sys("import", {}, default_directory_csv(), /*import_directory=*/false);
-  auto csv = (shared_dir() / "data" / "library-org.csv").string();
+  auto csv = library_org_csv().string();
   auto out = herald_ok(sys, {"import-org", csv});
   CHECK(out == "imported 430 entries (396 computers)");
 

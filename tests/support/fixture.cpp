@@ -186,7 +186,7 @@ std::string Process::log() const { return read_file(log_file_); }
 
 fs::path bin(const std::string& name) { return fs::path(HERALD_BIN_DIR) / name; }
 fs::path source_dir() { return fs::path(HERALD_SOURCE_DIR); }
-fs::path shared_dir() { return source_dir() / ".." / "shared"; }
+fs::path library_org_csv() { return source_dir() / "deploy" / "demo-org.csv"; }
 
 int free_port() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);

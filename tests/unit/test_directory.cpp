@@ -6,7 +6,7 @@
 using namespace herald;
 
 TEST_CASE("the library's HR export parses as it is") {
-  auto entries = load_directory_csv(HERALD_SHARED_DIR "/data/library-org.csv");
+  auto entries = load_directory_csv(HERALD_LIBRARY_ORG_CSV);
   CHECK(entries.size() == 430);
   std::size_t computers = 0;
   for (const auto& e : entries) computers += e.is_computer();

@@ -63,7 +63,9 @@ class Process {
 // Paths of the built programs and of the source tree.
 fs::path bin(const std::string& name);
 fs::path source_dir();
-fs::path shared_dir();
+// The library's directory export (430 entries, 396 computers), kept in the repo as the
+// demo's org; tests read it from there, never from outside the repository.
+fs::path library_org_csv();
 int free_port();
 // Polls until pred() or timeout; returns pred()'s last value.
 bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout = std::chrono::seconds(10),
