@@ -1,10 +1,9 @@
 // herald-bench: the benchmark orchestrator (see bench/README.md).
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <filesystem>
 #include <iostream>
-
-#include <CLI/CLI.hpp>
 
 #include "herald/bench/bench.hpp"
 #include "herald/common/error.hpp"
@@ -13,8 +12,9 @@ int main(int argc, char** argv) {
   herald::bench::BenchOptions o;
   o.bin_dir = std::filesystem::read_symlink("/proc/self/exe").parent_path().string();
   o.source_dir = HERALD_SOURCE_DIR;
-  CLI::App app{"herald-bench: alert fan-out, raw-broker baseline, receipts, queries, footprint and reconnect "
-               "at N agents over TLS"};
+  CLI::App app{
+      "herald-bench: alert fan-out, raw-broker baseline, receipts, queries, footprint and reconnect "
+      "at N agents over TLS"};
   app.add_option("--agents", o.agents, "number of agents (default 10000)");
   app.add_option("--per-process", o.per_process, "agents per swarm process (default 250)");
   app.add_option("--executors", o.executors, "worker threads per swarm process (default 2)");
@@ -25,7 +25,8 @@ int main(int argc, char** argv) {
   app.add_flag("--keep", o.keep, "keep the temporary directories (logs, ledger, broker)");
   app.add_flag("--skip-raw", o.skip_raw, "skip the raw-broker baseline");
   app.add_flag("--skip-reconnect", o.skip_reconnect, "skip the broker restart");
-  app.add_option("--perf", o.perf_file, "record a system-wide perf profile (perf record -a -g) of --perf-phase into FILE");
+  app.add_option("--perf", o.perf_file,
+                 "record a system-wide perf profile (perf record -a -g) of --perf-phase into FILE");
   app.add_option("--perf-phase", o.perf_phase, "alert (default), connect, receipts or reconnect");
   app.add_option("--bin-dir", o.bin_dir, "where herald, heraldd, herald-agent, herald-acl are (default: next to us)");
   app.add_option("--source-dir", o.source_dir, "the Herald source tree (for broker-config/)");

@@ -1,15 +1,15 @@
 // herald-bench-queries: what status and pending cost at N recipients (queries_bench.hpp).
-#include <iostream>
-
 #include <CLI/CLI.hpp>
+#include <iostream>
 
 #include "herald/bench/queries_bench.hpp"
 #include "herald/common/error.hpp"
 
 int main(int argc, char** argv) {
   herald::bench::QueriesBenchOptions o;
-  CLI::App app{"herald-bench-queries: heraldd's status/pending answers and the CLI's parsing at N recipients, "
-               "on a real LMDB ledger without a broker"};
+  CLI::App app{
+      "herald-bench-queries: heraldd's status/pending answers and the CLI's parsing at N recipients, "
+      "on a real LMDB ledger without a broker"};
   app.add_option("--computers", o.computers, "computers in the directory, all recipients (default 10000)");
   app.add_option("--per-branch", o.per_branch, "computers per branch (default 250)");
   app.add_option("--pending-messages", o.pending_messages, "outstanding messages, one per computer (default 1000)");

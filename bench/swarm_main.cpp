@@ -1,8 +1,7 @@
 // herald-bench-swarm: one swarm process of the benchmark (see swarm.hpp), or the raw
 // baseline's publisher. Started by herald-bench, not by people.
-#include <iostream>
-
 #include <CLI/CLI.hpp>
+#include <iostream>
 
 #include "herald/bench/swarm.hpp"
 #include "herald/common/error.hpp"
@@ -14,8 +13,8 @@ int main(int argc, char** argv) {
   herald::bench::PublishOptions p;
   for (auto [name, mode] : {std::pair{"agents", herald::bench::SwarmOptions::Mode::agent},
                             std::pair{"raw", herald::bench::SwarmOptions::Mode::raw}}) {
-    auto* cmd = app.add_subcommand(name, name == std::string("agents") ? "agent sessions of the agent library"
-                                                                        : "plain Paho subscribers");
+    auto* cmd = app.add_subcommand(
+        name, name == std::string("agents") ? "agent sessions of the agent library" : "plain Paho subscribers");
     cmd->add_option("--uri", s.uri)->required();
     cmd->add_option("--ca", s.ca_file)->required();
     cmd->add_option("--list", s.list_file)->required();

@@ -1,11 +1,10 @@
 // heraldd: the Herald server daemon. Everything but argument parsing and signal
 // handling lives in herald::scheduler.
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <thread>
-
-#include <CLI/CLI.hpp>
 
 #include "herald/common/config.hpp"
 #include "herald/common/error.hpp"

@@ -9,7 +9,7 @@ packages=(
   nlohmann-json3-dev libssl-dev openssl
   liblmdb-dev lmdb-utils
   doctest-dev libcli11-dev libical-dev libhowardhinnant-date-dev
-  libnotify-bin procps
+  libnotify-bin procps clang-format
 )
 missing=()
 for p in "${packages[@]}"; do

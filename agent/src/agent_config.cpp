@@ -24,8 +24,8 @@ AgentConfig load_agent_config(const Config& config, ConfigNeeds needs) {
   c.display = config.get_or("display", "auto");
   c.display_command = config.get_or("display_command", "");
   if (!is_valid_display_mode(c.display))
-    throw Error(ErrorKind::config, "'display' in " + c.origin + " must be auto, notify, terminal, log or command, not '" +
-                                       c.display + "'");
+    throw Error(ErrorKind::config, "'display' in " + c.origin +
+                                       " must be auto, notify, terminal, log or command, not '" + c.display + "'");
   if (c.display == "command" && c.display_command.empty())
     throw Error(ErrorKind::config, "display = command in " + c.origin + " needs 'display_command = PROGRAM'");
   if (needs == ConfigNeeds::store) return c;
@@ -38,8 +38,9 @@ AgentConfig load_agent_config(const Config& config, ConfigNeeds needs) {
                                        "', which is not an org path (org/branch/computer): issue agent certificates "
                                        "with herald-pki");
   if (auto configured = config.get("path"); configured && *configured != cn)
-    throw Error(ErrorKind::config, "'path = " + *configured + "' in " + c.origin + " does not match the certificate's CN '" +
-                                       cn + "' (" + cert_file + "); remove 'path' or fix it");
+    throw Error(ErrorKind::config, "'path = " + *configured + "' in " + c.origin +
+                                       " does not match the certificate's CN '" + cn + "' (" + cert_file +
+                                       "); remove 'path' or fix it");
   c.path = cn;
   if (needs == ConfigNeeds::path) return c;
 

@@ -94,7 +94,9 @@ void NotifyDisplay::show(const ShownAlert& alert) {
 
 void TerminalDisplay::show(const ShownAlert& alert) {
   auto terminals = user_terminals(alert.user);
-  if (terminals.empty()) throw Error(ErrorKind::not_found, "no terminal of " + (alert.user.empty() ? std::string("any user") : alert.user) + " to show alert " + alert.id);
+  if (terminals.empty())
+    throw Error(ErrorKind::not_found, "no terminal of " + (alert.user.empty() ? std::string("any user") : alert.user) +
+                                          " to show alert " + alert.id);
   std::ostringstream text;
   text << "\r\n\a*** Herald " << printable(alert.severity, 16) << " alert";
   if (!alert.sender.empty()) text << " from " << printable(alert.sender, 64);
@@ -181,7 +183,8 @@ std::unique_ptr<Display> make_display(std::string_view mode, const std::string& 
   else if (mode == "command")
     display->add(std::make_unique<CommandDisplay>(command));
   else if (mode != "log")
-    throw Error(ErrorKind::config, "display must be auto, notify, terminal, log or command, not '" + std::string(mode) + "'");
+    throw Error(ErrorKind::config,
+                "display must be auto, notify, terminal, log or command, not '" + std::string(mode) + "'");
   return display;
 }
 

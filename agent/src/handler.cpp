@@ -125,8 +125,8 @@ HandleResult MessageHandler::handle_delivery(const topics::DeliveryTopic& topic,
 
 std::optional<TimePoint> MessageHandler::show(const topics::DeliveryTopic& topic, const payloads::Delivery& delivery,
                                               std::string_view user) {
-  ShownAlert alert{topic.id, delivery.severity, delivery.title, delivery.body, topic.account, delivery.links,
-                   std::string(user)};
+  ShownAlert alert{topic.id,      delivery.severity, delivery.title,   delivery.body,
+                   topic.account, delivery.links,    std::string(user)};
   try {
     display_.show(alert);
   } catch (const std::exception& e) {

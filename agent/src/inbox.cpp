@@ -27,7 +27,10 @@ std::string zero_padded(unsigned long long n) {
 }
 
 json tombstone_json(const Tombstone& t) {
-  return {{"account", t.account}, {"target", t.target}, {"recalled_at", to_rfc3339(t.recalled_at)}, {"expires_at", to_rfc3339(t.expires_at)}};
+  return {{"account", t.account},
+          {"target", t.target},
+          {"recalled_at", to_rfc3339(t.recalled_at)},
+          {"expires_at", to_rfc3339(t.expires_at)}};
 }
 
 Tombstone tombstone_from(std::string_view id, std::string_view text) {
@@ -70,10 +73,14 @@ std::string StoredMessage::state() const {
 
 std::string_view outcome_name(DeliveryOutcome o) {
   switch (o) {
-    case DeliveryOutcome::stored: return "stored";
-    case DeliveryOutcome::duplicate: return "duplicate";
-    case DeliveryOutcome::expired: return "expired";
-    case DeliveryOutcome::recalled: return "recalled";
+    case DeliveryOutcome::stored:
+      return "stored";
+    case DeliveryOutcome::duplicate:
+      return "duplicate";
+    case DeliveryOutcome::expired:
+      return "expired";
+    case DeliveryOutcome::recalled:
+      return "recalled";
   }
   return "unknown";
 }
@@ -197,9 +204,8 @@ DeliveryOutcome Inbox::accept(const topics::DeliveryTopic& topic, const payloads
   m.received_at = now;
   m.displayed_at = displayed_at;
   messages_.put(txn, key(m.id), to_json(m).dump());
-  auto entry_key = displayed_at
-                       ? enqueue_ack(txn, m.id, payloads::AckState::displayed, *displayed_at, agent_path, user)
-                       : enqueue_ack(txn, m.id, payloads::AckState::delivered, now, agent_path, user);
+  auto entry_key = displayed_at ? enqueue_ack(txn, m.id, payloads::AckState::displayed, *displayed_at, agent_path, user)
+                                : enqueue_ack(txn, m.id, payloads::AckState::delivered, now, agent_path, user);
   txn.commit();
   if (delivered_key && !displayed_at) *delivered_key = std::move(entry_key);
   return DeliveryOutcome::stored;
@@ -237,8 +243,9 @@ StoredMessage Inbox::mark_read(std::string_view id, TimePoint at, std::string_vi
 
 bool Inbox::apply_recall(const topics::RecallTopic& topic, const payloads::Recall& recall, TimePoint now) {
   Tombstone t{topic.id, topic.account, topic.target.to_string(), recall.recalled_at,
-              recall.expires_at ? *recall.expires_at
-                                : recall.recalled_at + std::chrono::duration_cast<std::chrono::milliseconds>(kMaxExpiry)};
+              recall.expires_at
+                  ? *recall.expires_at
+                  : recall.recalled_at + std::chrono::duration_cast<std::chrono::milliseconds>(kMaxExpiry)};
   lmdb::Txn txn(env_, lmdb::Txn::Mode::write);
   if (t.expires_at > now) tombstones_.put(txn, key(topic.id), tombstone_json(t).dump());
   bool removed = false;

@@ -133,13 +133,13 @@ AgentSession::AgentSession(SessionSettings settings, Inbox& inbox, Display& disp
   if (settings_.client_id.empty()) settings_.client_id = "agent:" + settings_.path;
   if (settings_.host.empty()) settings_.host = host_name();
   // Sessions started in the same instant (a swarm) must not draw the same delays.
-  random_.seed(static_cast<std::minstd_rand::result_type>(std::random_device{}() ^
-                                                         std::hash<std::string>{}(settings_.path)));
+  random_.seed(
+      static_cast<std::minstd_rand::result_type>(std::random_device{}() ^ std::hash<std::string>{}(settings_.path)));
   int version = settings_.broker.mqtt_version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
   try {
-    client_ = std::make_unique<mqtt::async_client>(settings_.broker.uri, settings_.client_id,
-                                                   mqtt::create_options(version),
-                                                   static_cast<mqtt::iclient_persistence*>(nullptr));
+    client_ =
+        std::make_unique<mqtt::async_client>(settings_.broker.uri, settings_.client_id, mqtt::create_options(version),
+                                             static_cast<mqtt::iclient_persistence*>(nullptr));
   } catch (const mqtt::exception& e) {
     throw Error(ErrorKind::config, "cannot use broker address '" + settings_.broker.uri + "': " + e.what());
   }
@@ -163,12 +163,10 @@ AgentSession::AgentSession(SessionSettings settings, Inbox& inbox, Display& disp
   options_ = builder.finalize();
 
   client_->set_connected_handler([this](const std::string&) { post([this] { on_connected(); }); });
-  client_->set_connection_lost_handler([this](const std::string& cause) {
-    post([this, cause] { on_connection_lost(cause); });
-  });
-  client_->set_message_callback([this](mqtt::const_message_ptr msg) {
-    post([this, msg = std::move(msg)] { on_message(msg); });
-  });
+  client_->set_connection_lost_handler(
+      [this](const std::string& cause) { post([this, cause] { on_connection_lost(cause); }); });
+  client_->set_message_callback(
+      [this](mqtt::const_message_ptr msg) { post([this, msg = std::move(msg)] { on_message(msg); }); });
 }
 
 AgentSession::~AgentSession() {
@@ -250,7 +248,8 @@ void AgentSession::connect() {
   retry_timer_.reset();
   auto timeout = settings_.broker.connect_timeout;
   for (unsigned i = 0; i < retry_attempt_ && timeout < settings_.max_connect_timeout; ++i) timeout *= 2;
-  options_.set_connect_timeout(std::max(std::min(timeout, settings_.max_connect_timeout), settings_.broker.connect_timeout));
+  options_.set_connect_timeout(
+      std::max(std::min(timeout, settings_.max_connect_timeout), settings_.broker.connect_timeout));
   try {
     client_->connect(options_, nullptr, *connect_listener_);
   } catch (const mqtt::exception& e) {
@@ -378,7 +377,8 @@ void AgentSession::on_publish_done(std::uint64_t token_no, bool ok, int reason_c
     else
       log::debug("sent receipt " + label);
     acknowledged_.push_back(std::move(key));
-    if (acknowledged_.size() >= settings_.cleanup_batch || settings_.cleanup_delay <= std::chrono::milliseconds::zero()) {
+    if (acknowledged_.size() >= settings_.cleanup_batch ||
+        settings_.cleanup_delay <= std::chrono::milliseconds::zero()) {
       remove_acknowledged();
     } else if (!cleanup_timer_) {
       cleanup_timer_ = executor_.schedule_at(Executor::Clock::now() + settings_.cleanup_delay, [this] {

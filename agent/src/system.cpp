@@ -1,21 +1,20 @@
 #include "herald/agent/system.hpp"
 
+#include <malloc.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
-#include <malloc.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include <utmpx.h>
 
-#include <fstream>
-#include <sstream>
-
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <memory>
 #include <mutex>
+#include <sstream>
 
 #include "herald/common/error.hpp"
 
@@ -111,8 +110,7 @@ long release_idle_memory() {
 
 std::string certificate_common_name(const std::string& cert_file) {
   std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(cert_file.c_str(), "r"), &std::fclose);
-  if (!file)
-    throw Error(ErrorKind::config, "cannot read certificate " + cert_file + ": " + std::strerror(errno));
+  if (!file) throw Error(ErrorKind::config, "cannot read certificate " + cert_file + ": " + std::strerror(errno));
   std::unique_ptr<X509, void (*)(X509*)> cert(PEM_read_X509(file.get(), nullptr, nullptr, nullptr), &X509_free);
   if (!cert) throw Error(ErrorKind::config, "cannot read certificate " + cert_file + ": " + openssl_error());
   X509_NAME* subject = X509_get_subject_name(cert.get());

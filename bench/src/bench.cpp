@@ -15,10 +15,9 @@
 #include <iomanip>
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "herald/bench/certs.hpp"
 #include "herald/bench/process.hpp"
@@ -247,8 +246,9 @@ void Bench::prepare() {
   auto limit = raise_open_files(2 * n + 4096);
   r_["agents"] = n;
   note("open-file limit " + std::to_string(limit));
-  if (limit < n + 1024) fail("the open-file limit (" + std::to_string(limit) + ") is too low for " + std::to_string(n) +
-                             " agents: raise it (ulimit -n) or run as root");
+  if (limit < n + 1024)
+    fail("the open-file limit (" + std::to_string(limit) + ") is too low for " + std::to_string(n) +
+         " agents: raise it (ulimit -n) or run as root");
   tmp_ = make_temp_dir(o_.work_root);
   swarm_tmp_ = make_temp_dir(o_.swarm_root);
   broker_dir_ = tmp_ / "broker";
@@ -257,7 +257,7 @@ void Bench::prepare() {
   agent_port_ = free_port();
   people_port_ = free_port();
   auto setup = bench::run({(fs::path(o_.source_dir) / "broker-config" / "setup-broker").string(), broker_dir_.string(),
-                    std::to_string(agent_port_), std::to_string(people_port_)});
+                           std::to_string(agent_port_), std::to_string(people_port_)});
   if (setup.exit_code != 0) fail("setup-broker failed: " + setup.err);
 
   // The org: ~250 computers per branch, like the swarm processes.
@@ -295,8 +295,8 @@ void Bench::prepare() {
   }
   write_file(broker_dir_ / "policy.json", policy.dump(2));
   auto acl = bench::run({bin("herald-acl"), "apply", (broker_dir_ / "policy.json").string(), "--directory",
-                  (broker_dir_ / "org.csv").string(), "--out", broker_dir_.string()},
-                 120s);
+                         (broker_dir_ / "org.csv").string(), "--out", broker_dir_.string()},
+                        120s);
   if (acl.exit_code != 0) fail("herald-acl apply failed: " + acl.err);
 
   admin_.uri = "ssl://127.0.0.1:" + std::to_string(people_port_);
@@ -327,9 +327,9 @@ void Bench::prepare() {
 }
 
 void Bench::start_broker() {
-  mosquitto_ = spawn({"mosquitto", "-c", (broker_dir_ / "mosquitto.conf").string()},
-                     {(broker_dir_ / "mosquitto.log").string()})
-                   .pid;
+  mosquitto_ =
+      spawn({"mosquitto", "-c", (broker_dir_ / "mosquitto.conf").string()}, {(broker_dir_ / "mosquitto.log").string()})
+          .pid;
   if (!wait_until([&] { return accepting(agent_port_) && accepting(people_port_); }, 20s, 20ms))
     fail("mosquitto did not start; see " + (broker_dir_ / "mosquitto.log").string());
 }
@@ -354,9 +354,9 @@ void Bench::start_real_agent() {
                                      "\nca_file = " + admin_.ca_file + "\ncert_file = " + cert.cert_file +
                                      "\nkey_file = " + cert.key_file + "\ndata_dir = " + (dir / "data").string() +
                                      "\ndisplay = log\nuser = bench\n");
-  real_agent_ = spawn({bin("herald-agent"), "run", "--config", (dir / "agent.conf").string()},
-                      {(dir / "agent.log").string()})
-                    .pid;
+  real_agent_ =
+      spawn({bin("herald-agent"), "run", "--config", (dir / "agent.conf").string()}, {(dir / "agent.log").string()})
+          .pid;
   if (!wait_until([&] { return read_file(dir / "agent.log").find("subscribed") != std::string::npos; }, 30s))
     fail("the real agent did not connect; see " + (dir / "agent.log").string());
 }
@@ -366,7 +366,8 @@ void Bench::start_swarms(bool raw) {
   auto cpu_before = cpu();
   Child perf;
   if (!raw && !o_.perf_file.empty() && o_.perf_phase == "connect")
-    perf = spawn({"perf", "record", "-a", "-g", "-o", o_.perf_file, "--", "sleep", "20"}, {(tmp_ / "perf.log").string()});
+    perf =
+        spawn({"perf", "record", "-a", "-g", "-o", o_.perf_file, "--", "sleep", "20"}, {(tmp_ / "perf.log").string()});
   auto per_swarm_in_flight = std::max<std::size_t>(1, o_.connects_in_flight / std::max<std::size_t>(1, lists_.size()));
   for (std::size_t p = 0; p < lists_.size(); ++p) {
     auto data = swarm_tmp_ / ((raw ? "raw-" : "agents-") + std::to_string(p));
@@ -513,9 +514,9 @@ Bench::FanOut Bench::raw_publish(const std::string& title, std::size_t expected)
   auto topic = topics::delivery(topics::Kind::alert, "admin", id, Target::path("org"));
   auto t0 = now_us();
   auto r = bench::run({bin("herald-bench-swarm"), "publish", "--uri", admin_.uri, "--ca", admin_.ca_file, "--username",
-                "admin", "--password-file", (tmp_ / "admin.password").string(), "--topic", topic, "--payload-file",
-                payload_file.string()},
-               30s);
+                       "admin", "--password-file", (tmp_ / "admin.password").string(), "--topic", topic,
+                       "--payload-file", payload_file.string()},
+                      30s);
   if (r.exit_code != 0) fail("raw publish failed: " + trim(r.err));
   return collect(id, t0, r.wall_ms, expected);
 }
@@ -613,7 +614,8 @@ void Bench::phase_fanout() {
   Child perf;
   if (!o_.perf_file.empty() && o_.perf_phase == "alert") {
     // System-wide profile of the measured fan-out (broker, swarms, heraldd).
-    perf = spawn({"perf", "record", "-a", "-g", "-o", o_.perf_file, "--", "sleep", "8"}, {(tmp_ / "perf.log").string()});
+    perf =
+        spawn({"perf", "record", "-a", "-g", "-o", o_.perf_file, "--", "sleep", "8"}, {(tmp_ / "perf.log").string()});
     std::this_thread::sleep_for(500ms);
   }
   auto cpu_before = cpu();
@@ -646,7 +648,8 @@ void Bench::phase_fanout() {
 }
 
 void Bench::phase_receipts() {
-  receipt_id_ = trim(herald_cli({"send", "--to", "org", "--title", "Read me", "--body", "Benchmark message: mark read"}));
+  receipt_id_ =
+      trim(herald_cli({"send", "--to", "org", "--title", "Read me", "--body", "Benchmark message: mark read"}));
   if (!wait_until([&] { return sum_field(ask_all("has " + receipt_id_), 2) >= o_.agents; }, 60s, 250ms))
     fail("not every agent received the message to read");
   // Wait for heraldd to record the delivered receipts first, so only reads are timed.
@@ -660,7 +663,8 @@ void Bench::phase_receipts() {
   std::this_thread::sleep_for(1s);
   Child perf;
   if (!o_.perf_file.empty() && o_.perf_phase == "receipts") {
-    perf = spawn({"perf", "record", "-a", "-g", "-o", o_.perf_file, "--", "sleep", "4"}, {(tmp_ / "perf.log").string()});
+    perf =
+        spawn({"perf", "record", "-a", "-g", "-o", o_.perf_file, "--", "sleep", "4"}, {(tmp_ / "perf.log").string()});
     std::this_thread::sleep_for(500ms);
   }
   auto t = Clock::now();
@@ -729,10 +733,11 @@ void Bench::phase_reconnect() {
   start_broker();
   Child perf;
   if (!o_.perf_file.empty() && o_.perf_phase == "reconnect")
-    perf = spawn({"perf", "record", "-a", "-g", "-o", o_.perf_file, "--", "sleep", "20"}, {(tmp_ / "perf.log").string()});
+    perf =
+        spawn({"perf", "record", "-a", "-g", "-o", o_.perf_file, "--", "sleep", "20"}, {(tmp_ / "perf.log").string()});
   // Sent as soon as the broker is back, while the agents are still away.
-  auto id = trim(herald_cli({"send", "--to", "org", "--title", "While away", "--body", "Sent during the restart"},
-                            true));
+  auto id =
+      trim(herald_cli({"send", "--to", "org", "--title", "While away", "--body", "Sent during the restart"}, true));
   double send_s = seconds_since(t);
   std::size_t have = 0;
   // When half, 90 % and 99 % of the agents were back with the message.
@@ -842,7 +847,8 @@ void Bench::report() {
       {"broker CPU (idle)", "broker_cpu_pct", "%", ""},
       {"reconnect storm", "reconnect_s", "s", "<= 30"},
   };
-  out_ << "\n" << std::left << std::setw(24) << "figure" << std::setw(14) << "value" << std::setw(6) << "unit"
+  out_ << "\n"
+       << std::left << std::setw(24) << "figure" << std::setw(14) << "value" << std::setw(6) << "unit"
        << "target\n";
   for (const auto& row : rows)
     out_ << std::left << std::setw(24) << row.what << std::setw(14) << num(row.key) << std::setw(6) << row.unit

@@ -38,7 +38,8 @@ auto with_file(const std::string& path, const char* mode, Fn fn) {
 std::vector<IssuedCert> issue_agent_certs(const std::string& pki_dir, const std::string& out_dir,
                                           const std::vector<std::string>& org_paths) {
   std::filesystem::create_directories(out_dir);
-  CertPtr ca_cert(with_file(pki_dir + "/ca.crt", "r", [](FILE* f) { return PEM_read_X509(f, nullptr, nullptr, nullptr); }));
+  CertPtr ca_cert(
+      with_file(pki_dir + "/ca.crt", "r", [](FILE* f) { return PEM_read_X509(f, nullptr, nullptr, nullptr); }));
   KeyPtr ca_key(with_file(pki_dir + "/private/ca.key", "r",
                           [](FILE* f) { return PEM_read_PrivateKey(f, nullptr, nullptr, nullptr); }));
   if (!ca_cert || !ca_key) fail("cannot read the CA in " + pki_dir);
@@ -61,13 +62,15 @@ std::vector<IssuedCert> issue_agent_certs(const std::string& pki_dir, const std:
     X509_set_issuer_name(cert.get(), X509_get_subject_name(ca_cert.get()));
     X509V3_CTX ctx;
     X509V3_set_ctx(&ctx, ca_cert.get(), cert.get(), nullptr, nullptr, 0);
-    for (auto [nid, value] : {std::pair{NID_basic_constraints, "CA:FALSE"}, std::pair{NID_ext_key_usage, "clientAuth"}}) {
+    for (auto [nid, value] :
+         {std::pair{NID_basic_constraints, "CA:FALSE"}, std::pair{NID_ext_key_usage, "clientAuth"}}) {
       X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
       X509_add_ext(cert.get(), ext, -1);
       X509_EXTENSION_free(ext);
     }
     if (!X509_sign(cert.get(), ca_key.get(), EVP_sha256())) fail("signing failed for " + org_paths[i]);
-    IssuedCert out{org_paths[i], out_dir + "/" + std::to_string(i) + ".crt", out_dir + "/" + std::to_string(i) + ".key"};
+    IssuedCert out{org_paths[i], out_dir + "/" + std::to_string(i) + ".crt",
+                   out_dir + "/" + std::to_string(i) + ".key"};
     with_file(out.cert_file, "w", [&](FILE* f) { return PEM_write_X509(f, cert.get()); });
     with_file(out.key_file, "w",
               [&](FILE* f) { return PEM_write_PrivateKey(f, key.get(), nullptr, nullptr, 0, nullptr, nullptr); });

@@ -69,8 +69,8 @@ Child spawn(const std::vector<std::string>& argv, const SpawnOptions& options) {
   if (pid == 0) {
     if (options.own_group) setpgid(0, 0);
     if (options.nice != 0) setpriority(PRIO_PROCESS, 0, options.nice);
-    int log = open(options.log_file.empty() ? "/dev/null" : options.log_file.c_str(),
-                   O_WRONLY | O_CREAT | O_APPEND, 0644);
+    int log =
+        open(options.log_file.empty() ? "/dev/null" : options.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (options.pipes) {
       dup2(in_pipe[0], 0);
       dup2(out_pipe[1], 1);

@@ -2,9 +2,8 @@
 
 #include <fcntl.h>
 #include <stdlib.h>
-#include <unistd.h>
-
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -152,9 +151,8 @@ class Setup {
       if (i % o_.per_branch == 0) csv << paths_[i].substr(0, 8) << ",branch,Branch " << i / o_.per_branch << ",,\n";
       csv << paths_[i] << ",computer,PC " << i << ",,\n";
     }
-    auto import = processor.process(
-        {Inbound{topics::request("admin", "bench-import", topics::kOpImport, "org"),
-                 payloads::encode(payloads::Request{{}, csv.str(), 0})}});
+    auto import = processor.process({Inbound{topics::request("admin", "bench-import", topics::kOpImport, "org"),
+                                             payloads::encode(payloads::Request{{}, csv.str(), 0})}});
     if (import.empty() || import[0].payload.find("\"ok\":true") == std::string::npos)
       throw Error(ErrorKind::internal, "the directory import failed: " + (import.empty() ? "" : import[0].payload));
 
@@ -176,8 +174,9 @@ class Setup {
       char id[64];
       std::snprintf(id, sizeof id, "bench-pending-%05zu", i);
       pending_ids.push_back(id);
-      batch.push_back(Inbound{topics::delivery(topics::Kind::message, "admin", id, Target::path(paths_[i % paths_.size()])),
-                              delivery("Pending " + std::to_string(i), clock_ + std::chrono::milliseconds(i)), true});
+      batch.push_back(
+          Inbound{topics::delivery(topics::Kind::message, "admin", id, Target::path(paths_[i % paths_.size()])),
+                  delivery("Pending " + std::to_string(i), clock_ + std::chrono::milliseconds(i)), true});
     }
     run(batch);
     clock_ += std::chrono::seconds(5);
@@ -199,8 +198,8 @@ class Setup {
     run(batch);
     clock_ += std::chrono::seconds(10);
     out << "ledger: " << paths_.size() << " computers in " << (paths_.size() + o_.per_branch - 1) / o_.per_branch
-        << " branches, 1 org-wide message read by all, " << o_.pending_messages
-        << " outstanding messages; built in " << fixed(ms_since(started) / 1000, 1) << " s\n";
+        << " branches, 1 org-wide message read by all, " << o_.pending_messages << " outstanding messages; built in "
+        << fixed(ms_since(started) / 1000, 1) << " s\n";
   }
 
   TimePoint now() const { return clock_; }
@@ -218,7 +217,8 @@ class Setup {
   }
 
   Inbound ack(const std::string& id, std::size_t computer, payloads::AckState state, TimePoint at) const {
-    return Inbound{topics::ack(id, paths_[computer]), payloads::encode(payloads::Ack{state, at, user(computer)}), false};
+    return Inbound{topics::ack(id, paths_[computer]), payloads::encode(payloads::Ack{state, at, user(computer)}),
+                   false};
   }
 
   const QueriesBenchOptions& o_;
@@ -250,8 +250,8 @@ Figures measure(Ledger& ledger, Processor& processor, TimePoint now, const Queri
   std::string reply;
   f.process = timed(o.runs, [&] {
     auto rid = "bench-" + std::string(op) + "-" + std::to_string(++n);
-    auto out = processor.process({Inbound{topics::request("admin", rid, op, "org"),
-                                          payloads::encode(payloads::Request{id, {}, 0}), false}});
+    auto out = processor.process(
+        {Inbound{topics::request("admin", rid, op, "org"), payloads::encode(payloads::Request{id, {}, 0}), false}});
     auto topic = topics::reply("admin", rid);
     auto it = std::find_if(out.begin(), out.end(), [&](const Outbound& x) { return x.topic == topic; });
     if (it == out.end()) throw Error(ErrorKind::internal, "no reply to the " + std::string(op) + " request");
@@ -320,7 +320,9 @@ int run_queries_bench(const QueriesBenchOptions& o, std::ostream& out) {
   Processor processor(ledger, [now] { return now; });
 
   using Query = std::function<std::string(Ledger&, lmdb::Txn&)>;
-  Query status_query = [&](Ledger& l, lmdb::Txn& txn) { return scheduler::queries::status(l, txn, kStatusId, "org", now); };
+  Query status_query = [&](Ledger& l, lmdb::Txn& txn) {
+    return scheduler::queries::status(l, txn, kStatusId, "org", now);
+  };
   Query pending_query = [&](Ledger& l, lmdb::Txn& txn) { return scheduler::queries::pending(l, txn, "org", now); };
 
   if (!o.only.empty()) {
@@ -342,12 +344,15 @@ int run_queries_bench(const QueriesBenchOptions& o, std::ostream& out) {
 
   Inbound receipt{topics::ack(kStatusId, setup.paths().front()),
                   payloads::encode(payloads::Ack{payloads::AckState::read, now, "u00000"}), false};
-  auto s = measure(ledger, processor, now, o, topics::kOpStatus, kStatusId, status_query,
-                   [](const nlohmann::json& r, std::ostream& os) { dispatcher::print_status(r, os); }, receipt);
+  auto s = measure(
+      ledger, processor, now, o, topics::kOpStatus, kStatusId, status_query,
+      [](const nlohmann::json& r, std::ostream& os) { dispatcher::print_status(r, os); }, receipt);
   report(out, "status of " + std::to_string(o.computers) + " recipients (median of " + std::to_string(o.runs) + ")", s);
-  auto p = measure(ledger, processor, now, o, topics::kOpPending, {}, pending_query,
-                   [](const nlohmann::json& r, std::ostream& os) { dispatcher::print_pending(r, os); }, receipt);
-  report(out, "pending, " + std::to_string(o.pending_messages) + " unread (median of " + std::to_string(o.runs) + ")", p);
+  auto p = measure(
+      ledger, processor, now, o, topics::kOpPending, {}, pending_query,
+      [](const nlohmann::json& r, std::ostream& os) { dispatcher::print_pending(r, os); }, receipt);
+  report(out, "pending, " + std::to_string(o.pending_messages) + " unread (median of " + std::to_string(o.runs) + ")",
+         p);
   if (o.keep) out << "kept " << dir.path.string() << "\n";
   return 0;
 }

@@ -1,5 +1,7 @@
 #include "herald/bench/swarm.hpp"
 
+#include <mqtt/async_client.h>
+#include <mqtt/create_options.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -16,17 +18,14 @@
 #include <unordered_map>
 #include <vector>
 
-#include <mqtt/async_client.h>
-#include <mqtt/create_options.h>
-
 #include "herald/agent/commands.hpp"
 #include "herald/agent/display.hpp"
 #include "herald/agent/executor.hpp"
 #include "herald/agent/inbox.hpp"
 #include "herald/agent/session.hpp"
 #include "herald/common/error.hpp"
-#include "herald/common/log.hpp"
 #include "herald/common/lmdb.hpp"
+#include "herald/common/log.hpp"
 #include "herald/common/mqtt.hpp"
 #include "herald/common/payloads.hpp"
 #include "herald/common/time.hpp"
@@ -185,8 +184,8 @@ class RawMember final : public Member, private mqtt::iaction_listener {
         // any of the agent's processing. publish() only queues: it does not block.
         try {
           for (auto state : {payloads::AckState::delivered, payloads::AckState::displayed})
-            client_->publish(mqtt::make_message(topics::ack(id, path_),
-                                                payloads::encode(payloads::Ack{state, herald::now(), kUser}), 1, false));
+            client_->publish(mqtt::make_message(
+                topics::ack(id, path_), payloads::encode(payloads::Ack{state, herald::now(), kUser}), 1, false));
         } catch (const mqtt::exception&) {
           // Diagnosis only: a receipt that cannot be queued is not counted anywhere.
         }

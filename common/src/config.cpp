@@ -1,8 +1,8 @@
 #include "herald/common/config.hpp"
 
-#include <filesystem>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 

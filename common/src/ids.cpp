@@ -1,8 +1,7 @@
 #include "herald/common/ids.hpp"
 
-#include <openssl/rand.h>
-
 #include <date/date.h>
+#include <openssl/rand.h>
 
 #include "herald/common/error.hpp"
 #include "herald/common/time.hpp"

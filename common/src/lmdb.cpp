@@ -16,8 +16,8 @@ std::string_view view(const MDB_val& v) { return {static_cast<const char*>(v.mv_
 
 void check(int rc, std::string_view operation, std::string_view where) {
   if (rc == 0) return;
-  throw Error(ErrorKind::storage, "LMDB " + std::string(operation) + " failed for " + std::string(where) + ": " +
-                                      mdb_strerror(rc));
+  throw Error(ErrorKind::storage,
+              "LMDB " + std::string(operation) + " failed for " + std::string(where) + ": " + mdb_strerror(rc));
 }
 
 Env::Env(const std::string& dir, const Options& options) : dir_(dir) {

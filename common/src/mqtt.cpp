@@ -31,7 +31,8 @@ std::string read_secret_file(const std::string& path) {
 BrokerSettings settings_from(const Config& config) {
   BrokerSettings s;
   s.uri = env_or("HERALD_BROKER", config.get_or("broker", ""));
-  if (s.uri.empty()) throw Error(ErrorKind::config, "no broker configured: set 'broker = ssl://host:port' in " + config.origin());
+  if (s.uri.empty())
+    throw Error(ErrorKind::config, "no broker configured: set 'broker = ssl://host:port' in " + config.origin());
   if (s.uri.rfind("ssl://", 0) != 0 && s.uri.rfind("mqtts://", 0) != 0)
     throw Error(ErrorKind::config, "broker '" + s.uri + "' is not a TLS address: Herald only speaks ssl://host:port");
   s.ca_file = env_or("HERALD_CA_FILE", config.path_value("ca_file"));
@@ -40,7 +41,8 @@ BrokerSettings settings_from(const Config& config) {
   s.key_file = config.path_value("key_file");
   s.username = env_or("HERALD_USERNAME", config.get_or("username", ""));
   s.password = env_or("HERALD_PASSWORD", config.get_or("password", ""));
-  if (s.password.empty() && config.get("password_file")) s.password = read_secret_file(config.path_value("password_file"));
+  if (s.password.empty() && config.get("password_file"))
+    s.password = read_secret_file(config.path_value("password_file"));
   s.connect_timeout = std::chrono::seconds(config.get_int("connect_timeout", 5));
   s.mqtt_version = static_cast<int>(config.get_int("mqtt_version", 5));
   if (s.mqtt_version != 5 && s.mqtt_version != 4)
@@ -49,11 +51,8 @@ BrokerSettings settings_from(const Config& config) {
 }
 
 mqtt::connect_options_builder connect_options(const BrokerSettings& settings) {
-  auto ssl = mqtt::ssl_options_builder()
-                 .trust_store(settings.ca_file)
-                 .enable_server_cert_auth(true)
-                 .verify(true)
-                 .finalize();
+  auto ssl =
+      mqtt::ssl_options_builder().trust_store(settings.ca_file).enable_server_cert_auth(true).verify(true).finalize();
   if (!settings.cert_file.empty()) {
     ssl.set_key_store(settings.cert_file);
     ssl.set_private_key(settings.key_file.empty() ? settings.cert_file : settings.key_file);
@@ -80,7 +79,8 @@ Error to_error(const mqtt::exception& e, const std::string& doing) {
   // reports as the return code (reason 0). A refused publish has return code 0.
   if (reason == mqtt::ReasonCode::BAD_USER_NAME_OR_PASSWORD || rc == 4 || rc == 5 ||
       rc == mqtt::ReasonCode::BAD_USER_NAME_OR_PASSWORD || rc == mqtt::ReasonCode::NOT_AUTHORIZED)
-    return Error(ErrorKind::auth, doing + ": the broker refused the credentials (bad user name, password or certificate)");
+    return Error(ErrorKind::auth,
+                 doing + ": the broker refused the credentials (bad user name, password or certificate)");
   if (reason == mqtt::ReasonCode::NOT_AUTHORIZED || reason == mqtt::ReasonCode::BANNED)
     return Error(ErrorKind::auth, doing + ": the broker refused this account (not authorized)");
   return Error(ErrorKind::unreachable, doing + ": " + e.what());
@@ -92,8 +92,8 @@ void connect_or_throw(mqtt::async_client& client, mqtt::connect_options options,
     auto token = client.connect(options);
     // Paho's connect timeout does not cover a TLS handshake that never completes; this does.
     if (!token->wait_for(settings.connect_timeout))
-      throw Error(ErrorKind::unreachable, doing + ": no answer within " +
-                                              std::to_string(settings.connect_timeout.count()) + " s");
+      throw Error(ErrorKind::unreachable,
+                  doing + ": no answer within " + std::to_string(settings.connect_timeout.count()) + " s");
   } catch (const mqtt::exception& e) {
     throw to_error(e, doing);
   }

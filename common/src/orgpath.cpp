@@ -19,7 +19,9 @@ bool all_of_charset(std::string_view s, bool allow_upper, bool allow_dot) {
 
 bool is_valid_path_segment(std::string_view segment) { return all_of_charset(segment, false, false); }
 bool is_valid_login(std::string_view login) { return all_of_charset(login, true, true); }
-bool is_valid_token(std::string_view token) { return all_of_charset(token, true, true) && token != "." && token != ".."; }
+bool is_valid_token(std::string_view token) {
+  return all_of_charset(token, true, true) && token != "." && token != "..";
+}
 
 std::vector<std::string> split_path(std::string_view path) {
   std::vector<std::string> parts;
@@ -72,8 +74,8 @@ Target Target::parse(std::string_view text) {
   if (text.substr(0, person_prefix.size()) == person_prefix) {
     auto login = text.substr(person_prefix.size());
     if (!is_valid_login(login))
-      throw Error(ErrorKind::usage, "invalid target '" + std::string(text) +
-                                        "': a login is 1-64 letters, digits, '.', '_' or '-'");
+      throw Error(ErrorKind::usage,
+                  "invalid target '" + std::string(text) + "': a login is 1-64 letters, digits, '.', '_' or '-'");
     return person(std::string(login));
   }
   if (!is_valid_org_path(text))

@@ -57,8 +57,8 @@ void validate(const Delivery& d) {
   if (!is_valid_severity(d.severity))
     throw Error(ErrorKind::usage, "invalid severity '" + d.severity + "': use info, warning or critical");
   if (d.links.size() > kMaxLinks)
-    throw Error(ErrorKind::usage, "too many links: " + std::to_string(d.links.size()) + " (limit " +
-                                      std::to_string(kMaxLinks) + ")");
+    throw Error(ErrorKind::usage,
+                "too many links: " + std::to_string(d.links.size()) + " (limit " + std::to_string(kMaxLinks) + ")");
   for (const auto& link : d.links) {
     bool web = link.rfind("https://", 0) == 0 || link.rfind("http://", 0) == 0;
     if (!web || link.size() > kMaxLinkBytes || link.find_first_of(" \t\r\n") != std::string::npos)
@@ -70,9 +70,12 @@ void validate(const Delivery& d) {
 
 std::string_view ack_state_name(AckState s) {
   switch (s) {
-    case AckState::delivered: return "delivered";
-    case AckState::displayed: return "displayed";
-    case AckState::read: return "read";
+    case AckState::delivered:
+      return "delivered";
+    case AckState::displayed:
+      return "displayed";
+    case AckState::read:
+      return "read";
   }
   return "delivered";
 }
@@ -85,8 +88,12 @@ AckState ack_state_from_name(std::string_view name) {
 }
 
 void to_json(json& j, const Delivery& d) {
-  j = json{{"v", kSchemaVersion}, {"title", d.title},     {"body", d.body},
-           {"severity", d.severity}, {"links", d.links}, {"sent_at", to_rfc3339(d.sent_at)},
+  j = json{{"v", kSchemaVersion},
+           {"title", d.title},
+           {"body", d.body},
+           {"severity", d.severity},
+           {"links", d.links},
+           {"sent_at", to_rfc3339(d.sent_at)},
            {"expires_at", time_or_null(d.expires_at)}};
   if (!d.for_user.empty()) j["for_user"] = d.for_user;
 }
@@ -116,7 +123,8 @@ void from_json(const json& j, Delivery& d) {
 }
 
 void to_json(json& j, const Recall& r) {
-  j = json{{"v", kSchemaVersion}, {"recalled_at", to_rfc3339(r.recalled_at)}, {"expires_at", time_or_null(r.expires_at)}};
+  j = json{
+      {"v", kSchemaVersion}, {"recalled_at", to_rfc3339(r.recalled_at)}, {"expires_at", time_or_null(r.expires_at)}};
 }
 void from_json(const json& j, Recall& r) {
   check_version(j);
@@ -136,8 +144,9 @@ void from_json(const json& j, Ack& a) {
 }
 
 void to_json(json& j, const Presence& p) {
-  j = json{{"v", kSchemaVersion}, {"state", p.online ? "online" : "offline"}, {"at", to_rfc3339(p.at)},
-           {"user", p.user},          {"host", p.host},                       {"version", p.version}};
+  j = json{{"v", kSchemaVersion},    {"state", p.online ? "online" : "offline"},
+           {"at", to_rfc3339(p.at)}, {"user", p.user},
+           {"host", p.host},         {"version", p.version}};
 }
 void from_json(const json& j, Presence& p) {
   check_version(j);
@@ -172,8 +181,10 @@ void from_json(const json& j, Request& r) {
 
 void to_json(json& j, const Reply& r) {
   j = json{{"v", kSchemaVersion}, {"ok", r.ok}};
-  if (!r.ok) j["error"] = json{{"kind", r.error_kind}, {"message", r.error}};
-  else j["result"] = r.result;
+  if (!r.ok)
+    j["error"] = json{{"kind", r.error_kind}, {"message", r.error}};
+  else
+    j["result"] = r.result;
 }
 void from_json(const json& j, Reply& r) {
   check_version(j);

@@ -1,10 +1,9 @@
 #include "herald/common/time.hpp"
 
-#include <algorithm>
-#include <cstdio>
-
 #include <date/date.h>
 
+#include <algorithm>
+#include <cstdio>
 
 #include "herald/common/error.hpp"
 
@@ -94,9 +93,9 @@ TimePoint from_rfc3339(std::string_view text) {
                                           "': expected RFC 3339 UTC like 2026-11-22T13:01:18.123Z");
   };
   int year, month, day, hour, minute, second;
-  if (text.size() < 20 || !digits(text, 0, 4, year) || text[4] != '-' || !digits(text, 5, 2, month) ||
-      text[7] != '-' || !digits(text, 8, 2, day) || text[10] != 'T' || !digits(text, 11, 2, hour) ||
-      text[13] != ':' || !digits(text, 14, 2, minute) || text[16] != ':' || !digits(text, 17, 2, second))
+  if (text.size() < 20 || !digits(text, 0, 4, year) || text[4] != '-' || !digits(text, 5, 2, month) || text[7] != '-' ||
+      !digits(text, 8, 2, day) || text[10] != 'T' || !digits(text, 11, 2, hour) || text[13] != ':' ||
+      !digits(text, 14, 2, minute) || text[16] != ':' || !digits(text, 17, 2, second))
     throw bad();
   std::size_t pos = 19;
   int millis = 0;
@@ -123,8 +122,8 @@ TimePoint from_unix_ms(std::int64_t ms) { return TimePoint{std::chrono::millisec
 
 std::chrono::seconds parse_duration(std::string_view text) {
   auto bad = [&](const std::string& why) {
-    return Error(ErrorKind::usage, "invalid duration '" + std::string(text) + "': " + why +
-                                       " (use e.g. 90s, 15m, 2h, 7d, 2w or 1h30m)");
+    return Error(ErrorKind::usage,
+                 "invalid duration '" + std::string(text) + "': " + why + " (use e.g. 90s, 15m, 2h, 7d, 2w or 1h30m)");
   };
   if (text.empty()) throw bad("empty");
   std::chrono::seconds total{0};
@@ -141,12 +140,23 @@ std::chrono::seconds parse_duration(std::string_view text) {
     if (digits == 0 || i == text.size()) throw bad(digits == 0 ? "expected a number" : "missing unit");
     std::int64_t unit = 0;
     switch (text[i]) {
-      case 's': unit = 1; break;
-      case 'm': unit = 60; break;
-      case 'h': unit = 3600; break;
-      case 'd': unit = 86400; break;
-      case 'w': unit = 7 * 86400; break;
-      default: throw bad(std::string("unknown unit '") + text[i] + "'");
+      case 's':
+        unit = 1;
+        break;
+      case 'm':
+        unit = 60;
+        break;
+      case 'h':
+        unit = 3600;
+        break;
+      case 'd':
+        unit = 86400;
+        break;
+      case 'w':
+        unit = 7 * 86400;
+        break;
+      default:
+        throw bad(std::string("unknown unit '") + text[i] + "'");
     }
     ++i;
     total += std::chrono::seconds{number * unit};

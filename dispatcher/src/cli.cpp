@@ -39,13 +39,15 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
                  "config file (default: $HERALD_CONFIG, ~/.config/herald/herald.conf, /etc/herald/herald.conf)")
       ->type_name("FILE");
   app.set_version_flag("--version", "herald " HERALD_VERSION);
-  app.footer("Exit codes: 0 ok, 2 bad input, 3 unknown id or file, 4 not permitted, 5 broker or heraldd "
-             "unreachable, 6 bad credentials, 9 configuration. Run herald COMMAND --help for a command's options.");
+  app.footer(
+      "Exit codes: 0 ok, 2 bad input, 3 unknown id or file, 4 not permitted, 5 broker or heraldd "
+      "unreachable, 6 bad credentials, 9 configuration. Run herald COMMAND --help for a command's options.");
 
   SendOptions alert;
   alert.kind = topics::Kind::alert;
   CLI::Option* alert_body = nullptr;
-  auto* alert_cmd = app.add_subcommand("alert", "show an alert pop-up on the targets' screens (expires in 24h by default)");
+  auto* alert_cmd =
+      app.add_subcommand("alert", "show an alert pop-up on the targets' screens (expires in 24h by default)");
   add_send_options(alert_cmd, alert, alert_body);
   alert_cmd->add_option("--severity", alert.severity, "info (default), warning or critical")->type_name("LEVEL");
 
@@ -64,7 +66,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
 
   PendingOptions pending;
   auto* pending_cmd = app.add_subcommand("pending", "list unread messages per recipient");
-  pending_cmd->add_option("--under", pending.under, "org subtree to ask about (default: config 'scope')")->type_name("PATH");
+  pending_cmd->add_option("--under", pending.under, "org subtree to ask about (default: config 'scope')")
+      ->type_name("PATH");
   pending_cmd->add_flag("--json", pending.json, "print heraldd's result as JSON");
   pending_cmd->fallthrough();
 
@@ -90,8 +93,9 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   import_cmd->fallthrough();
 
   for (auto* sub : app.get_subcommands({}))
-    sub->footer("Global option: --config FILE (default: $HERALD_CONFIG, ~/.config/herald/herald.conf, "
-                "/etc/herald/herald.conf)");
+    sub->footer(
+        "Global option: --config FILE (default: $HERALD_CONFIG, ~/.config/herald/herald.conf, "
+        "/etc/herald/herald.conf)");
 
   try {
     try {

@@ -3,9 +3,8 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "herald/common/directory.hpp"
 #include "herald/common/error.hpp"
@@ -36,11 +35,12 @@ std::string without_trailing_newlines(std::string text) {
 }
 
 std::string body_from(const SendOptions& o) {
-  if (o.body_given && !o.body_file.empty())
-    throw Error(ErrorKind::usage, "use either --body or --body-file, not both");
+  if (o.body_given && !o.body_file.empty()) throw Error(ErrorKind::usage, "use either --body or --body-file, not both");
   if (!o.body_file.empty())
-    return without_trailing_newlines(o.body_file == "-" ? read_all(std::cin) : read_text_file(o.body_file, "body file"));
-  if (!o.body_given) throw Error(ErrorKind::usage, "missing body: pass --body TEXT, --body - (stdin) or --body-file FILE");
+    return without_trailing_newlines(o.body_file == "-" ? read_all(std::cin)
+                                                        : read_text_file(o.body_file, "body file"));
+  if (!o.body_given)
+    throw Error(ErrorKind::usage, "missing body: pass --body TEXT, --body - (stdin) or --body-file FILE");
   if (o.body == "-") return without_trailing_newlines(read_all(std::cin));
   return o.body;
 }
@@ -95,14 +95,16 @@ std::string recall_refused_text(std::string_view account, const Target& target) 
 std::string unconfirmed_warning(std::string_view id, bool reports_refusals) {
   std::string text = "warning: heraldd has not confirmed recording " + std::string(id) + " yet; ";
   if (reports_refusals) return text + "the broker holds the message";
-  return text + "with MQTT 3.1.1 the broker does not report refusals, so the message may also have been "
-                "refused (not permitted); check with herald status " + std::string(id);
+  return text +
+         "with MQTT 3.1.1 the broker does not report refusals, so the message may also have been "
+         "refused (not permitted); check with herald status " +
+         std::string(id);
 }
 
 void require_message_id(std::string_view id) {
   if (!is_valid_token(id))
-    throw Error(ErrorKind::usage, "invalid message id '" + std::string(id) +
-                                      "': an id is 1-64 letters, digits, '.', '_' or '-'");
+    throw Error(ErrorKind::usage,
+                "invalid message id '" + std::string(id) + "': an id is 1-64 letters, digits, '.', '_' or '-'");
 }
 
 void require_scope(std::string_view scope, std::string_view what) {
@@ -145,7 +147,8 @@ PreparedSend prepare_send(const SendOptions& o, TimePoint sent_at) {
   // Escaping (control characters become \u00XX) can make a body within its own limit
   // too big for receivers, which drop anything over kMaxPayloadBytes.
   if (encoded.size() > payloads::kMaxPayloadBytes)
-    throw Error(ErrorKind::usage, "message is " + std::to_string(encoded.size()) + " bytes as JSON, over the limit of " +
+    throw Error(ErrorKind::usage, "message is " + std::to_string(encoded.size()) +
+                                      " bytes as JSON, over the limit of " +
                                       std::to_string(payloads::kMaxPayloadBytes));
   return p;
 }
@@ -273,8 +276,8 @@ int run_recall(const RecallOptions& options, const GlobalOptions& global, std::o
   for (const auto& t : status.at("targets")) targets.push_back(target_from_result(t));
   // Agents and heraldd honour a recall only from the account that sent the message.
   if (auto sender = status.value("sender", std::string()); sender != session.account())
-    throw Error(ErrorKind::not_permitted, session.account() + " may not recall " + options.id + ": only its sender (" +
-                                              sender + ") may");
+    throw Error(ErrorKind::not_permitted,
+                session.account() + " may not recall " + options.id + ": only its sender (" + sender + ") may");
 
   payloads::Recall tombstone;
   tombstone.recalled_at = now();
@@ -282,14 +285,16 @@ int run_recall(const RecallOptions& options, const GlobalOptions& global, std::o
     tombstone.expires_at = from_rfc3339(it->get<std::string>());
   auto payload = payloads::encode(tombstone);
   std::vector<Publication> publications;
-  for (const auto& target : targets) publications.push_back({topics::recall(session.account(), options.id, target), payload, true});
+  for (const auto& target : targets)
+    publications.push_back({topics::recall(session.account(), options.id, target), payload, true});
   ensure_permitted(session, publications, settings,
                    [&](std::size_t i) { return recall_refused_text(session.account(), targets[i]); });
   auto outcomes = session.publish_all(publications, settings.request_timeout);
   // Only if the rights changed since the probe; a partial recall is kept, as removing
   // the accepted tombstones would bring the message back.
   for (std::size_t i = 0; i < outcomes.size(); ++i)
-    if (!outcomes[i].accepted) throw Error(ErrorKind::not_permitted, recall_refused_text(session.account(), targets[i]));
+    if (!outcomes[i].accepted)
+      throw Error(ErrorKind::not_permitted, recall_refused_text(session.account(), targets[i]));
 
   if (options.json) {
     json names = json::array();
@@ -327,7 +332,7 @@ int run_import(const ImportOptions& options, const GlobalOptions& global, std::o
   }
   auto count = [&](const char* key, long local) {
     return result.is_object() && result.contains(key) && result.at(key).is_number_integer() ? result.at(key).get<long>()
-                                                                                           : local;
+                                                                                            : local;
   };
   out << "imported " << count("entries", static_cast<long>(entries.size())) << " entries ("
       << count("computers", static_cast<long>(computers)) << " computers)\n";

@@ -53,7 +53,6 @@ const json& array_at(const json& j, const char* key) {
   return it != j.end() && it->is_array() ? *it : empty;
 }
 
-
 std::size_t width_of(std::string_view text) {
   return static_cast<std::size_t>(
       std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
@@ -77,7 +76,8 @@ class ViewTable {
       // Newlines or tabs in a title would break the columns.
       if (cell.find_first_of("\n\r\t") != std::string_view::npos) {
         std::string clean(cell);
-        std::replace_if(clean.begin(), clean.end(), [](char ch) { return ch == '\n' || ch == '\r' || ch == '\t'; }, ' ');
+        std::replace_if(
+            clean.begin(), clean.end(), [](char ch) { return ch == '\n' || ch == '\r' || ch == '\t'; }, ' ');
         cell = own(std::move(clean));
       }
       auto w = width_of(cell);
@@ -193,16 +193,21 @@ void print_status_element(const Element& result, std::ostream& out) {
   ViewTable table({"RECIPIENT", "STATE", "DELIVERED", "DISPLAYED", "READ", "USER"});
   // heraldd counts each recipient once, in its furthest state; do the same without totals.
   long pending = 0, delivered = 0, displayed = 0, read = 0, count = 0;
-  if (has_rows) for (Element r : recipients) {
-    ++count;
-    auto state = state_view(table, r);
-    if (state == "read") ++read;
-    else if (state == "displayed") ++displayed;
-    else if (state == "delivered") ++delivered;
-    else ++pending;
-    table.add({view_of(table, r, {"recipient", "path", "agent"}), state, view_of(table, r, {"delivered_at"}),
-               view_of(table, r, {"displayed_at"}), view_of(table, r, {"read_at"}), view_of(table, r, {"user"})});
-  }
+  if (has_rows)
+    for (Element r : recipients) {
+      ++count;
+      auto state = state_view(table, r);
+      if (state == "read")
+        ++read;
+      else if (state == "displayed")
+        ++displayed;
+      else if (state == "delivered")
+        ++delivered;
+      else
+        ++pending;
+      table.add({view_of(table, r, {"recipient", "path", "agent"}), state, view_of(table, r, {"delivered_at"}),
+                 view_of(table, r, {"displayed_at"}), view_of(table, r, {"read_at"}), view_of(table, r, {"user"})});
+    }
   out << view_of(table, result, {"id"}) << " (" << view_of(table, result, {"kind"});
   if (has_value(result, "state")) out << ", " << view_of(table, result, {"state"});
   out << ") to " << targets_text(result) << ": " << count_at(totals, "recipients", count) << " recipients, "
@@ -237,7 +242,9 @@ Table::Table(std::vector<std::string> header) { rows_.push_back(std::move(header
 
 void Table::add(std::vector<std::string> row) {
   // Newlines or tabs in a title would break the columns.
-  for (auto& cell : row) std::replace_if(cell.begin(), cell.end(), [](char c) { return c == '\n' || c == '\r' || c == '\t'; }, ' ');
+  for (auto& cell : row)
+    std::replace_if(
+        cell.begin(), cell.end(), [](char c) { return c == '\n' || c == '\r' || c == '\t'; }, ' ');
   rows_.push_back(std::move(row));
 }
 

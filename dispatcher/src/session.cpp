@@ -204,8 +204,8 @@ struct Session::Connection {
 
   static void on_message(mosquitto*, void* userdata, const mosquitto_message* message, const mosquitto_property*) {
     auto& self = of(userdata);
-    Message copy{message->topic ? message->topic : "",
-                 std::string(static_cast<const char*>(message->payload), static_cast<std::size_t>(message->payloadlen))};
+    Message copy{message->topic ? message->topic : "", std::string(static_cast<const char*>(message->payload),
+                                                                   static_cast<std::size_t>(message->payloadlen))};
     {
       std::lock_guard lock(self.mutex);
       self.messages.push_back(std::move(copy));
@@ -255,10 +255,11 @@ Session::Session(const mqtt_edge::BrokerSettings& settings)
   // (libmosquitto checks the name by default, as Paho's verify(true) did).
   const char* cert = settings_.cert_file.empty() ? nullptr : settings_.cert_file.c_str();
   const char* key = settings_.key_file.empty() ? cert : settings_.key_file.c_str();
-  if (int rc = mosquitto_tls_set(c.client, settings_.ca_file.c_str(), nullptr, cert, key, nullptr); rc != MOSQ_ERR_SUCCESS)
+  if (int rc = mosquitto_tls_set(c.client, settings_.ca_file.c_str(), nullptr, cert, key, nullptr);
+      rc != MOSQ_ERR_SUCCESS)
     throw Error(ErrorKind::unreachable, doing + ": cannot use the CA file " + settings_.ca_file +
-                                            (cert ? " or the certificate " + settings_.cert_file : std::string()) + ": " +
-                                            describe(rc, errno));
+                                            (cert ? " or the certificate " + settings_.cert_file : std::string()) +
+                                            ": " + describe(rc, errno));
   if (!settings_.username.empty())
     mosquitto_username_pw_set(c.client, settings_.username.c_str(),
                               settings_.password.empty() ? nullptr : settings_.password.c_str());
@@ -272,7 +273,8 @@ Session::Session(const mqtt_edge::BrokerSettings& settings)
   // In this thread: the TCP connect, then the first TLS handshake step and CONNECT are
   // queued; the network thread finishes the handshake without any fixed sleep.
   errno = 0;
-  if (int rc = mosquitto_connect(c.client, address.host.c_str(), address.port, kKeepAliveSeconds); rc != MOSQ_ERR_SUCCESS)
+  if (int rc = mosquitto_connect(c.client, address.host.c_str(), address.port, kKeepAliveSeconds);
+      rc != MOSQ_ERR_SUCCESS)
     throw Error(ErrorKind::unreachable, doing + ": " + describe(rc, errno));
   if (int rc = mosquitto_loop_start(c.client); rc != MOSQ_ERR_SUCCESS)
     throw Error(ErrorKind::internal, "cannot start the MQTT network thread: " + describe(rc, errno));
@@ -281,16 +283,19 @@ Session::Session(const mqtt_edge::BrokerSettings& settings)
   std::unique_lock lock(c.mutex);
   // The connect timeout also covers a TLS handshake that never completes.
   if (!c.changed.wait_until(lock, deadline, [&] { return c.connack.has_value() || c.lost; }))
-    throw Error(ErrorKind::unreachable, doing + ": no answer within " + std::to_string(settings_.connect_timeout.count()) + " s");
+    throw Error(ErrorKind::unreachable,
+                doing + ": no answer within " + std::to_string(settings_.connect_timeout.count()) + " s");
   if (c.connack) {
     int code = *c.connack;
     if (code == 0) return;
     if (refused_credentials(code))
-      throw Error(ErrorKind::auth, doing + ": the broker refused the credentials (bad user name, password or certificate)");
+      throw Error(ErrorKind::auth,
+                  doing + ": the broker refused the credentials (bad user name, password or certificate)");
     if (code == kBanned) throw Error(ErrorKind::auth, doing + ": the broker refused this account (banned)");
     throw Error(ErrorKind::unreachable,
                 doing + ": the broker refused the connection (" +
-                    (settings_.mqtt_version == 5 ? mosquitto_reason_string(code) : mosquitto_connack_string(code)) + ")");
+                    (settings_.mqtt_version == 5 ? mosquitto_reason_string(code) : mosquitto_connack_string(code)) +
+                    ")");
   }
   throw Error(ErrorKind::unreachable, doing + ": the connection closed before the broker accepted it (" +
                                           describe(c.lost_code, c.lost_errno) +
@@ -325,8 +330,7 @@ void Session::subscribe_replies() {
     if (!c.changed.wait_until(lock, deadline, [&] { return c.subacks.count(mid) > 0 || c.lost; }))
       throw Error(ErrorKind::unreachable, doing + ": no answer from " + settings_.uri);
     auto it = c.subacks.find(mid);
-    if (it == c.subacks.end())
-      throw Error(ErrorKind::unreachable, doing + ": lost the connection to " + settings_.uri);
+    if (it == c.subacks.end()) throw Error(ErrorKind::unreachable, doing + ": lost the connection to " + settings_.uri);
     granted = std::move(it->second);
     c.subacks.erase(it);
   }
@@ -388,8 +392,7 @@ std::vector<PublishOutcome> Session::publish_all(const std::vector<Publication>&
   return outcomes;
 }
 
-std::optional<std::string> Session::await_reply_text(std::string_view request_id,
-                                                    std::chrono::milliseconds timeout) {
+std::optional<std::string> Session::await_reply_text(std::string_view request_id, std::chrono::milliseconds timeout) {
   auto& c = *connection_;
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
@@ -433,8 +436,7 @@ std::string Session::publish_request(std::string_view op, std::string_view scope
   auto request_id = new_id();
   auto topic = topics::request(account(), request_id, op, scope);
   auto outcomes = publish_all({Publication{topic, payloads::encode(request), false}}, timeout);
-  if (!outcomes.front().accepted)
-    throw Error(ErrorKind::not_permitted, request_refused_text(account(), op, scope));
+  if (!outcomes.front().accepted) throw Error(ErrorKind::not_permitted, request_refused_text(account(), op, scope));
   return request_id;
 }
 

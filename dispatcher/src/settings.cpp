@@ -17,8 +17,8 @@ std::string env(const char* name) {
 std::chrono::seconds positive_seconds(const Config& config, const std::string& key, long fallback) {
   long n = config.get_int(key, fallback);
   if (n <= 0 || n > 3600)
-    throw Error(ErrorKind::config, "'" + key + "' in " + config.origin() + " must be 1-3600 seconds, not " +
-                                       std::to_string(n));
+    throw Error(ErrorKind::config,
+                "'" + key + "' in " + config.origin() + " must be 1-3600 seconds, not " + std::to_string(n));
   return std::chrono::seconds(n);
 }
 
@@ -55,7 +55,8 @@ Settings Settings::from_config(const Config& config) {
   s.config = config;
   s.broker = mqtt_edge::settings_from(config);
   if (s.broker.username.empty())
-    throw Error(ErrorKind::config, "missing 'username' in " + config.origin() + ": herald connects as an admin account");
+    throw Error(ErrorKind::config,
+                "missing 'username' in " + config.origin() + ": herald connects as an admin account");
   if (!is_valid_token(s.broker.username))
     throw Error(ErrorKind::config, "invalid username '" + s.broker.username + "' in " + config.origin() +
                                        ": an account name is 1-64 letters, digits, '.', '_' or '-'");

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
-
 #include <nlohmann/json.hpp>
 
 #include "herald/common/error.hpp"
@@ -35,10 +34,10 @@ std::uint64_t from_be64(std::string_view s) {
   for (std::size_t i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(s[i]);
   return v;
 }
-std::uint64_t time_key(TimePoint t) {
-  return static_cast<std::uint64_t>(to_unix_ms(t)) ^ (std::uint64_t{1} << 63);
+std::uint64_t time_key(TimePoint t) { return static_cast<std::uint64_t>(to_unix_ms(t)) ^ (std::uint64_t{1} << 63); }
+TimePoint time_from_key(std::uint64_t k) {
+  return from_unix_ms(static_cast<std::int64_t>(k ^ (std::uint64_t{1} << 63)));
 }
-TimePoint time_from_key(std::uint64_t k) { return from_unix_ms(static_cast<std::int64_t>(k ^ (std::uint64_t{1} << 63))); }
 std::string expiry_key(const MessageRecord& m) {
   return be64(m.expires_at ? time_key(*m.expires_at) : kNoExpiry) + m.id;
 }
@@ -85,19 +84,26 @@ std::optional<TimePoint> ms_opt(const json& j) {
 
 std::string_view state_name(MessageState s) {
   switch (s) {
-    case MessageState::active: return "active";
-    case MessageState::expired: return "expired";
-    case MessageState::recalled: return "recalled";
+    case MessageState::active:
+      return "active";
+    case MessageState::expired:
+      return "expired";
+    case MessageState::recalled:
+      return "recalled";
   }
   return "active";
 }
 
 std::string_view receipt_state_name(ReceiptState s) {
   switch (s) {
-    case ReceiptState::pending: return "pending";
-    case ReceiptState::delivered: return "delivered";
-    case ReceiptState::displayed: return "displayed";
-    case ReceiptState::read: return "read";
+    case ReceiptState::pending:
+      return "pending";
+    case ReceiptState::delivered:
+      return "delivered";
+    case ReceiptState::displayed:
+      return "displayed";
+    case ReceiptState::read:
+      return "read";
   }
   return "pending";
 }
@@ -240,7 +246,8 @@ DirectoryEntry decode_entry(std::string_view path, std::string_view s) {
   std::size_t start = 0;
   for (std::size_t i = 0; i < 4; ++i) {
     auto end = i == 3 ? s.size() : s.find(kSep, start);
-    if (end == std::string_view::npos) throw Error(ErrorKind::storage, "ledger directory entry '" + e.path + "' is corrupt");
+    if (end == std::string_view::npos)
+      throw Error(ErrorKind::storage, "ledger directory entry '" + e.path + "' is corrupt");
     *parts[i] = std::string(s.substr(start, end - start));
     start = end + 1;
   }
@@ -291,7 +298,8 @@ void Table::scan(lmdb::Txn& txn, std::string_view prefix,
                  const std::function<bool(std::string_view, std::string_view)>& fn) const {
   Cursor cursor(txn, dbi_, name_);
   MDB_val k = val(prefix), v;
-  int rc = prefix.empty() ? mdb_cursor_get(cursor.c, &k, &v, MDB_FIRST) : mdb_cursor_get(cursor.c, &k, &v, MDB_SET_RANGE);
+  int rc =
+      prefix.empty() ? mdb_cursor_get(cursor.c, &k, &v, MDB_FIRST) : mdb_cursor_get(cursor.c, &k, &v, MDB_SET_RANGE);
   while (rc == 0) {
     auto key = view(k);
     if (key.substr(0, prefix.size()) != prefix) return;
@@ -468,7 +476,8 @@ void Ledger::put_presence(lmdb::Txn& txn, std::string_view computer, const Prese
 
 void Ledger::scan_presence(lmdb::Txn& txn, std::string_view under,
                            const std::function<bool(std::string_view, const PresenceRecord&)>& fn) const {
-  presence_.scan(txn, under, [&](std::string_view key, std::string_view value) { return fn(key, decode_presence(value)); });
+  presence_.scan(txn, under,
+                 [&](std::string_view key, std::string_view value) { return fn(key, decode_presence(value)); });
 }
 
 void Ledger::scan_presence_computers(lmdb::Txn& txn, std::string_view under,
@@ -531,8 +540,9 @@ bool Ledger::put_tombstone(lmdb::Txn& txn, std::string_view id, std::string_view
   return !known;
 }
 
-void Ledger::scan_tombstones(lmdb::Txn& txn, std::string_view id,
-                             const std::function<void(std::string_view, std::string_view, std::string_view)>& fn) const {
+void Ledger::scan_tombstones(
+    lmdb::Txn& txn, std::string_view id,
+    const std::function<void(std::string_view, std::string_view, std::string_view)>& fn) const {
   auto prefix = join2(id, {});
   tombstones_.scan(txn, prefix, [&](std::string_view key, std::string_view value) {
     auto rest = key.substr(prefix.size());
@@ -552,7 +562,8 @@ void Ledger::replace_directory(lmdb::Txn& txn, const std::vector<DirectoryEntry>
 
 void Ledger::scan_directory(lmdb::Txn& txn, std::string_view under,
                             const std::function<bool(const DirectoryEntry&)>& fn) const {
-  directory_.scan(txn, under, [&](std::string_view key, std::string_view value) { return fn(decode_entry(key, value)); });
+  directory_.scan(txn, under,
+                  [&](std::string_view key, std::string_view value) { return fn(decode_entry(key, value)); });
 }
 
 void Ledger::scan_directory_computers(lmdb::Txn& txn, std::string_view under,

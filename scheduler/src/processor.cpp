@@ -121,8 +121,8 @@ void Processor::handle(Batch& b, const Inbound& in) {
     if (!original) return;
     b.publish(topics::delivery(m.kind, m.sender, m.id, Target::path(computer)), routed_payload(*original, login), true);
     ledger_.put_route(b.txn, m.id, computer, login);
-    b.notes.push_back("routed " + std::string(topics::kind_name(m.kind)) + " " + m.id + " for user:" +
-                      std::string(login) + " to " + computer);
+    b.notes.push_back("routed " + std::string(topics::kind_name(m.kind)) + " " + m.id +
+                      " for user:" + std::string(login) + " to " + computer);
   };
   auto route_to_online = [&](const MessageRecord& m, const std::string& login) {
     for (const auto& computer : ledger_.online_computers_of(b.txn, login)) route(m, login, computer);
@@ -377,10 +377,10 @@ std::vector<Outbound> Processor::finish_restore() {
                [&] { return routed_payload(*original, login); });
         });
       } else if (m->state(now) == MessageState::recalled) {
-        ledger_.scan_tombstones(txn, m->id, [&](std::string_view account, std::string_view target,
-                                                std::string_view payload) {
-          want(topics::recall(account, m->id, Target::parse(target)), [&] { return std::string(payload); });
-        });
+        ledger_.scan_tombstones(
+            txn, m->id, [&](std::string_view account, std::string_view target, std::string_view payload) {
+              want(topics::recall(account, m->id, Target::parse(target)), [&] { return std::string(payload); });
+            });
       }
       return true;
     });

@@ -77,14 +77,17 @@ std::vector<std::string> roots_in_scope(const MessageRecord& m, std::string_view
   std::vector<std::string> roots;
   for (const auto& t : m.targets) {
     if (is_person(t)) continue;
-    if (is_under(t, scope)) roots.push_back(t);
-    else if (is_under(scope, t)) roots.emplace_back(scope);
+    if (is_under(t, scope))
+      roots.push_back(t);
+    else if (is_under(scope, t))
+      roots.emplace_back(scope);
   }
   std::sort(roots.begin(), roots.end());
   roots.erase(std::unique(roots.begin(), roots.end()), roots.end());
   std::vector<std::string> disjoint;
   for (const auto& r : roots) {
-    bool nested = std::any_of(roots.begin(), roots.end(), [&](const std::string& o) { return o != r && is_under(r, o); });
+    bool nested =
+        std::any_of(roots.begin(), roots.end(), [&](const std::string& o) { return o != r && is_under(r, o); });
     if (!nested) disjoint.push_back(r);
   }
   return disjoint;
@@ -154,10 +157,18 @@ struct Counts {
   void add(ReceiptState s) {
     ++recipients;
     switch (s) {
-      case ReceiptState::pending: ++pending; break;
-      case ReceiptState::delivered: ++delivered; break;
-      case ReceiptState::displayed: ++displayed; break;
-      case ReceiptState::read: ++read; break;
+      case ReceiptState::pending:
+        ++pending;
+        break;
+      case ReceiptState::delivered:
+        ++delivered;
+        break;
+      case ReceiptState::displayed:
+        ++displayed;
+        break;
+      case ReceiptState::read:
+        ++read;
+        break;
     }
   }
 };
@@ -193,7 +204,6 @@ void message_fields(std::string& out, const MessageRecord& m, std::string_view s
   time_or_null(out, m.expires_at);
 }
 
-
 }  // namespace
 
 bool visible_in_scope(const MessageRecord& m, std::string_view scope) {
@@ -211,10 +221,14 @@ namespace {
 
 std::string_view quoted_receipt_state(ReceiptState s) {
   switch (s) {
-    case ReceiptState::pending: return "\"pending\"";
-    case ReceiptState::delivered: return "\"delivered\"";
-    case ReceiptState::displayed: return "\"displayed\"";
-    case ReceiptState::read: return "\"read\"";
+    case ReceiptState::pending:
+      return "\"pending\"";
+    case ReceiptState::delivered:
+      return "\"delivered\"";
+    case ReceiptState::displayed:
+      return "\"displayed\"";
+    case ReceiptState::read:
+      return "\"read\"";
   }
   return "\"pending\"";
 }
@@ -250,8 +264,10 @@ void write_status(std::string& out, const Ledger& ledger, lmdb::Txn& txn, std::s
   key(out, "recalled_at");
   time_or_null(out, m->recalled_at);
   key(out, "recalled_by");
-  if (m->recalled_by.empty()) out += "null";
-  else str(out, m->recalled_by);
+  if (m->recalled_by.empty())
+    out += "null";
+  else
+    str(out, m->recalled_by);
   key(out, "state");
   str(out, state_name(m->state(now)));
   key(out, "totals");
@@ -283,11 +299,15 @@ void write_status(std::string& out, const Ledger& ledger, lmdb::Txn& txn, std::s
     out += ",\"read_at\":";
     time_or_null(out, row.receipt.read_at);
     out += ",\"user\":";
-    if (row.acked && !row.receipt.user.empty()) str(out, row.receipt.user);
-    else out += "null";
+    if (row.acked && !row.receipt.user.empty())
+      str(out, row.receipt.user);
+    else
+      out += "null";
     out += ",\"computer\":";
-    if (row.acked) str(out, row.receipt.computer);
-    else out += "null";
+    if (row.acked)
+      str(out, row.receipt.computer);
+    else
+      out += "null";
     out.push_back('}');
   }
   out += "]}";
@@ -401,8 +421,9 @@ std::string list(const Ledger& ledger, lmdb::Txn& txn, std::string_view scope, s
     auto m = ledger.message(txn, id);
     if (!m || !visible_in_scope(*m, scope)) return true;
     Counts counts;
-    for_each_recipient(ledger, txn, *m, scope, computers,
-                       [&](std::string_view, const ReceiptView* r) { counts.add(r ? r->state : ReceiptState::pending); });
+    for_each_recipient(ledger, txn, *m, scope, computers, [&](std::string_view, const ReceiptView* r) {
+      counts.add(r ? r->state : ReceiptState::pending);
+    });
     if (n++) out.push_back(',');
     out.push_back('{');
     message_fields(out, *m, scope);
@@ -427,8 +448,8 @@ std::string list(const Ledger& ledger, lmdb::Txn& txn, std::string_view scope, s
 
 std::string import_directory(Ledger& ledger, lmdb::Txn& txn, std::string_view scope, const std::string& csv) {
   if (scope != kOrgScope)
-    throw Error(ErrorKind::usage, "import replaces the whole directory and needs scope 'org', not '" +
-                                      std::string(scope) + "'");
+    throw Error(ErrorKind::usage,
+                "import replaces the whole directory and needs scope 'org', not '" + std::string(scope) + "'");
   auto entries = parse_directory_csv(csv);  // throws before anything is written
   std::size_t computers = 0;
   for (const auto& e : entries) computers += e.is_computer() ? 1 : 0;

@@ -1,12 +1,12 @@
 #include "herald/scheduler/server.hpp"
 
+#include <mqtt/async_client.h>
+
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
-
-#include <mqtt/async_client.h>
 
 #include "herald/common/directory.hpp"
 #include "herald/common/error.hpp"
@@ -93,7 +93,8 @@ ServerSettings settings_from(const Config& config) {
   s.directory_csv = config.path_value("directory_csv");
   s.client_id = config.get_or("client_id", "heraldd");
   if (!is_valid_token(s.client_id))
-    throw Error(ErrorKind::config, "'client_id' in " + config.origin() + " must be 1-64 letters, digits, '.', '_' or '-'");
+    throw Error(ErrorKind::config,
+                "'client_id' in " + config.origin() + " must be 1-64 letters, digits, '.', '_' or '-'");
   auto inflight = config.get_int("max_inflight", 20);
   if (inflight < 1 || inflight > 65535) throw Error(ErrorKind::config, "'max_inflight' must be between 1 and 65535");
   s.max_inflight = static_cast<std::size_t>(inflight);
@@ -160,8 +161,9 @@ struct Server::Impl {
       queue.push(std::move(e));
     });
     client->set_connected_handler([this](const std::string&) { queue.push(Event{Event::Type::connected, {}, {}}); });
-    client->set_connection_lost_handler(
-        [this](const std::string& cause) { queue.push(Event{Event::Type::lost, {}, cause}); });
+    client->set_connection_lost_handler([this](const std::string& cause) {
+      queue.push(Event{Event::Type::lost, {}, cause});
+    });
   }
 
   void connect() {

@@ -37,9 +37,11 @@ TEST_CASE("inbox and show through the binary") {
   TempDir dir;
   std::string cert = dir / "pc1.crt";
   REQUIRE(std::system(("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "
-                       "'/CN=org\\/b1\\/pc1' -keyout " + dir / "pc1.key" + " -out " + cert + " >/dev/null 2>&1").c_str()) == 0);
+                       "'/CN=org\\/b1\\/pc1' -keyout " +
+                       dir / "pc1.key" + " -out " + cert + " >/dev/null 2>&1")
+                          .c_str()) == 0);
   std::ofstream(dir / "agent.conf") << "broker = ssl://127.0.0.1:1\nca_file = " << cert << "\ncert_file = " << cert
-                                   << "\nkey_file = pc1.key\ndata_dir = data\nuser = anna\n";
+                                    << "\nkey_file = pc1.key\ndata_dir = data\nuser = anna\n";
   auto conf = "--config " + dir / "agent.conf";
   {
     lmdb::Env env(dir / "data", agent_env_options());

@@ -36,8 +36,8 @@ ErrorKind kind_of(const std::function<void()>& fn, std::string* message = nullpt
 }
 
 std::string config_text(const TempDir& dir, const std::string& cert, const std::string& extra = "") {
-  return "broker = ssl://127.0.0.1:8883\nca_file = " + cert + "\ncert_file = " + cert + "\nkey_file = " +
-         dir / "pc1.key" + "\ndata_dir = " + dir / "data" + "\n" + extra;
+  return "broker = ssl://127.0.0.1:8883\nca_file = " + cert + "\ncert_file = " + cert +
+         "\nkey_file = " + dir / "pc1.key" + "\ndata_dir = " + dir / "data" + "\n" + extra;
 }
 
 }  // namespace
@@ -53,8 +53,8 @@ TEST_CASE("the org path is read from the certificate's CN") {
   CHECK(config.broker.uri == "ssl://127.0.0.1:8883");
   CHECK(config.user.empty());
   // A matching `path` is accepted.
-  auto same = load_agent_config(Config::from_string(config_text(dir, cert, "path = org/b1/pc1\n"), "x"),
-                                ConfigNeeds::daemon);
+  auto same =
+      load_agent_config(Config::from_string(config_text(dir, cert, "path = org/b1/pc1\n"), "x"), ConfigNeeds::daemon);
   CHECK(same.path == "org/b1/pc1");
 }
 
@@ -62,10 +62,12 @@ TEST_CASE("config errors name the problem and exit with 9") {
   TempDir dir;
   auto cert = make_cert(dir, "pc1", "/CN=org\\/b1\\/pc1");
   std::string message;
-  CHECK(kind_of([&] {
-          load_agent_config(Config::from_string(config_text(dir, cert, "path = org/b1/pc2\n"), "agent.conf"),
-                            ConfigNeeds::path);
-        }, &message) == ErrorKind::config);
+  CHECK(kind_of(
+            [&] {
+              load_agent_config(Config::from_string(config_text(dir, cert, "path = org/b1/pc2\n"), "agent.conf"),
+                                ConfigNeeds::path);
+            },
+            &message) == ErrorKind::config);
   CHECK(message.find("org/b1/pc2") != std::string::npos);
   CHECK(message.find("org/b1/pc1") != std::string::npos);
   CHECK(Error(ErrorKind::config, "").exit_code() == 9);
@@ -88,10 +90,12 @@ TEST_CASE("config errors name the problem and exit with 9") {
                 &message) == ErrorKind::config);
   CHECK(message.find("cert_file") != std::string::npos);
   CHECK(kind_of([&] {
-          load_agent_config(Config::from_string(config_text(dir, cert, "display = hologram\n"), "x"), ConfigNeeds::store);
+          load_agent_config(Config::from_string(config_text(dir, cert, "display = hologram\n"), "x"),
+                            ConfigNeeds::store);
         }) == ErrorKind::config);
   CHECK(kind_of([&] {
-          load_agent_config(Config::from_string(config_text(dir, cert, "display = command\n"), "x"), ConfigNeeds::store);
+          load_agent_config(Config::from_string(config_text(dir, cert, "display = command\n"), "x"),
+                            ConfigNeeds::store);
         }) == ErrorKind::config);
   CHECK(kind_of([&] {
           load_agent_config(Config::from_string(config_text(dir, cert, "user = bad user\n"), "x"), ConfigNeeds::store);

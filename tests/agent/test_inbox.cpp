@@ -89,7 +89,8 @@ TEST_CASE("outbox keeps send order across receipts and survives reopening the en
   Inbox inbox(env);
   auto out = inbox.outbox();
   REQUIRE(out.size() == 13);
-  for (int i = 0; i < 12; ++i) CHECK(out[static_cast<std::size_t>(i)].topic == topics::ack("m" + std::to_string(i), kPath));
+  for (int i = 0; i < 12; ++i)
+    CHECK(out[static_cast<std::size_t>(i)].topic == topics::ack("m" + std::to_string(i), kPath));
   CHECK(ack_of(out[12]).state == payloads::AckState::displayed);
   for (std::size_t i = 1; i < out.size(); ++i) CHECK(out[i - 1].key < out[i].key);
   CHECK(out[0].key == "00000000000000000001");
@@ -130,7 +131,7 @@ TEST_CASE("displayed replaces the delivered receipt queued in the same step, and
 
   // A key that is not this message's own `delivered` is never overwritten: `displayed`
   // is queued as a new entry instead.
-  CHECK(inbox.mark_displayed("m2", now, kPath, "anna", key1));  // m1's (now displayed) entry
+  CHECK(inbox.mark_displayed("m2", now, kPath, "anna", key1));           // m1's (now displayed) entry
   CHECK(inbox.mark_displayed("m1", now, kPath, "anna", key2) == false);  // already displayed
   out = inbox.outbox();
   REQUIRE(out.size() == 3);

@@ -2,7 +2,6 @@
 // one Executor and one LMDB Env, as the swarm benchmark runs them.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
-
 #include <mqtt/async_client.h>
 
 #include <atomic>
@@ -39,12 +38,13 @@ struct Admin {
       std::lock_guard lock(mutex);
       received.emplace_back(m->get_topic(), m->to_string());
     });
-    client.connect(mqtt::connect_options_builder()
-                       .user_name("admin")
-                       .password(broker.password("admin"))
-                       .ssl(ssl)
-                       .clean_session(true)
-                       .finalize())
+    client
+        .connect(mqtt::connect_options_builder()
+                     .user_name("admin")
+                     .password(broker.password("admin"))
+                     .ssl(ssl)
+                     .clean_session(true)
+                     .finalize())
         ->wait();
     client.subscribe(topics::all_acks(), 1)->wait();
   }
@@ -97,11 +97,11 @@ TEST_CASE("sessions sharing one executor and env receive, show, receipt and reca
     s.path = paths[i];
     s.user = "user" + std::to_string(i);
     inboxes.push_back(std::make_unique<Inbox>(env, "s" + std::to_string(i)));
-    sessions.push_back(std::make_unique<AgentSession>(
-        s, *inboxes.back(), display, &executor, [&, path = paths[i]](const std::string& id, TimePoint at) {
-          std::lock_guard lock(mutex);
-          displayed[path + " " + id] = at;
-        }));
+    sessions.push_back(std::make_unique<AgentSession>(s, *inboxes.back(), display, &executor,
+                                                      [&, path = paths[i]](const std::string& id, TimePoint at) {
+                                                        std::lock_guard lock(mutex);
+                                                        displayed[path + " " + id] = at;
+                                                      }));
     sessions.back()->start();
   }
   REQUIRE(eventually([&] {
@@ -148,11 +148,13 @@ TEST_CASE("sessions sharing one executor and env receive, show, receipt and reca
   // receipted twice; the recall stays in force.
   auto delivered_before = admin.acks("alert1", payloads::AckState::delivered);
   broker.restart();
-  CHECK(eventually([&] {
-    for (auto& s : sessions)
-      if (!s->is_connected()) return false;
-    return true;
-  }, std::chrono::seconds(20)));
+  CHECK(eventually(
+      [&] {
+        for (auto& s : sessions)
+          if (!s->is_connected()) return false;
+        return true;
+      },
+      std::chrono::seconds(20)));
   CHECK(display.shown == 2);
   CHECK(admin.acks("alert1", payloads::AckState::delivered) == delivered_before);
 
@@ -166,11 +168,13 @@ TEST_CASE("sessions sharing one executor and env receive, show, receipt and reca
   }));
   std::this_thread::sleep_for(std::chrono::seconds(4));
   broker.start();
-  CHECK(eventually([&] {
-    for (auto& s : sessions)
-      if (!s->is_connected()) return false;
-    return true;
-  }, std::chrono::seconds(20)));
+  CHECK(eventually(
+      [&] {
+        for (auto& s : sessions)
+          if (!s->is_connected()) return false;
+        return true;
+      },
+      std::chrono::seconds(20)));
 
   for (auto& s : sessions) s->stop();
 }

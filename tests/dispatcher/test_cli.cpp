@@ -44,7 +44,8 @@ TEST_CASE("input errors exit 2 before any configuration is read") {
   isolate_environment();
   auto r = herald_cli({"alert", "--to", "org/Branch01", "--body", "x"});
   CHECK(r.code == 2);
-  CHECK(r.err == "herald: error: invalid target 'org/Branch01': expected an org path (org, org/branch01, ...) or user:LOGIN\n");
+  CHECK(r.err ==
+        "herald: error: invalid target 'org/Branch01': expected an org path (org, org/branch01, ...) or user:LOGIN\n");
   CHECK(r.out.empty());
 
   r = herald_cli({"alert", "--to", "org", "--body", ""});
@@ -57,7 +58,8 @@ TEST_CASE("input errors exit 2 before any configuration is read") {
 
   r = herald_cli({"alert", "--to", "org", "--body", "x", "--expires", "soon"});
   CHECK(r.code == 2);
-  CHECK(r.err == "herald: error: invalid duration 'soon': expected a number (use e.g. 90s, 15m, 2h, 7d, 2w or 1h30m)\n");
+  CHECK(r.err ==
+        "herald: error: invalid duration 'soon': expected a number (use e.g. 90s, 15m, 2h, 7d, 2w or 1h30m)\n");
 
   r = herald_cli({"alert", "--to", "org", "--body", "x", "--severity", "loud"});
   CHECK(r.code == 2);

@@ -35,10 +35,14 @@ TEST_CASE("status: totals line, then one aligned row per recipient") {
   CHECK(printed(print_status, result) ==
         "20261122T130118Z-3f9a2c1b7d (alert, active) to org/branch01,user:jkowalski: 3 recipients, 1 pending, "
         "0 delivered, 1 displayed, 1 read\n"
-        "RECIPIENT           STATE      DELIVERED                 DISPLAYED                 READ                      USER\n"
-        "org/branch01/pc042  read       2026-11-22T13:01:19.000Z  2026-11-22T13:01:19.500Z  2026-11-22T13:05:00.000Z  jkowalski\n"
-        "org/branch01/pc7    displayed  2026-11-22T13:01:19.000Z  -                         -                         łucja\n"
-        "org/branch01/pc044  pending    -                         -                         -                         -\n");
+        "RECIPIENT           STATE      DELIVERED                 DISPLAYED                 READ                      "
+        "USER\n"
+        "org/branch01/pc042  read       2026-11-22T13:01:19.000Z  2026-11-22T13:01:19.500Z  2026-11-22T13:05:00.000Z  "
+        "jkowalski\n"
+        "org/branch01/pc7    displayed  2026-11-22T13:01:19.000Z  -                         -                         "
+        "łucja\n"
+        "org/branch01/pc044  pending    -                         -                         -                         "
+        "-\n");
 }
 
 TEST_CASE("status: totals and states are derived when heraldd leaves them out") {
@@ -61,7 +65,9 @@ TEST_CASE("status straight from heraldd's reply prints the same table; error rep
   std::ostringstream fast;
   print_status_reply(reply, fast);
   CHECK(fast.str() == printed(print_status, result));
-  CHECK(fast.str().rfind("m1 (alert, active) to org/a,user:ala: 2 recipients, 1 pending, 0 delivered, 0 displayed, 1 read\n", 0) == 0);
+  CHECK(fast.str().rfind(
+            "m1 (alert, active) to org/a,user:ala: 2 recipients, 1 pending, 0 delivered, 0 displayed, 1 read\n", 0) ==
+        0);
 
   std::ostringstream none;
   try {
@@ -107,12 +113,14 @@ TEST_CASE("list: one row per message") {
        "targets": ["org/branch01"], "recipients": 12, "read": 5, "state": "active", "title": "Phishing warning"},
       {"id": "20261121T090000Z-0123456789", "kind": "message", "sent_at": "2026-11-21T09:00:00.000Z",
        "targets": ["org", "user:jk"], "recipients": 396, "read": 396, "state": "recalled", "title": "Zebranie\nw piątek"}]})";
-  CHECK(printed(print_list, result) ==
-        "ID                           KIND     SENT                      TARGETS       READ/RECIPIENTS  STATE     TITLE\n"
-        "20261122T130118Z-3f9a2c1b7d  alert    2026-11-22T13:01:18.123Z  org/branch01  5/12             active    Phishing warning\n"
-        "20261121T090000Z-0123456789  message  2026-11-21T09:00:00.000Z  org,user:jk   396/396          recalled  Zebranie w piątek\n");
-  CHECK(printed(print_list, R"({"messages": []})") ==
-        "ID  KIND  SENT  TARGETS  READ/RECIPIENTS  STATE  TITLE\n");
+  CHECK(
+      printed(print_list, result) ==
+      "ID                           KIND     SENT                      TARGETS       READ/RECIPIENTS  STATE     TITLE\n"
+      "20261122T130118Z-3f9a2c1b7d  alert    2026-11-22T13:01:18.123Z  org/branch01  5/12             active    "
+      "Phishing warning\n"
+      "20261121T090000Z-0123456789  message  2026-11-21T09:00:00.000Z  org,user:jk   396/396          recalled  "
+      "Zebranie w piątek\n");
+  CHECK(printed(print_list, R"({"messages": []})") == "ID  KIND  SENT  TARGETS  READ/RECIPIENTS  STATE  TITLE\n");
 }
 
 TEST_CASE("widths count characters, and shortening never splits one") {

@@ -185,7 +185,8 @@ TEST_CASE("exact texts of refusals, timeouts and warnings") {
   CHECK(no_answer_text(std::chrono::seconds(10)) == "no answer from heraldd within 10 s (is heraldd running?)");
   CHECK(unconfirmed_warning("ID1", true) ==
         "warning: heraldd has not confirmed recording ID1 yet; the broker holds the message");
-  CHECK(unconfirmed_warning("ID1", false).rfind("warning: heraldd has not confirmed recording ID1 yet; with MQTT 3.1.1", 0) == 0);
+  CHECK(unconfirmed_warning("ID1", false)
+            .rfind("warning: heraldd has not confirmed recording ID1 yet; with MQTT 3.1.1", 0) == 0);
   CHECK(error_kind_from_reply(3) == ErrorKind::not_found);
   CHECK(error_kind_from_reply(0) == ErrorKind::internal);
   CHECK(error_kind_from_reply(42) == ErrorKind::internal);

@@ -62,10 +62,14 @@ TEST_CASE("hostile payloads on any topic are logged and dropped by heraldd and t
   REQUIRE(pc.wait_connected());
   {
     RawClient server(sys, "heraldd");  // may write anywhere: the worst case of a compromised sender
-    const std::vector<std::string> payloads = {
-        "not json", "[1,2,3]", R"({"v":1})", R"({"v":99,"body":"x","sent_at":"2026-11-22T13:00:00Z"})",
-        R"({"v":1,"body":{"nested":true},"sent_at":"2026-11-22T13:00:00Z"})",
-        R"({"v":1,"body":"x","sent_at":12345})", std::string(300 * 1024, '{'), "\xff\xfe\x00garbage"};
+    const std::vector<std::string> payloads = {"not json",
+                                               "[1,2,3]",
+                                               R"({"v":1})",
+                                               R"({"v":99,"body":"x","sent_at":"2026-11-22T13:00:00Z"})",
+                                               R"({"v":1,"body":{"nested":true},"sent_at":"2026-11-22T13:00:00Z"})",
+                                               R"({"v":1,"body":"x","sent_at":12345})",
+                                               std::string(300 * 1024, '{'),
+                                               "\xff\xfe\x00garbage"};
     int n = 0;
     for (const auto& p : payloads) {
       auto id = "hostile-" + std::to_string(n++);

@@ -30,22 +30,27 @@ TEST_CASE("an alert to a branch is shown on exactly that branch's computers") {
   CHECK(recipient(st, "org/branch02/pc001").is_null());
 }
 
-TEST_CASE("an org-wide alert is shown at once; its receipts follow within the 1-5 s spread; the status table lists all") {
+TEST_CASE(
+    "an org-wide alert is shown at once; its receipts follow within the 1-5 s spread; the status table lists all") {
   System sys("alert-org");
   auto& a = sys.agent("org/branch01/pc001", "jkowalski");
   auto& b = sys.agent("org/branch02/pc001", "pwisniewski");
   for (auto* x : {&a, &b}) REQUIRE(x->wait_connected());
 
   auto sent = std::chrono::steady_clock::now();
-  auto id = herald_ok(sys, {"alert", "--to", "org", "--title", "Outage", "--body", "Catalogue down", "--severity", "warning"});
+  auto id = herald_ok(
+      sys, {"alert", "--to", "org", "--title", "Outage", "--body", "Catalogue down", "--severity", "warning"});
   for (auto* x : {&a, &b}) CHECK(eventually([&] { return x->log().find("ALERT id=" + id) != std::string::npos; }));
   // Receipts of an org-wide delivery wait a random 1-5 s (AgentSession::org_wide_flush_*).
-  CHECK(eventually([&] {
-    return state_of(sys, id, "org/branch01/pc001") == "displayed" && state_of(sys, id, "org/branch02/pc001") == "displayed";
-  }, 10s, 250ms));
+  CHECK(eventually(
+      [&] {
+        return state_of(sys, id, "org/branch01/pc001") == "displayed" &&
+               state_of(sys, id, "org/branch02/pc001") == "displayed";
+      },
+      10s, 250ms));
   auto took = std::chrono::steady_clock::now() - sent;
-  MESSAGE("both displayed receipts recorded after " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
-                                                    << " ms");
+  MESSAGE("both displayed receipts recorded after "
+          << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms");
   CHECK(took >= 1s);
 
   // The human table (read with simdjson from the raw reply) says the same as --json.
@@ -68,7 +73,8 @@ TEST_CASE("a message to org reaches every computer; one to a person reaches wher
   // Inbox messages are not popped up.
   CHECK(b1.log().find("ALERT id=" + id) == std::string::npos);
 
-  auto personal = herald_ok(sys, {"send", "--to", "user:pwisniewski", "--title", "Your badge", "--body", "Ready at HQ"});
+  auto personal =
+      herald_ok(sys, {"send", "--to", "user:pwisniewski", "--title", "Your badge", "--body", "Ready at HQ"});
   CHECK(waits_for_inbox(b2, personal));
   std::this_thread::sleep_for(1s);
   CHECK_FALSE(inbox_has(b1, personal));
@@ -107,8 +113,11 @@ TEST_CASE("an agent whose subtree holds 2,000 unexpired messages gets all of the
   {
     RawClient admin(sys, "admin");
     for (int i = 0; i < kMessages; ++i) {
-      nlohmann::json payload = {{"v", 1}, {"title", "Lesson " + std::to_string(i)}, {"body", "Text"},
-                                {"sent_at", sent_at}, {"expires_at", nullptr}};
+      nlohmann::json payload = {{"v", 1},
+                                {"title", "Lesson " + std::to_string(i)},
+                                {"body", "Text"},
+                                {"sent_at", sent_at},
+                                {"expires_at", nullptr}};
       admin.publish("herald/msg/admin/bulk-" + std::to_string(i) + "/org/branch01", payload.dump(), true);
     }
   }

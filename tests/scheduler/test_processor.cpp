@@ -1,6 +1,5 @@
 // The batch processor: what the Paho callback queue feeds it, and what it publishes.
 #include "helpers.hpp"
-
 #include "herald/common/error.hpp"
 
 using namespace herald;

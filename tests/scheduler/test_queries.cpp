@@ -1,6 +1,5 @@
 // status / pending / list / import as the Reply results the dispatcher prints.
 #include "helpers.hpp"
-
 #include "herald/common/error.hpp"
 #include "herald/scheduler/queries.hpp"
 
@@ -100,8 +99,7 @@ TEST_CASE("status: a scope never sees recipients or messages outside it") {
   populate(f);
   f.feed(topics::ack("all", "org/branch02/pc001"), ack(payloads::AckState::read, t0() + 2s));
   auto s = ok(ask(f, topics::kOpStatus, "org/branch01", request("all")));
-  CHECK(recipients_of(s) ==
-        std::vector<std::string>{"org/branch01/pc001", "org/branch01/pc002", "org/branch01/pc003"});
+  CHECK(recipients_of(s) == std::vector<std::string>{"org/branch01/pc001", "org/branch01/pc002", "org/branch01/pc003"});
   CHECK(s.at("totals").at("read") == 0);
   CHECK(s.at("targets") == json{"org"});
 
@@ -149,7 +147,8 @@ TEST_CASE("pending: unread active messages per recipient under the scope") {
   REQUIRE(p.at("recipients").size() == 2);
   CHECK(p.at("recipients").at(0) ==
         json{{"recipient", "org/branch02/pc001"},
-             {"unread", {{{"id", "b2"}, {"kind", "alert"}, {"title", "Branch 2"}, {"sent_at", "2026-11-22T13:01:00.000Z"}}}}});
+             {"unread",
+              {{{"id", "b2"}, {"kind", "alert"}, {"title", "Branch 2"}, {"sent_at", "2026-11-22T13:01:00.000Z"}}}}});
   auto pc2 = p.at("recipients").at(1);
   CHECK(pc2.at("recipient") == "org/branch02/pc002");
   REQUIRE(pc2.at("unread").size() == 2);
@@ -235,8 +234,9 @@ TEST_CASE("status: recipients sorted even when target subtrees interleave in key
   // "org/b-x/..." sorts between "org/b" and "org/b/...": '-' comes before '/'.
   Fixture f;
   REQUIRE(ask(f, topics::kOpImport, "org",
-              request({}, "path,kind\norg,central\norg/b,branch\norg/b/pc1,computer\norg/b/pc2,computer\n"
-                          "org/b-x,branch\norg/b-x/pc1,computer\n"))
+              request({},
+                      "path,kind\norg,central\norg/b,branch\norg/b/pc1,computer\norg/b/pc2,computer\n"
+                      "org/b-x,branch\norg/b-x/pc1,computer\n"))
               .ok);
   f.feed(msg_topic("admin", "m", "org/b"), delivery("b", "Two branches"));
   f.feed(msg_topic("admin", "m", "org/b-x"), delivery("b", "Two branches"));

@@ -46,7 +46,8 @@ void write_file(const fs::path& p, const std::string& text) {
 
 void require_ok(const RunResult& r, const std::string& what) {
   if (r.exit_code != 0)
-    throw std::runtime_error("fixture: " + what + " failed (exit " + std::to_string(r.exit_code) + "): " + r.err + r.out);
+    throw std::runtime_error("fixture: " + what + " failed (exit " + std::to_string(r.exit_code) + "): " + r.err +
+                             r.out);
 }
 
 std::string hash_password(const fs::path& tmpdir, const std::string& user, const std::string& password) {
@@ -261,9 +262,8 @@ void Broker::write_policy(const std::vector<Account>& extra) {
     policy["accounts"][a.name] = acc;
   }
   write_file(policy_file(), policy.dump(2));
-  std::vector<std::string> argv = {bin("herald-acl").string(), "apply",         policy_file().string(),
-                                   "--directory",              directory_file().string(), "--out",
-                                   dir_.string()};
+  std::vector<std::string> argv = {bin("herald-acl").string(), "apply", policy_file().string(), "--directory",
+                                   directory_file().string(),  "--out", dir_.string()};
   if (process_ && process_->running()) {
     argv.push_back("--reload-pid");
     argv.push_back(std::to_string(process_->pid()));
@@ -296,8 +296,8 @@ void Broker::enroll_computer(const std::string& org_path, const std::string& log
     std::ofstream out(directory_file(), std::ios::app);
     out << org_path << ",computer,Enrolled later," << login << ",\n";
   }
-  require_ok(run({bin("herald-acl").string(), "apply", policy_file().string(), "--directory",
-                  directory_file().string(), "--out", dir_.string(), "--reload-pid", std::to_string(process_->pid())}),
+  require_ok(run({bin("herald-acl").string(), "apply", policy_file().string(), "--directory", directory_file().string(),
+                  "--out", dir_.string(), "--reload-pid", std::to_string(process_->pid())}),
              "herald-acl apply (enrol " + org_path + ")");
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
 }

@@ -25,5 +25,6 @@ TEST_CASE("a bad directory row names its line") {
                        "directory CSV line 3: invalid org path 'org/b 1'", Error);
   CHECK_THROWS_WITH_AS(parse_directory_csv("path,kind\norg,planet\n"), doctest::Contains("unknown kind"), Error);
   CHECK_THROWS_WITH_AS(parse_directory_csv("name\nx\n"), doctest::Contains("no 'path' column"), Error);
-  CHECK_THROWS_WITH_AS(parse_directory_csv("path,kind\norg,central\norg,central\n"), doctest::Contains("duplicate"), Error);
+  CHECK_THROWS_WITH_AS(parse_directory_csv("path,kind\norg,central\norg,central\n"), doctest::Contains("duplicate"),
+                       Error);
 }

@@ -77,7 +77,8 @@ TEST_CASE("acks and replies round-trip") {
 }
 
 TEST_CASE("an ok reply keeps its result whole; a missing result is null") {
-  auto rb = decode<Reply>(R"({"v":1,"ok":true,"result":{"recipients":[{"recipient":"org/b1/pc1","user":null}],"n":2}})");
+  auto rb =
+      decode<Reply>(R"({"v":1,"ok":true,"result":{"recipients":[{"recipient":"org/b1/pc1","user":null}],"n":2}})");
   CHECK(rb.ok);
   CHECK(rb.result == nlohmann::json::parse(R"({"recipients":[{"recipient":"org/b1/pc1","user":null}],"n":2})"));
   CHECK(decode<Reply>(R"({"v":1,"ok":true})").result.is_null());

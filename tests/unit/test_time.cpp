@@ -1,9 +1,8 @@
+#include <date/date.h>
 #include <doctest/doctest.h>
 
 #include "herald/common/error.hpp"
 #include "herald/common/time.hpp"
-
-#include <date/date.h>
 
 using namespace herald;
 using namespace std::chrono_literals;

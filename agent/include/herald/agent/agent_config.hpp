@@ -29,9 +29,9 @@ struct AgentConfig {
 };
 
 enum class ConfigNeeds {
-  store,    // `inbox`: data_dir only
-  path,     // `show`: data_dir and the org path (for the receipt topic)
-  daemon,   // `run`: everything, broker included
+  store,   // `inbox`: data_dir only
+  path,    // `show`: data_dir and the org path (for the receipt topic)
+  daemon,  // `run`: everything, broker included
 };
 
 // Throws Error(config) naming the file and key.

@@ -25,10 +25,10 @@ struct HandleResult {
   Action action = Action::ignored;
   std::string id;
   std::string reason;
-  bool outbox_changed = false;              // a receipt was queued: flush
-  std::optional<TimePoint> expires_at;      // something new will expire then: arm the timer
-  std::optional<TimePoint> displayed_at;    // the alert was shown now
-  bool org_wide = false;                    // addressed to the org root: every computer got it
+  bool outbox_changed = false;            // a receipt was queued: flush
+  std::optional<TimePoint> expires_at;    // something new will expire then: arm the timer
+  std::optional<TimePoint> displayed_at;  // the alert was shown now
+  bool org_wide = false;                  // addressed to the org root: every computer got it
 };
 
 class MessageHandler {

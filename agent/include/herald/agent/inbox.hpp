@@ -16,12 +16,11 @@
 // prefix, so outbox keys are the bare zero-padded sequence numbers.
 #include <cstddef>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "herald/common/lmdb.hpp"
 #include "herald/common/payloads.hpp"

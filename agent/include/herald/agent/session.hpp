@@ -7,6 +7,8 @@
 // offline Presence. Receipts are removed from the outbox only on PUBACK.
 // Many sessions can share one Executor and one lmdb::Env (each with its own Inbox key
 // prefix): the swarm benchmark runs hundreds in one process.
+#include <mqtt/async_client.h>
+
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -15,8 +17,6 @@
 #include <optional>
 #include <random>
 #include <string>
-
-#include <mqtt/async_client.h>
 
 #include "herald/agent/display.hpp"
 #include "herald/agent/executor.hpp"
@@ -64,7 +64,7 @@ struct SessionSettings {
   // such a message's `displayed`/`delivered` within org_wide_flush_max.
   std::chrono::milliseconds org_wide_flush_min{1000};
   std::chrono::milliseconds org_wide_flush_max{5000};
-  bool verbose = true;             // per-message log lines at INFO (false: DEBUG)
+  bool verbose = true;  // per-message log lines at INFO (false: DEBUG)
   // Called on the worker after each (re)connect has subscribed and flushed.
   std::function<void()> on_connected;
 };
@@ -138,7 +138,7 @@ class AgentSession {
   std::optional<Executor::TimerId> expiry_timer_;
   std::optional<Executor::TimerId> flush_timer_;
   Executor::Clock::time_point flush_at_{};  // when flush_timer_ fires
-  std::minstd_rand random_;  // delays and jitter; seeded per session
+  std::minstd_rand random_;                 // delays and jitter; seeded per session
   std::optional<TimePoint> expiry_at_;
   std::uint64_t next_token_ = 1;
   struct InFlight {
@@ -146,7 +146,7 @@ class AgentSession {
     std::string label;  // "read for <id>", for the log
   };
   std::map<std::uint64_t, InFlight> in_flight_;  // by token number
-  std::vector<std::string> acknowledged_;         // outbox keys the broker acknowledged
+  std::vector<std::string> acknowledged_;        // outbox keys the broker acknowledged
   std::optional<Executor::TimerId> cleanup_timer_;
   std::string presence_user_;
 };

@@ -12,8 +12,8 @@ namespace herald::bench {
 
 struct BenchOptions {
   std::size_t agents = 10000;
-  std::size_t per_process = 250;        // agents per swarm process
-  std::size_t executors = 2;            // worker threads per swarm process
+  std::size_t per_process = 250;         // agents per swarm process
+  std::size_t executors = 2;             // worker threads per swarm process
   std::size_t connects_in_flight = 240;  // in total, over all swarm processes
   std::size_t pending_messages = 1000;   // outstanding messages for `herald pending`
   int query_runs = 5;                    // median of this many runs per query
@@ -21,10 +21,10 @@ struct BenchOptions {
   bool keep = false;                     // keep the temporary directories
   bool skip_raw = false;
   bool skip_reconnect = false;
-  std::string perf_file;   // non-empty: `perf record -a -g` during perf_phase
-  std::string perf_phase = "alert";  // alert (8 s) | reconnect (20 s) | connect (first 20 s)
-  std::string bin_dir;     // herald, heraldd, herald-agent, herald-acl, herald-bench-swarm
-  std::string source_dir;  // for broker-config/setup-broker
+  std::string perf_file;                // non-empty: `perf record -a -g` during perf_phase
+  std::string perf_phase = "alert";     // alert (8 s) | reconnect (20 s) | connect (first 20 s)
+  std::string bin_dir;                  // herald, heraldd, herald-agent, herald-acl, herald-bench-swarm
+  std::string source_dir;               // for broker-config/setup-broker
   std::string work_root = "/tmp";       // broker, heraldd ledger (on disk: fsync is real)
   std::string swarm_root = "/dev/shm";  // the swarm agents' LMDB (see README: one disk cannot be 10,000)
 };

@@ -13,9 +13,9 @@
 namespace herald::bench {
 
 struct SpawnOptions {
-  std::string log_file;  // stdout+stderr (append); empty: /dev/null
-  int nice = 0;          // setpriority() value for the child
-  bool pipes = false;    // give the child a stdin and stdout pipe (line protocol)
+  std::string log_file;   // stdout+stderr (append); empty: /dev/null
+  int nice = 0;           // setpriority() value for the child
+  bool pipes = false;     // give the child a stdin and stdout pipe (line protocol)
   bool own_group = true;  // setpgid(0, 0): a terminal's Ctrl-C reaches only us
 };
 

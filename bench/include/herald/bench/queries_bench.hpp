@@ -21,10 +21,10 @@ struct QueriesBenchOptions {
   std::size_t per_branch = 250;
   std::size_t pending_messages = 1000;
   int runs = 9;
-  std::string only;       // "status" or "pending": time just that (for perf record)
-  int repeat_only = 0;    // with `only`: run the query this many more times untimed
-  bool keep = false;      // keep the ledger directory
-  std::string save_dir;   // write each reply, table and --json output there (to compare builds)
+  std::string only;      // "status" or "pending": time just that (for perf record)
+  int repeat_only = 0;   // with `only`: run the query this many more times untimed
+  bool keep = false;     // keep the ledger directory
+  std::string save_dir;  // write each reply, table and --json output there (to compare builds)
 };
 
 // Prints the figures to `out`; returns 0.

@@ -28,7 +28,7 @@ namespace herald::bench {
 struct SwarmOptions {
   enum class Mode { agent, raw };
   Mode mode = Mode::agent;
-  std::string uri;        // ssl://127.0.0.1:PORT of the agent listener
+  std::string uri;  // ssl://127.0.0.1:PORT of the agent listener
   std::string ca_file;
   std::string list_file;  // one member per line: "<org path> <cert file> <key file>"
   std::string data_dir;   // agents' shared LMDB environment

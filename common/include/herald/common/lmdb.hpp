@@ -63,8 +63,7 @@ class Db {
   bool del(Txn& txn, std::string_view key) const;
   // Calls fn(key, value) for every key starting with prefix, in key order, until fn
   // returns false.
-  void scan(Txn& txn, std::string_view prefix,
-            const std::function<bool(std::string_view, std::string_view)>& fn) const;
+  void scan(Txn& txn, std::string_view prefix, const std::function<bool(std::string_view, std::string_view)>& fn) const;
   std::size_t count(Txn& txn) const;
   void clear(Txn& txn) const;
   const std::string& name() const { return name_; }

@@ -1,11 +1,11 @@
 #pragma once
 // Broker connection settings shared by herald, herald-agent and heraldd: TLS always,
 // either a client certificate (agents) or a username and password (people, heraldd).
-#include <chrono>
-#include <string>
-
 #include <mqtt/async_client.h>
 #include <mqtt/connect_options.h>
+
+#include <chrono>
+#include <string>
 
 #include "herald/common/config.hpp"
 #include "herald/common/error.hpp"
@@ -17,7 +17,7 @@ struct BrokerSettings {
   std::string ca_file;    // the CA that signed the broker's certificate
   std::string cert_file;  // client certificate (agents)
   std::string key_file;
-  std::string username;   // password accounts (people, heraldd)
+  std::string username;  // password accounts (people, heraldd)
   std::string password;
   std::chrono::seconds connect_timeout{5};
   int mqtt_version = 5;

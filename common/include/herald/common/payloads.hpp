@@ -5,12 +5,11 @@
 // an error to log, never undefined behaviour. Identity (sender, target, message id,
 // agent path) is NOT in payloads: it is in the topic, where the broker's ACL binds it.
 #include <cstddef>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "herald/common/time.hpp"
 
@@ -71,17 +70,17 @@ struct Presence {
 
 // herald/req/...: arguments of a request; the op and scope are in the topic.
 struct Request {
-  std::string id;      // status: the message id
-  std::string csv;     // import: the org directory
+  std::string id;   // status: the message id
+  std::string csv;  // import: the org directory
   std::size_t limit = 0;
 };
 
 // herald/reply/...
 struct Reply {
   bool ok = true;
-  int error_kind = 0;       // an ErrorKind value when !ok
-  std::string error;        // one line, for the admin
-  nlohmann::json result;    // op-specific
+  int error_kind = 0;     // an ErrorKind value when !ok
+  std::string error;      // one line, for the admin
+  nlohmann::json result;  // op-specific
 };
 
 void to_json(nlohmann::json& j, const Delivery& d);

@@ -11,9 +11,9 @@ namespace herald {
 using TimePoint = std::chrono::sys_time<std::chrono::milliseconds>;
 
 TimePoint now();
-std::string to_rfc3339(TimePoint t);        // "2026-11-22T13:01:18.123Z"
+std::string to_rfc3339(TimePoint t);                 // "2026-11-22T13:01:18.123Z"
 void append_rfc3339(std::string& out, TimePoint t);  // the same, appended; no iostreams
-TimePoint from_rfc3339(std::string_view text);  // throws Error(protocol)
+TimePoint from_rfc3339(std::string_view text);       // throws Error(protocol)
 std::int64_t to_unix_ms(TimePoint t);
 TimePoint from_unix_ms(std::int64_t ms);
 

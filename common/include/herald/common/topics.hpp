@@ -22,8 +22,8 @@
 namespace herald::topics {
 
 enum class Kind { alert, message };
-std::string_view kind_name(Kind kind);          // "alert" / "message" (JSON, CLI)
-Kind kind_from_name(std::string_view name);     // throws Error(protocol)
+std::string_view kind_name(Kind kind);       // "alert" / "message" (JSON, CLI)
+Kind kind_from_name(std::string_view name);  // throws Error(protocol)
 
 inline constexpr std::string_view kRoot = "herald";
 inline constexpr std::string_view kPersonLevel = "user";
@@ -49,19 +49,19 @@ std::string reply(std::string_view account, std::string_view request_id);
 std::vector<std::string> agent_filters_for_level(std::string_view level_path);
 // All filters an agent at `agent_path` needs (its path and every ancestor).
 std::vector<std::string> agent_filters(std::string_view agent_path);
-std::string all_deliveries(Kind kind);       // herald/alert/#
-std::string all_recalls();                   // herald/recall/#
-std::string all_acks();                      // herald/ack/#
-std::string all_presence();                  // herald/presence/#
-std::string all_requests();                  // herald/req/#
+std::string all_deliveries(Kind kind);              // herald/alert/#
+std::string all_recalls();                          // herald/recall/#
+std::string all_acks();                             // herald/ack/#
+std::string all_presence();                         // herald/presence/#
+std::string all_requests();                         // herald/req/#
 std::string replies_for(std::string_view account);  // herald/reply/{account}/+
 
 // ACL topic patterns (Mosquitto acl_file syntax; %u is the connected username).
 namespace acl {
 // Rules every agent gets through "pattern" lines: its own path is its username.
-std::vector<std::string> agent_read_own_patterns();   // herald/alert/+/+/%u ...
-std::string agent_ack_write_pattern();                // herald/ack/+/%u
-std::string agent_presence_write_pattern();           // herald/presence/%u
+std::vector<std::string> agent_read_own_patterns();  // herald/alert/+/+/%u ...
+std::string agent_ack_write_pattern();               // herald/ack/+/%u
+std::string agent_presence_write_pattern();          // herald/presence/%u
 // Rules for one ancestor level of an agent (literal, in the agent's user block).
 std::vector<std::string> agent_read_ancestor(std::string_view ancestor_path);
 // Admin capabilities bound to the account's own name and a scope (org path or

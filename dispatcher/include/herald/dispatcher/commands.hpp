@@ -25,12 +25,12 @@ struct SendOptions {
   topics::Kind kind = topics::Kind::alert;
   std::vector<std::string> to;
   std::string title;
-  std::string body;          // "-" reads stdin
-  bool body_given = false;   // --body was on the command line (even if empty)
-  std::string body_file;     // --body-file FILE ("-" = stdin)
-  std::string severity;      // empty: info
+  std::string body;         // "-" reads stdin
+  bool body_given = false;  // --body was on the command line (even if empty)
+  std::string body_file;    // --body-file FILE ("-" = stdin)
+  std::string severity;     // empty: info
   std::vector<std::string> links;
-  std::string expires;       // empty: default_expiry(kind)
+  std::string expires;  // empty: default_expiry(kind)
   bool json = false;
 };
 

@@ -11,12 +11,11 @@
 //   pending: {"under","total_unread","recipients":[{"recipient","unread":[{"id","kind","title","sent_at"}]}]}
 //   list:    {"messages":[{"id","kind","title","sender","targets","sent_at","expires_at","state",
 //             "recipients","delivered","displayed","read","pending"}]}
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace herald::dispatcher {
 

@@ -7,12 +7,11 @@
 // libmosquitto's network thread only queues what arrives, so no callback ever blocks.
 #include <chrono>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "herald/common/mqtt.hpp"
 #include "herald/common/payloads.hpp"

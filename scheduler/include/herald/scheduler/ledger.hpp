@@ -124,7 +124,8 @@ class Table {
  public:
   Table() = default;
   Table(MDB_dbi dbi, std::string name) : dbi_(dbi), name_(std::move(name)) {}
-  std::optional<std::string_view> get(lmdb::Txn& txn, std::string_view key) const;  // valid until txn ends or next write
+  std::optional<std::string_view> get(lmdb::Txn& txn,
+                                      std::string_view key) const;  // valid until txn ends or next write
   void put(lmdb::Txn& txn, std::string_view key, std::string_view value) const;
   bool del(lmdb::Txn& txn, std::string_view key) const;
   // Keys starting with prefix, ascending, until fn returns false.
@@ -146,8 +147,8 @@ class Ledger {
  public:
   struct Options {
     std::string dir;
-    bool durable = true;                             // false only in tests and benchmarks
-    std::size_t map_size = std::size_t{16} << 30;    // address space, not disk: 16 GiB
+    bool durable = true;                           // false only in tests and benchmarks
+    std::size_t map_size = std::size_t{16} << 30;  // address space, not disk: 16 GiB
   };
   explicit Ledger(const Options& options);
 
@@ -207,9 +208,9 @@ class Ledger {
   // Returns false if this exact tombstone was already known.
   bool put_tombstone(lmdb::Txn& txn, std::string_view id, std::string_view account, std::string_view target,
                      std::string_view payload);
-  void scan_tombstones(lmdb::Txn& txn, std::string_view id,
-                       const std::function<void(std::string_view account, std::string_view target,
-                                                std::string_view payload)>& fn) const;
+  void scan_tombstones(
+      lmdb::Txn& txn, std::string_view id,
+      const std::function<void(std::string_view account, std::string_view target, std::string_view payload)>& fn) const;
 
   // Org directory.
   bool has_directory(lmdb::Txn& txn) const;
@@ -224,8 +225,8 @@ class Ledger {
 
  private:
   lmdb::Env env_;
-  Table messages_, payloads_, by_sent_, open_, receipts_, person_msgs_, routes_, tombstones_, presence_,
-      online_users_, directory_, meta_;
+  Table messages_, payloads_, by_sent_, open_, receipts_, person_msgs_, routes_, tombstones_, presence_, online_users_,
+      directory_, meta_;
 };
 
 // Encodings, exposed for tests.

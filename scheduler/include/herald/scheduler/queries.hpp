@@ -10,10 +10,9 @@
 //   those that ever sent a presence, and those that sent a receipt;
 // - for a person target, "user:LOGIN", visible only with scope "org".
 #include <cstddef>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "herald/common/payloads.hpp"
 #include "herald/common/topics.hpp"
@@ -35,8 +34,7 @@ bool visible_in_scope(const MessageRecord& m, std::string_view scope);
 //  "state","totals":{"recipients","pending","delivered","displayed","read"},
 //  "recipients":[{"recipient","state","delivered_at","displayed_at","read_at","user","computer"}]}
 // Throws Error(not_found) "unknown message id 'X'" if unknown or not visible in scope.
-std::string status(const Ledger& ledger, lmdb::Txn& txn, std::string_view id, std::string_view scope,
-                      TimePoint now);
+std::string status(const Ledger& ledger, lmdb::Txn& txn, std::string_view id, std::string_view scope, TimePoint now);
 
 // {"under","total_unread","recipients":[{"recipient","unread":[{"id","kind","title","sent_at"}]}]}
 // Throws Error(usage) if the answer would list more than kMaxPendingEntries entries.
@@ -54,9 +52,7 @@ std::string import_directory(Ledger& ledger, lmdb::Txn& txn, std::string_view sc
 // Runs one request and returns the encoded Reply payload (payloads::Reply's JSON);
 // every herald::Error but storage becomes ok=false with its kind and one-line message.
 // `ok` tells which it was.
-std::string answer(Ledger& ledger, lmdb::Txn& txn, const topics::RequestTopic& topic,
-                   const payloads::Request& request, TimePoint now, bool* ok = nullptr,
-                   std::string* error = nullptr);
-
+std::string answer(Ledger& ledger, lmdb::Txn& txn, const topics::RequestTopic& topic, const payloads::Request& request,
+                   TimePoint now, bool* ok = nullptr, std::string* error = nullptr);
 
 }  // namespace herald::scheduler::queries

@@ -18,9 +18,9 @@ struct ServerSettings {
   std::string data_dir;              // the ledger (LMDB)
   std::string directory_csv;         // imported at start if the ledger has no directory yet
   std::string client_id = "heraldd";
-  std::size_t max_batch = 5000;       // messages applied per write transaction
-  std::size_t max_inflight = 20;      // unacknowledged publishes; keep <= the broker's max_inflight_messages
-  int session_expiry_days = 30;       // how long the broker queues receipts while heraldd is down
+  std::size_t max_batch = 5000;   // messages applied per write transaction
+  std::size_t max_inflight = 20;  // unacknowledged publishes; keep <= the broker's max_inflight_messages
+  int session_expiry_days = 30;   // how long the broker queues receipts while heraldd is down
 };
 
 // Reads the keys above from a heraldd.conf; throws Error(config).

@@ -108,11 +108,14 @@ class Broker {
   // Enrols a computer that joins the org later: adds it to the directory and
   // re-applies the ACL (herald-acl apply + SIGHUP), as an admin would.
   void enroll_computer(const std::string& org_path, const std::string& login);
-  void reload();   // SIGHUP
+  void reload();  // SIGHUP
   void stop();
   void kill9();
   void start();
-  void restart() { stop(); start(); }
+  void restart() {
+    stop();
+    start();
+  }
   // Wipes the broker's persistence (its retained store), as a crash between saves would.
   void wipe_persistence();
   std::string log() const;
@@ -161,8 +164,7 @@ class System {
   Agent& agent(const std::string& org_path, const std::string& user = "");
   // Writes (once) a herald CLI config for the account; returns its path.
   fs::path cli_config(const std::string& account, const std::string& scope = "org");
-  RunResult herald(std::vector<std::string> args, const std::string& account = "admin",
-                   const std::string& input = "");
+  RunResult herald(std::vector<std::string> args, const std::string& account = "admin", const std::string& input = "");
   bool wait_heraldd_connected(std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
  private:
