@@ -8,6 +8,7 @@
 #include "herald/acl/files.hpp"
 #include "herald/acl/password.hpp"
 #include "herald/common/error.hpp"
+#include "herald/common/json_guard.hpp"
 #include "herald/common/orgpath.hpp"
 
 namespace herald::acl {
@@ -362,8 +363,14 @@ const std::map<std::string, Role>& builtin_roles() {
 Policy parse_policy(const std::string& text, const std::string& source, const LoadOptions& options) {
   Json doc;
   try {
+    json_guard::check_depth(text);
+  } catch (const Error& e) {
+    throw Error(ErrorKind::usage, source + ": invalid JSON: " + e.what());
+  }
+  try {
     doc = Json::parse(text, DuplicateKeyGuard(source));
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {
+    // parse_error, and out_of_range for a number like 1e999 that no double holds.
     std::string what = e.what();
     // "[json.exception.parse_error.101] parse error at line 3, column 5: ..." -> from "parse error".
     if (auto pos = what.find("] "); pos != std::string::npos) what = what.substr(pos + 2);

@@ -54,6 +54,7 @@ HandleResult MessageHandler::handle(std::string_view topic, std::string_view pay
 HandleResult MessageHandler::handle_delivery(const topics::DeliveryTopic& topic, std::string_view payload,
                                              std::string_view user, TimePoint now) {
   auto delivery = payloads::decode<payloads::Delivery>(payload);
+  payloads::check_received(delivery, now);
   // The broker's ACL already limits what we receive; these checks keep a broker
   // misconfiguration from putting someone else's messages on this screen.
   if (topic.target.is_person()) throw Dropped{"person targets are routed by heraldd, not read by agents"};

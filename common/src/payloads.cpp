@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "herald/common/error.hpp"
+#include "herald/common/json_guard.hpp"
 
 namespace herald::payloads {
 namespace {
@@ -13,8 +14,9 @@ using nlohmann::json;
 void check_version(const json& j) {
   if (!j.is_object()) throw Error(ErrorKind::protocol, "payload is not a JSON object");
   const auto& v = j.at("v");
-  if (!v.is_number_integer() || v.get<int>() != kSchemaVersion)
-    throw Error(ErrorKind::protocol, "unsupported payload version " + v.dump() + " (this build speaks v" +
+  // Compared as the JSON number itself: get<int>() would wrap 4294967297 to 1.
+  if (!v.is_number_integer() || v != nlohmann::json(kSchemaVersion))
+    throw Error(ErrorKind::protocol, "unsupported payload version " + v.dump().substr(0, 40) + " (this build speaks v" +
                                          std::to_string(kSchemaVersion) + ")");
 }
 
@@ -65,7 +67,17 @@ void validate(const Delivery& d) {
       throw Error(ErrorKind::usage, "invalid link '" + link.substr(0, 80) + "': expected an http(s) URL under " +
                                         std::to_string(kMaxLinkBytes) + " bytes");
   }
-  if (d.expires_at && *d.expires_at <= d.sent_at) throw Error(ErrorKind::usage, "expiry is not after the send time");
+  if (!d.expires_at) throw Error(ErrorKind::usage, "no expiry: every message expires (at most 366 days)");
+  if (*d.expires_at <= d.sent_at) throw Error(ErrorKind::usage, "expiry is not after the send time");
+  if (*d.expires_at - d.sent_at > kMaxExpiry)
+    throw Error(ErrorKind::usage, "expiry " + to_rfc3339(*d.expires_at) + " is more than 366 days after the send time");
+}
+
+void check_received(const Delivery& d, TimePoint now) {
+  if (d.sent_at > now + kMaxClockSkew)
+    throw Error(ErrorKind::protocol, "sent_at " + to_rfc3339(d.sent_at) +
+                                         " is in the future (more than 5 minutes ahead of this clock, " +
+                                         to_rfc3339(now) + ")");
 }
 
 std::string_view ack_state_name(AckState s) {
@@ -130,6 +142,9 @@ void from_json(const json& j, Recall& r) {
   check_version(j);
   r.recalled_at = time_at(j, "recalled_at");
   r.expires_at = optional_time(j, "expires_at");
+  if (!r.expires_at) throw Error(ErrorKind::protocol, "a recall needs the message's expires_at");
+  if (*r.expires_at - r.recalled_at > kMaxExpiry)
+    throw Error(ErrorKind::protocol, "recall expires more than 366 days after it was made");
 }
 
 void to_json(json& j, const Ack& a) {
@@ -197,7 +212,8 @@ void from_json(const json& j, Reply& r) {
     const auto& e = j.at("error");
     r.error = string_at(e, "message");
     const auto& kind = e.at("kind");
-    if (!kind.is_number_integer()) throw Error(ErrorKind::protocol, "field 'error.kind' must be an integer");
+    if (!kind.is_number_integer() || kind < 0 || kind > 255)
+      throw Error(ErrorKind::protocol, "field 'error.kind' must be an integer from 0 to 255");
     r.error_kind = kind.get<int>();
   }
 }
@@ -207,6 +223,7 @@ T decode(std::string_view payload, std::size_t max_bytes) {
   if (payload.size() > max_bytes)
     throw Error(ErrorKind::protocol, "payload of " + std::to_string(payload.size()) + " bytes is over the limit of " +
                                          std::to_string(max_bytes));
+  json_guard::check_depth(payload);
   json j = json::parse(payload.begin(), payload.end(), nullptr, false);
   if (j.is_discarded()) throw Error(ErrorKind::protocol, "payload is not valid JSON");
   try {

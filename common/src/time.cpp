@@ -112,7 +112,7 @@ TimePoint from_rfc3339(std::string_view text) {
   if (pos + 1 != text.size() || text[pos] != 'Z') throw bad();
   date::year_month_day ymd{date::year{year}, date::month{static_cast<unsigned>(month)},
                            date::day{static_cast<unsigned>(day)}};
-  if (!ymd.ok() || hour > 23 || minute > 59 || second > 60) throw bad();
+  if (!ymd.ok() || hour > 23 || minute > 59 || second > 59) throw bad();
   return TimePoint{date::sys_days{ymd}.time_since_epoch() + std::chrono::hours{hour} + std::chrono::minutes{minute} +
                    std::chrono::seconds{second} + std::chrono::milliseconds{millis}};
 }

@@ -175,6 +175,10 @@ ParsedTopic parse(std::string_view topic) {
   if (topic.size() > 1024) throw malformed(topic.substr(0, 64), "longer than 1024 bytes");
   auto parts = split_path(topic);
   if (parts.size() < 3 || parts[0] != kRoot) throw malformed(topic, "not a herald topic");
+  // An empty level would vanish when the rest is joined into a path ("herald/ack/0//org"
+  // would read as an ack from org), so no level may be empty.
+  for (const auto& part : parts)
+    if (part.empty()) throw malformed(topic, "empty topic level");
   const auto& type = parts[1];
   if (type == kAlert || type == kMsg || type == kRecall) {
     if (parts.size() < 5 || !is_valid_token(parts[2]) || !is_valid_token(parts[3]))

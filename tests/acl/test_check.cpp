@@ -85,6 +85,12 @@ TEST_CASE("check: JSON syntax errors give line and column") {
   CHECK(e.rfind("p.json: invalid JSON: parse error at line 2, column 16", 0) == 0);
 }
 
+TEST_CASE("check: hostile numbers and nesting are one-line errors, not crashes") {
+  CHECK(error_of(R"({"description": 1e999})") == "p.json: invalid JSON: number overflow parsing '1e999'");
+  CHECK(error_of(R"({"description": )" + std::string(100000, '[') + std::string(100000, ']') + "}") ==
+        "p.json: invalid JSON: JSON nested deeper than 32 levels");
+}
+
 TEST_CASE("check: a disabled account needs no password; accounts may share a role's name") {
   CHECK(error_of(R"({"accounts": {"old": {"roles": ["full-admin"], "disabled": true}}})").empty());
   CHECK(error_of(R"({"accounts": {"monitor": {"roles": ["monitor"], "password_hash": ")" + hash() + R"("}}})").empty());

@@ -110,6 +110,7 @@ TEST_CASE("an agent whose subtree holds 2,000 unexpired messages gets all of the
   // Publish the backlog straight to the broker as the admin account, exactly as
   // `herald send` would (2,000 CLI runs would only slow the test down).
   auto sent_at = herald::to_rfc3339(herald::now());
+  auto expires_at = herald::to_rfc3339(herald::now() + std::chrono::hours(24));
   {
     RawClient admin(sys, "admin");
     for (int i = 0; i < kMessages; ++i) {
@@ -117,7 +118,7 @@ TEST_CASE("an agent whose subtree holds 2,000 unexpired messages gets all of the
                                 {"title", "Lesson " + std::to_string(i)},
                                 {"body", "Text"},
                                 {"sent_at", sent_at},
-                                {"expires_at", nullptr}};
+                                {"expires_at", expires_at}};
       admin.publish("herald/msg/admin/bulk-" + std::to_string(i) + "/org/branch01", payload.dump(), true);
     }
   }

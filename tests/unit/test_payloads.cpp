@@ -52,6 +52,7 @@ TEST_CASE("validate enforces the documented limits") {
   Delivery d;
   d.body = "ok";
   d.sent_at = now();
+  d.expires_at = d.sent_at + std::chrono::hours(1);
   CHECK_NOTHROW(validate(d));
   d.body = std::string(kMaxBodyBytes + 1, 'a');
   CHECK_THROWS_WITH_AS(validate(d), doctest::Contains("over the limit"), Error);
@@ -86,4 +87,51 @@ TEST_CASE("an ok reply keeps its result whole; a missing result is null") {
   CHECK_FALSE(failed.ok);
   CHECK(failed.result.is_null());
   CHECK_THROWS_AS(decode<Reply>(R"([1,2])"), Error);
+}
+
+TEST_CASE("every message expires, at most 366 days after it was sent, for any publisher") {
+  const std::string sent = R"("sent_at":"2026-11-22T13:00:00.000Z")";
+  auto with_expiry = [&](const std::string& expiry) { return R"({"v":1,"body":"x",)" + sent + expiry + "}"; };
+  CHECK_THROWS_WITH_AS(decode<Delivery>(with_expiry("")), doctest::Contains("no expiry"), Error);
+  CHECK_THROWS_WITH_AS(decode<Delivery>(with_expiry(R"(,"expires_at":null)")), doctest::Contains("no expiry"), Error);
+  CHECK_THROWS_WITH_AS(decode<Delivery>(with_expiry(R"(,"expires_at":"2126-11-22T13:00:00.000Z")")),
+                       doctest::Contains("more than 366 days"), Error);
+  CHECK_NOTHROW(decode<Delivery>(with_expiry(R"(,"expires_at":"2027-11-23T13:00:00.000Z")")));  // 366 days
+  CHECK_THROWS_AS(decode<Delivery>(with_expiry(R"(,"expires_at":"2027-11-23T13:00:00.001Z")")), Error);
+  CHECK_THROWS_AS(decode<Recall>(R"({"v":1,"recalled_at":"2026-11-22T13:00:00.000Z","expires_at":null})"), Error);
+  CHECK_THROWS_AS(
+      decode<Recall>(R"({"v":1,"recalled_at":"2026-11-22T13:00:00.000Z","expires_at":"2126-01-01T00:00:00Z"})"), Error);
+}
+
+TEST_CASE("a receiver refuses a delivery sent more than 5 minutes ahead of its own clock") {
+  Delivery d;
+  d.body = "x";
+  TimePoint receiver_now = from_rfc3339("2026-11-22T13:00:00.000Z");
+  d.sent_at = receiver_now + kMaxClockSkew;
+  d.expires_at = d.sent_at + std::chrono::hours(1);
+  CHECK_NOTHROW(check_received(d, receiver_now));
+  d.sent_at = receiver_now + kMaxClockSkew + std::chrono::milliseconds(1);
+  CHECK_THROWS_WITH_AS(check_received(d, receiver_now), doctest::Contains("in the future"), Error);
+  d.sent_at = from_rfc3339("2036-11-22T13:00:00.000Z");  // ten years ahead
+  CHECK_THROWS_AS(check_received(d, receiver_now), Error);
+}
+
+TEST_CASE("the version is exactly the integer 1") {
+  for (const char* v : {"4294967297", "1.0", "18446744073709551617", "-4294967295", "true"}) {
+    CAPTURE(v);
+    std::string p = std::string(R"({"v":)") + v +
+                    R"(,"body":"x","sent_at":"2026-11-22T13:00:00Z","expires_at":"2026-11-23T13:00:00Z"})";
+    CHECK_THROWS_WITH_AS(decode<Delivery>(p), doctest::Contains("payload"), Error);
+  }
+}
+
+TEST_CASE("deeply nested JSON is refused before any parser walks it") {
+  std::string deep = R"({"v":)" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  CHECK_THROWS_WITH_AS(decode<Delivery>(deep), "JSON nested deeper than 32 levels", Error);
+  CHECK_THROWS_AS(decode<Ack>(deep), Error);
+  CHECK_THROWS_AS(decode<Reply>(deep), Error);
+  // Brackets inside strings do not count.
+  std::string in_string = R"({"v":1,"body":")" + std::string(1000, '[') +
+                          R"(","sent_at":"2026-11-22T13:00:00Z","expires_at":"2026-11-23T13:00:00Z"})";
+  CHECK_NOTHROW(decode<Delivery>(in_string));
 }

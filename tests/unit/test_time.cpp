@@ -56,3 +56,14 @@ TEST_CASE("the hand-written time writer gives exactly date::format(\"%FT%TZ\")")
     REQUIRE(out == "x" + date::format("%FT%TZ", t));
   }
 }
+
+TEST_CASE("every accepted time round-trips: no leap seconds, no year past 9999") {
+  for (const char* bad : {"9999-12-31T23:59:60.500Z", "2026-06-30T23:59:60Z", "10000-01-01T00:00:00Z"}) {
+    CAPTURE(bad);
+    CHECK_THROWS_AS(from_rfc3339(bad), Error);
+  }
+  for (const char* good : {"9999-12-31T23:59:59.999Z", "0000-01-01T00:00:00.000Z", "1970-01-01T00:00:00.000Z"}) {
+    CAPTURE(good);
+    CHECK(to_rfc3339(from_rfc3339(good)) == good);
+  }
+}

@@ -45,9 +45,11 @@ TEST_CASE("topic builders refuse wildcards and separators in identities") {
 }
 
 TEST_CASE("malformed topics are protocol errors") {
-  for (const char* bad : {"", "x/y/z", "herald/alert/a", "herald/alert/a/b", "herald/alert/a/b/user",
-                          "herald/alert/a/b/user/x/y", "herald/alert/a/b/notorg", "herald/ack/m1", "herald/reply/a",
-                          "herald/req/a/r/nosuchop/org", "herald/what/a/b"}) {
+  for (const char* bad :
+       {"", "x/y/z", "herald/alert/a", "herald/alert/a/b", "herald/alert/a/b/user", "herald/alert/a/b/user/x/y",
+        "herald/alert/a/b/notorg", "herald/ack/m1", "herald/reply/a", "herald/req/a/r/nosuchop/org", "herald/what/a/b",
+        "herald/ack/0//org", "herald/ack/0/org/", "herald/alert/a//org", "herald/alert/a/b//org", "herald//a/b/org",
+        "herald/presence/org//pc1", "herald/req/a/r/status//org"}) {
     CAPTURE(bad);
     CHECK_THROWS_AS(parse(bad), Error);
   }

@@ -4,6 +4,7 @@
 // version, wrong types and missing fields with Error(protocol), so a hostile payload is
 // an error to log, never undefined behaviour. Identity (sender, target, message id,
 // agent path) is NOT in payloads: it is in the topic, where the broker's ACL binds it.
+#include <chrono>
 #include <cstddef>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -38,11 +39,22 @@ struct Delivery {
   // computer where that person is logged in.
   std::string for_user;
 };
-// Throws Error(usage) naming the first limit a Delivery breaks.
+// Throws Error(usage) naming the first limit a Delivery breaks. Every message expires:
+// expires_at is required, after sent_at and at most kMaxExpiry (366 days) after it.
 void validate(const Delivery& d);
+
+// How far a sender's clock may run ahead of a receiver's. A Delivery whose sent_at is
+// later than the receiver's now + kMaxClockSkew is refused: it would otherwise sort
+// first in `herald list` for as long as its publisher liked.
+inline constexpr std::chrono::minutes kMaxClockSkew{5};
+// What every receiver (agent, heraldd) checks beyond the schema, against its own clock.
+// Throws Error(protocol).
+void check_received(const Delivery& d, TimePoint now);
 bool is_valid_severity(std::string_view s);
 
 // herald/recall/...: a retained tombstone; kept until the message would have expired.
+// expires_at is required (it is the message's own expiry) and at most kMaxExpiry after
+// recalled_at.
 struct Recall {
   TimePoint recalled_at{};
   std::optional<TimePoint> expires_at;
