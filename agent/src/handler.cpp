@@ -13,6 +13,13 @@ struct Dropped {
 
 }  // namespace
 
+bool DisplayBudget::take(TimePoint now) {
+  while (!shown_.empty() && shown_.front() <= now - std::chrono::minutes(1)) shown_.pop_front();
+  if (shown_.size() >= kMaxAlertsShownPerMinute) return false;
+  shown_.push_back(now);
+  return true;
+}
+
 MessageHandler::MessageHandler(std::string agent_path, Inbox& inbox, Display& display, bool verbose)
     : agent_path_(std::move(agent_path)), inbox_(inbox), display_(display), verbose_(verbose) {}
 
@@ -68,6 +75,14 @@ HandleResult MessageHandler::handle_delivery(const topics::DeliveryTopic& topic,
   r.org_wide = topic.target.org_path().find('/') == std::string::npos;  // the root: every computer
   bool for_this_user = delivery.for_user.empty() || delivery.for_user == user;
   bool is_alert_to_show = topic.kind == topics::Kind::alert && for_this_user;
+  // Every alert put on screen spends the screen's budget; one over it waits in the inbox.
+  auto within_budget = [&] {
+    if (budget_.take(now)) return true;
+    log::warn("alert " + topic.id + " from " + topic.account +
+              " not shown: " + std::to_string(kMaxAlertsShownPerMinute) +
+              " alerts were shown on this screen in the last minute; it is in the inbox");
+    return false;
+  };
 
   // A new alert is shown before it is stored: the screen is what an alert is for, and
   // showing it need not wait for the store's fsync. It is then stored as displayed in
@@ -75,6 +90,7 @@ HandleResult MessageHandler::handle_delivery(const topics::DeliveryTopic& topic,
   // broker's retained copy brings it again on the next connect: shown twice, never lost.
   std::optional<TimePoint> shown_at;
   bool tried_to_show = is_alert_to_show && inbox_.check(topic, delivery, now) == DeliveryOutcome::stored;
+  if (tried_to_show && !within_budget()) tried_to_show = is_alert_to_show = false;
   if (tried_to_show) shown_at = show(topic, delivery, user);
 
   std::string delivered_key;  // set only when `delivered` was queued just now
@@ -111,6 +127,7 @@ HandleResult MessageHandler::handle_delivery(const topics::DeliveryTopic& topic,
     auto stored = inbox_.find(topic.id);
     if (!stored || stored->displayed_at) return r;
   }
+  if (!within_budget()) return r;
   auto at = show(topic, delivery, user);
   if (!at) return r;
   // The `delivered` queued above is not flushed before this handling step ends (the

@@ -201,3 +201,23 @@ TEST_CASE("expired deliveries are ignored") {
   CHECK(f.handle(alert_topic("e1"), payload(d)).action == Action::expired);
   CHECK(f.inbox.outbox().empty());
 }
+
+TEST_CASE("a screen shows at most 6 alerts a minute; the rest wait in the inbox, acknowledged delivered") {
+  Fixture f;
+  TimePoint t = herald::now();
+  for (int i = 0; i < 20; ++i)
+    f.handler.handle(alert_topic("flood" + std::to_string(i)), payload(), "anna", t + std::chrono::seconds(i));
+  CHECK(f.display.shown.size() == kMaxAlertsShownPerMinute);
+  CHECK(f.inbox.messages(t).size() == 20);
+  std::size_t displayed = 0, delivered = 0;
+  for (const auto& receipt : f.inbox.outbox()) {
+    auto state = payloads::decode<payloads::Ack>(receipt.payload).state;
+    displayed += state == payloads::AckState::displayed;
+    delivered += state == payloads::AckState::delivered;
+  }
+  CHECK(displayed == kMaxAlertsShownPerMinute);
+  CHECK(delivered == 20 - kMaxAlertsShownPerMinute);
+  // A minute after the first alert the budget has room again.
+  f.handler.handle(alert_topic("later"), payload(), "anna", t + std::chrono::seconds(61));
+  CHECK(f.display.shown.size() == kMaxAlertsShownPerMinute + 1);
+}

@@ -3,6 +3,8 @@
 // and payload through herald::topics / herald::payloads, check the target, store,
 // dedupe, honour recalls and expiry, show alerts. AgentSession feeds it from the
 // broker; unit tests feed it hostile input directly.
+#include <cstddef>
+#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,6 +13,23 @@
 #include "herald/agent/inbox.hpp"
 
 namespace herald::agent {
+
+// How many alerts one screen shows per minute. An account that may alert a branch could
+// otherwise pop up thousands of windows on every screen there (and, the alerts being
+// retained, on every computer that joins within their lifetime). Alerts over the budget
+// are stored and acknowledged `delivered` like a message: they wait in the inbox.
+inline constexpr std::size_t kMaxAlertsShownPerMinute = 6;
+
+// A sliding one-minute window of the times alerts were shown.
+class DisplayBudget {
+ public:
+  // True, and counts the alert, if fewer than kMaxAlertsShownPerMinute were shown in the
+  // minute before `now`.
+  bool take(TimePoint now);
+
+ private:
+  std::deque<TimePoint> shown_;
+};
 
 struct HandleResult {
   enum class Action {
@@ -56,6 +75,7 @@ class MessageHandler {
   Inbox& inbox_;
   Display& display_;
   bool verbose_;
+  DisplayBudget budget_;
 };
 
 }  // namespace herald::agent
