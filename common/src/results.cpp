@@ -424,10 +424,11 @@ std::string encode(const List& r) {
 
 std::string encode(const Import& r) {
   std::string out = "{";
-  name(out, key::entries, true);
-  num(out, r.entries);
-  name(out, key::computers);
+  // The order heraldd has always sent (nlohmann's sorted keys, before results.hpp).
+  name(out, key::computers, true);
   num(out, r.computers);
+  name(out, key::entries);
+  num(out, r.entries);
   out.push_back('}');
   return out;
 }
