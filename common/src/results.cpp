@@ -284,23 +284,36 @@ StatusWriter::StatusWriter(std::string& out, const StatusHead& head, std::size_t
   out_.push_back('[');
 }
 
+// A row's constant parts, made once from the keys: appended whole, they keep the writer
+// as fast as the hand-written one it replaced (10,000 rows per status).
+struct RowParts {
+  static std::string part(std::string_view before, std::string_view k) {
+    std::string out(before);
+    name(out, k, true);
+    return out;
+  }
+  std::string recipient = part("{", key::recipient), state = part(",", key::state),
+              delivered_at = part(",", key::delivered_at), displayed_at = part(",", key::displayed_at),
+              read_at = part(",", key::read_at), user = part(",", key::user), computer = part(",", key::computer);
+};
+
 void StatusWriter::add(const RecipientStatusRef& row) {
+  static const RowParts parts;
   if (!first_) out_.push_back(',');
   first_ = false;
-  out_.push_back('{');
-  name(out_, key::recipient, true);
+  out_ += parts.recipient;
   str(out_, row.recipient);
-  name(out_, key::state);
+  out_ += parts.state;
   str(out_, state_name(row.state));
-  name(out_, key::delivered_at);
+  out_ += parts.delivered_at;
   time_or_null(out_, row.delivered_at);
-  name(out_, key::displayed_at);
+  out_ += parts.displayed_at;
   time_or_null(out_, row.displayed_at);
-  name(out_, key::read_at);
+  out_ += parts.read_at;
   time_or_null(out_, row.read_at);
-  name(out_, key::user);
+  out_ += parts.user;
   str_or_null(out_, row.user);
-  name(out_, key::computer);
+  out_ += parts.computer;
   str_or_null(out_, row.computer);
   out_.push_back('}');
 }
