@@ -9,7 +9,6 @@
 #include <csignal>
 #include <cstring>
 #include <filesystem>
-#include <iomanip>
 #include <sstream>
 
 #include "herald/agent/display.hpp"
@@ -18,6 +17,7 @@
 #include "herald/agent/wake.hpp"
 #include "herald/common/error.hpp"
 #include "herald/common/log.hpp"
+#include "herald/common/text.hpp"
 
 namespace herald::agent {
 namespace {
@@ -123,18 +123,14 @@ int run_daemon(const AgentConfig& config) {
 
 std::string format_inbox_table(const std::vector<StoredMessage>& messages) {
   if (messages.empty()) return "inbox is empty\n";
-  std::ostringstream out;
-  auto row = [&](const std::string& id, const std::string& kind, const std::string& severity, const std::string& state,
-                 const std::string& sender, const std::string& target, const std::string& received,
-                 const std::string& read, const std::string& title) {
-    out << std::left << std::setw(28) << id << ' ' << std::setw(7) << kind << ' ' << std::setw(8) << severity << ' '
-        << std::setw(9) << state << ' ' << std::setw(12) << sender << ' ' << std::setw(20) << target << ' '
-        << std::setw(24) << received << ' ' << std::setw(24) << read << ' ' << title << '\n';
-  };
-  row("ID", "KIND", "SEVERITY", "STATE", "SENDER", "TARGET", "RECEIVED", "READ", "TITLE");
+  // Fixed minimum widths, one space apart: the layout herald-agent has always printed.
+  text::Table table({"ID", "KIND", "SEVERITY", "STATE", "SENDER", "TARGET", "RECEIVED", "READ", "TITLE"},
+                    text::Table::Layout{1, {28, 7, 8, 9, 12, 20, 24, 24}});
   for (const auto& m : messages)
-    row(m.id, std::string(topics::kind_name(m.kind)), m.delivery.severity, m.state(), m.sender, m.target,
-        to_rfc3339(m.received_at), time_or_dash(m.read_at), printable(m.delivery.title, 60));
+    table.add({m.id, std::string(topics::kind_name(m.kind)), m.delivery.severity, m.state(), m.sender, m.target,
+               to_rfc3339(m.received_at), time_or_dash(m.read_at), text::printable(m.delivery.title, 60)});
+  std::ostringstream out;
+  table.print(out);
   return out.str();
 }
 

@@ -120,23 +120,4 @@ std::string certificate_common_name(const std::string& cert_file) {
   return std::string(cn, static_cast<std::size_t>(n));
 }
 
-std::string printable(std::string_view text, std::size_t max_bytes, bool keep_newlines) {
-  std::string out;
-  out.reserve(std::min(text.size(), max_bytes));
-  for (char c : text) {
-    if (out.size() >= max_bytes) {
-      out += "...";
-      break;
-    }
-    auto u = static_cast<unsigned char>(c);
-    if (keep_newlines && (c == '\n' || c == '\t'))
-      out += c;
-    else if (u < 0x20 || u == 0x7f)
-      out += '?';
-    else
-      out += c;
-  }
-  return out;
-}
-
 }  // namespace herald::agent

@@ -17,6 +17,7 @@
 
 #include "herald/common/error.hpp"
 #include "herald/common/payloads.hpp"
+#include "herald/common/results.hpp"
 #include "herald/common/time.hpp"
 #include "herald/common/topics.hpp"
 #include "herald/dispatcher/format.hpp"
@@ -238,7 +239,8 @@ struct Figures {
 // Times one query op on the reopened, durable ledger.
 Figures measure(Ledger& ledger, Processor& processor, TimePoint now, const QueriesBenchOptions& o, std::string_view op,
                 const std::string& id, const std::function<std::string(Ledger&, lmdb::Txn&)>& query,
-                const std::function<void(const nlohmann::json&, std::ostream&)>& print, const Inbound& receipt) {
+                const std::function<void(const std::string& reply, const nlohmann::json& result, std::ostream&)>& print,
+                const Inbound& receipt) {
   Figures f;
   f.query = timed(o.runs, [&] {
     auto txn = ledger.read();
@@ -273,14 +275,14 @@ Figures measure(Ledger& ledger, Processor& processor, TimePoint now, const Queri
   f.parse = timed(o.runs, [&] { f.parse_ok = !nlohmann::json::parse(reply).is_null(); });
   f.print = timed(o.runs, [&] {
     std::ostringstream os;
-    print(decoded.result, os);
+    print(reply, decoded.result, os);
     f.printed_bytes = os.str().size();
   });
   f.dump = timed(o.runs, [&] { f.json_bytes = decoded.result.dump().size() + 1; });
   if (!o.save_dir.empty()) {
     std::ofstream(fs::path(o.save_dir) / (std::string(op) + ".reply")) << reply;
     std::ostringstream table;
-    print(decoded.result, table);
+    print(reply, decoded.result, table);
     std::ofstream(fs::path(o.save_dir) / (std::string(op) + ".txt")) << table.str();
     std::ofstream(fs::path(o.save_dir) / (std::string(op) + ".json")) << decoded.result.dump() << '\n';
   }
@@ -346,11 +348,18 @@ int run_queries_bench(const QueriesBenchOptions& o, std::ostream& out) {
                   payloads::encode(payloads::Ack{payloads::AckState::read, now, "u00000"}), false};
   auto s = measure(
       ledger, processor, now, o, topics::kOpStatus, kStatusId, status_query,
-      [](const nlohmann::json& r, std::ostream& os) { dispatcher::print_status(r, os); }, receipt);
+      // What `herald status` does: the table straight from the reply text.
+      [](const std::string& reply, const nlohmann::json&, std::ostream& os) {
+        dispatcher::print_status_reply(reply, os);
+      },
+      receipt);
   report(out, "status of " + std::to_string(o.computers) + " recipients (median of " + std::to_string(o.runs) + ")", s);
   auto p = measure(
       ledger, processor, now, o, topics::kOpPending, {}, pending_query,
-      [](const nlohmann::json& r, std::ostream& os) { dispatcher::print_pending(r, os); }, receipt);
+      [](const std::string&, const nlohmann::json& result, std::ostream& os) {
+        dispatcher::print_pending(results::read<results::Pending>(result), os);
+      },
+      receipt);
   report(out, "pending, " + std::to_string(o.pending_messages) + " unread (median of " + std::to_string(o.runs) + ")",
          p);
   if (o.keep) out << "kept " << dir.path.string() << "\n";

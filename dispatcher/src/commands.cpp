@@ -9,6 +9,7 @@
 #include "herald/common/directory.hpp"
 #include "herald/common/error.hpp"
 #include "herald/common/ids.hpp"
+#include "herald/common/results.hpp"
 #include "herald/dispatcher/format.hpp"
 #include "herald/dispatcher/session.hpp"
 #include "herald/dispatcher/settings.hpp"
@@ -49,9 +50,7 @@ json json_time_or_null(const std::optional<TimePoint>& t) { return t ? json(to_r
 
 // Targets as heraldd's status names them: "org/..." or "user:LOGIN" (wire form
 // "user/LOGIN" is accepted too).
-Target target_from_result(const json& value) {
-  if (!value.is_string()) throw Error(ErrorKind::protocol, "heraldd's status lists a target that is not a string");
-  auto text = value.get<std::string>();
+Target target_from_result(std::string text) {
   if (text.rfind("user/", 0) == 0) text = "user:" + text.substr(5);
   try {
     return Target::parse(text);
@@ -240,7 +239,7 @@ int run_pending(const PendingOptions& options, const GlobalOptions& global, std:
   if (options.json)
     out << result.dump() << '\n';
   else
-    print_pending(result, out);
+    print_pending(results::read<results::Pending>(result), out);
   return 0;
 }
 
@@ -256,7 +255,7 @@ int run_list(const ListOptions& options, const GlobalOptions& global, std::ostre
   if (options.json)
     out << result.dump() << '\n';
   else
-    print_list(result, out);
+    print_list(results::read<results::List>(result), out);
   return 0;
 }
 
@@ -268,21 +267,20 @@ int run_recall(const RecallOptions& options, const GlobalOptions& global, std::o
   payloads::Request request;
   request.id = options.id;
   // heraldd knows where the message went; an unknown id fails here with kind 3.
-  auto status = session.ask(topics::kOpStatus, settings.scope, request, settings.request_timeout);
-  if (!status.is_object() || !status.contains("targets") || !status.at("targets").is_array() ||
-      status.at("targets").empty())
+  auto status =
+      results::read<results::Status>(session.ask(topics::kOpStatus, settings.scope, request, settings.request_timeout));
+  if (status.message.targets.empty())
     throw Error(ErrorKind::protocol, "heraldd's status of " + options.id + " names no targets");
   std::vector<Target> targets;
-  for (const auto& t : status.at("targets")) targets.push_back(target_from_result(t));
+  for (const auto& t : status.message.targets) targets.push_back(target_from_result(t));
   // Agents and heraldd honour a recall only from the account that sent the message.
-  if (auto sender = status.value("sender", std::string()); sender != session.account())
-    throw Error(ErrorKind::not_permitted,
-                session.account() + " may not recall " + options.id + ": only its sender (" + sender + ") may");
+  if (status.message.sender != session.account())
+    throw Error(ErrorKind::not_permitted, session.account() + " may not recall " + options.id + ": only its sender (" +
+                                              status.message.sender + ") may");
 
   payloads::Recall tombstone;
   tombstone.recalled_at = now();
-  if (auto it = status.find("expires_at"); it != status.end() && it->is_string())
-    tombstone.expires_at = from_rfc3339(it->get<std::string>());
+  tombstone.expires_at = status.message.expires_at;
   auto payload = payloads::encode(tombstone);
   std::vector<Publication> publications;
   for (const auto& target : targets)
@@ -313,13 +311,11 @@ int run_import(const ImportOptions& options, const GlobalOptions& global, std::o
     throw Error(ErrorKind::usage, "directory file " + options.file + " is " + std::to_string(text.size()) +
                                       " bytes, over the limit of " + std::to_string(payloads::kMaxRequestBytes));
   // Parse locally first so a bad file is reported with its line before anything is sent.
-  std::vector<DirectoryEntry> entries;
   try {
-    entries = parse_directory_csv(text);
+    (void)parse_directory_csv(text);
   } catch (const Error& e) {
     throw Error(e.kind(), options.file + ": " + e.what());
   }
-  auto computers = std::count_if(entries.begin(), entries.end(), [](const auto& e) { return e.is_computer(); });
   auto settings = Settings::load(global.config_path);
   Session session(settings.broker);
   session.subscribe_replies();
@@ -330,12 +326,8 @@ int run_import(const ImportOptions& options, const GlobalOptions& global, std::o
     out << result.dump() << '\n';
     return 0;
   }
-  auto count = [&](const char* key, long local) {
-    return result.is_object() && result.contains(key) && result.at(key).is_number_integer() ? result.at(key).get<long>()
-                                                                                            : local;
-  };
-  out << "imported " << count("entries", static_cast<long>(entries.size())) << " entries ("
-      << count("computers", static_cast<long>(computers)) << " computers)\n";
+  auto imported = results::read<results::Import>(result);
+  out << "imported " << imported.entries << " entries (" << imported.computers << " computers)\n";
   return 0;
 }
 

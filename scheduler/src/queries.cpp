@@ -10,11 +10,10 @@
 #include "herald/common/directory.hpp"
 #include "herald/common/error.hpp"
 #include "herald/common/orgpath.hpp"
+#include "herald/common/results.hpp"
 
 namespace herald::scheduler::queries {
 namespace {
-
-using nlohmann::json;
 
 constexpr std::string_view kPersonPrefix = "user:";
 constexpr std::string_view kOrgScope = "org";
@@ -22,53 +21,31 @@ constexpr std::string_view kOrgScope = "org";
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 bool is_person(std::string_view target) { return starts_with(target, kPersonPrefix); }
 
-// ---- JSON text writing ------------------------------------------------------------
-// Strings in the ledger came from parsed JSON (valid UTF-8) or from validated topic
-// levels; only quotes, backslashes and control characters need escaping.
-
-void str(std::string& out, std::string_view s) {
-  out.push_back('"');
-  // Runs without anything to escape (all of a path, a login or a time) are appended
-  // whole: this is called ~50,000 times for a status of 10,000 recipients.
-  std::size_t run = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    auto u = static_cast<unsigned char>(s[i]);
-    if (u >= 0x20 && u != '"' && u != '\\') continue;
-    out.append(s.data() + run, i - run);
-    run = i + 1;
-    if (u == '"' || u == '\\') {
-      out.push_back('\\');
-      out.push_back(s[i]);
-    } else {
-      static const char* hex = "0123456789abcdef";
-      out += "\\u00";
-      out.push_back(hex[u >> 4]);
-      out.push_back(hex[u & 0xf]);
-    }
+results::ReceiptState result_state(ReceiptState s) {
+  switch (s) {
+    case ReceiptState::pending:
+      return results::ReceiptState::pending;
+    case ReceiptState::delivered:
+      return results::ReceiptState::delivered;
+    case ReceiptState::displayed:
+      return results::ReceiptState::displayed;
+    case ReceiptState::read:
+      return results::ReceiptState::read;
   }
-  out.append(s.data() + run, s.size() - run);
-  out.push_back('"');
+  return results::ReceiptState::pending;
 }
 
-void key(std::string& out, std::string_view k, bool first = false) {
-  if (!first) out.push_back(',');
-  str(out, k);
-  out.push_back(':');
-}
-
-void time_or_null(std::string& out, const std::optional<TimePoint>& t) {
-  if (!t) {
-    out += "null";
-    return;
+results::MessageState result_state(MessageState s) {
+  switch (s) {
+    case MessageState::active:
+      return results::MessageState::active;
+    case MessageState::expired:
+      return results::MessageState::expired;
+    case MessageState::recalled:
+      return results::MessageState::recalled;
   }
-  out.push_back('"');
-  append_rfc3339(out, *t);
-  out.push_back('"');
+  return results::MessageState::active;
 }
-
-void time_str(std::string& out, TimePoint t) { time_or_null(out, t); }
-
-void num(std::string& out, std::size_t n) { out += std::to_string(n); }
 
 // The roots of the subtrees of m's path targets that lie within scope: for each
 // overlapping target the deeper of target and scope, with nested roots removed so
@@ -152,56 +129,20 @@ void for_each_recipient(const Ledger& ledger, lmdb::Txn& txn, const MessageRecor
   }
 }
 
-struct Counts {
-  std::size_t recipients = 0, pending = 0, delivered = 0, displayed = 0, read = 0;
-  void add(ReceiptState s) {
-    ++recipients;
-    switch (s) {
-      case ReceiptState::pending:
-        ++pending;
-        break;
-      case ReceiptState::delivered:
-        ++delivered;
-        break;
-      case ReceiptState::displayed:
-        ++displayed;
-        break;
-      case ReceiptState::read:
-        ++read;
-        break;
-    }
-  }
-};
-
-void visible_targets(std::string& out, const MessageRecord& m, std::string_view scope) {
-  out.push_back('[');
-  bool first = true;
-  for (const auto& t : m.targets) {
+// The fields status and list share; m's strings are moved out (m is a copy from the ledger).
+results::MessageSummary summary(MessageRecord& m, std::string_view scope) {
+  results::MessageSummary out;
+  out.id = std::move(m.id);
+  out.kind = m.kind;
+  out.title = std::move(m.title);
+  out.sender = std::move(m.sender);
+  for (auto& t : m.targets) {
     bool visible = is_person(t) ? scope == kOrgScope : (is_under(t, scope) || is_under(scope, t));
-    if (!visible) continue;
-    if (!first) out.push_back(',');
-    first = false;
-    str(out, t);
+    if (visible) out.targets.push_back(t);
   }
-  out.push_back(']');
-}
-
-// The fields status and list share, in the same order (the --json contract).
-void message_fields(std::string& out, const MessageRecord& m, std::string_view scope) {
-  key(out, "id", true);
-  str(out, m.id);
-  key(out, "kind");
-  str(out, topics::kind_name(m.kind));
-  key(out, "title");
-  str(out, m.title);
-  key(out, "sender");
-  str(out, m.sender);
-  key(out, "targets");
-  visible_targets(out, m, scope);
-  key(out, "sent_at");
-  time_str(out, m.sent_at);
-  key(out, "expires_at");
-  time_or_null(out, m.expires_at);
+  out.sent_at = m.sent_at;
+  out.expires_at = m.expires_at;
+  return out;
 }
 
 }  // namespace
@@ -219,20 +160,6 @@ bool visible_in_scope(const MessageRecord& m, std::string_view scope) {
 
 namespace {
 
-std::string_view quoted_receipt_state(ReceiptState s) {
-  switch (s) {
-    case ReceiptState::pending:
-      return "\"pending\"";
-    case ReceiptState::delivered:
-      return "\"delivered\"";
-    case ReceiptState::displayed:
-      return "\"displayed\"";
-    case ReceiptState::read:
-      return "\"read\"";
-  }
-  return "\"pending\"";
-}
-
 void write_status(std::string& out, const Ledger& ledger, lmdb::Txn& txn, std::string_view id, std::string_view scope,
                   TimePoint now) {
   auto m = ledger.message(txn, id);
@@ -248,69 +175,34 @@ void write_status(std::string& out, const Ledger& ledger, lmdb::Txn& txn, std::s
   std::vector<Row> rows;
   auto computers = known_computers(ledger, txn, scope);
   rows.reserve(computers.size() + 16);
-  Counts totals;
+  results::StatusHead head;
   for_each_recipient(ledger, txn, *m, scope, computers, [&](std::string_view recipient, const ReceiptView* r) {
     rows.push_back(Row{recipient, r ? *r : ReceiptView{}, r != nullptr});
-    totals.add(rows.back().receipt.state);
+    head.totals.add(result_state(rows.back().receipt.state));
   });
   // One subtree (the usual case) comes out in key order already; several may interleave
   // ("org/b-x" sorts between "org/b" and "org/b/pc1").
   auto by_recipient = [](const Row& a, const Row& b) { return a.recipient < b.recipient; };
   if (!std::is_sorted(rows.begin(), rows.end(), by_recipient)) std::sort(rows.begin(), rows.end(), by_recipient);
 
-  out.reserve(out.size() + 512 + rows.size() * 220);
-  out.push_back('{');
-  message_fields(out, *m, scope);
-  key(out, "recalled_at");
-  time_or_null(out, m->recalled_at);
-  key(out, "recalled_by");
-  if (m->recalled_by.empty())
-    out += "null";
-  else
-    str(out, m->recalled_by);
-  key(out, "state");
-  str(out, state_name(m->state(now)));
-  key(out, "totals");
-  out += "{\"recipients\":";
-  num(out, totals.recipients);
-  out += ",\"pending\":";
-  num(out, totals.pending);
-  out += ",\"delivered\":";
-  num(out, totals.delivered);
-  out += ",\"displayed\":";
-  num(out, totals.displayed);
-  out += ",\"read\":";
-  num(out, totals.read);
-  out.push_back('}');
-  key(out, "recipients");
-  out.push_back('[');
-  bool first = true;
+  head.recalled_at = m->recalled_at;
+  if (!m->recalled_by.empty()) head.recalled_by = m->recalled_by;
+  head.state = result_state(m->state(now));
+  head.message = summary(*m, scope);
+  results::StatusWriter writer(out, head, rows.size());
   for (const auto& row : rows) {
-    // The same text as key()/str() per field, with the constant parts appended whole.
-    out += first ? "{\"recipient\":" : ",{\"recipient\":";
-    first = false;
-    str(out, row.recipient);
-    out += ",\"state\":";
-    out += quoted_receipt_state(row.receipt.state);
-    out += ",\"delivered_at\":";
-    time_or_null(out, row.receipt.delivered_at);
-    out += ",\"displayed_at\":";
-    time_or_null(out, row.receipt.displayed_at);
-    out += ",\"read_at\":";
-    time_or_null(out, row.receipt.read_at);
-    out += ",\"user\":";
-    if (row.acked && !row.receipt.user.empty())
-      str(out, row.receipt.user);
-    else
-      out += "null";
-    out += ",\"computer\":";
-    if (row.acked)
-      str(out, row.receipt.computer);
-    else
-      out += "null";
-    out.push_back('}');
+    results::RecipientStatusRef ref{row.recipient,
+                                    result_state(row.receipt.state),
+                                    row.receipt.delivered_at,
+                                    row.receipt.displayed_at,
+                                    row.receipt.read_at,
+                                    std::nullopt,
+                                    std::nullopt};
+    if (row.acked && !row.receipt.user.empty()) ref.user = row.receipt.user;
+    if (row.acked) ref.computer = row.receipt.computer;
+    writer.add(ref);
   }
-  out += "]}";
+  writer.finish();
 }
 
 }  // namespace
@@ -357,45 +249,19 @@ std::string pending(const Ledger& ledger, lmdb::Txn& txn, std::string_view scope
     });
   }
 
-  // Each message's entry is written once and reused for every recipient.
+  // Each message's entry is encoded once and reused for every recipient.
   std::vector<std::string> entries(active.size());
-  for (std::size_t i = 0; i < active.size(); ++i) {
-    auto& e = entries[i];
-    e.push_back('{');
-    key(e, "id", true);
-    str(e, active[i].id);
-    key(e, "kind");
-    str(e, topics::kind_name(active[i].kind));
-    key(e, "title");
-    str(e, active[i].title);
-    key(e, "sent_at");
-    time_str(e, active[i].sent_at);
-    e.push_back('}');
-  }
+  for (std::size_t i = 0; i < active.size(); ++i)
+    entries[i] = results::encode_unread(
+        results::UnreadMessage{active[i].id, active[i].kind, active[i].title, active[i].sent_at});
 
   std::string out;
-  out.push_back('{');
-  key(out, "under", true);
-  str(out, scope);
-  key(out, "total_unread");
-  num(out, total);
-  key(out, "recipients");
-  out.push_back('[');
-  bool first = true;
+  results::PendingWriter writer(out, scope, total);
   auto write = [&](std::string_view recipient, const std::vector<std::uint32_t>& indexes) {
     if (indexes.empty()) return;
-    if (!first) out.push_back(',');
-    first = false;
-    out.push_back('{');
-    key(out, "recipient", true);
-    str(out, recipient);
-    key(out, "unread");
-    out.push_back('[');
-    for (std::size_t k = 0; k < indexes.size(); ++k) {
-      if (k) out.push_back(',');
-      out += entries[indexes[k]];
-    }
-    out += "]}";
+    writer.begin_recipient(recipient);
+    for (auto i : indexes) writer.add_unread_text(entries[i]);
+    writer.end_recipient();
   };
   // Merge the two sorted sources so recipients come out sorted.
   auto o = others.begin();
@@ -407,7 +273,7 @@ std::string pending(const Ledger& ledger, lmdb::Txn& txn, std::string_view scope
     write(computers[c], by_computer[c]);
   }
   for (; o != others.end(); ++o) write(o->first, o->second);
-  out += "]}";
+  writer.finish();
   return out;
 }
 
@@ -415,34 +281,22 @@ std::string list(const Ledger& ledger, lmdb::Txn& txn, std::string_view scope, s
   if (limit == 0) limit = kDefaultListLimit;
   limit = std::min(limit, kMaxListLimit);
   auto computers = known_computers(ledger, txn, scope);
-  std::string out = "{\"messages\":[";
+  std::string out;
+  results::ListWriter writer(out);
   std::size_t n = 0;
   ledger.scan_newest_first(txn, [&](std::string_view id) {
     auto m = ledger.message(txn, id);
     if (!m || !visible_in_scope(*m, scope)) return true;
-    Counts counts;
+    results::ListedMessage row;
     for_each_recipient(ledger, txn, *m, scope, computers, [&](std::string_view, const ReceiptView* r) {
-      counts.add(r ? r->state : ReceiptState::pending);
+      row.counts.add(result_state(r ? r->state : ReceiptState::pending));
     });
-    if (n++) out.push_back(',');
-    out.push_back('{');
-    message_fields(out, *m, scope);
-    key(out, "state");
-    str(out, state_name(m->state(now)));
-    key(out, "recipients");
-    num(out, counts.recipients);
-    key(out, "delivered");
-    num(out, counts.delivered);
-    key(out, "displayed");
-    num(out, counts.displayed);
-    key(out, "read");
-    num(out, counts.read);
-    key(out, "pending");
-    num(out, counts.pending);
-    out.push_back('}');
-    return n < limit;
+    row.state = result_state(m->state(now));
+    row.message = summary(*m, scope);
+    writer.add(row);
+    return ++n < limit;
   });
-  out += "]}";
+  writer.finish();
   return out;
 }
 
@@ -454,7 +308,7 @@ std::string import_directory(Ledger& ledger, lmdb::Txn& txn, std::string_view sc
   std::size_t computers = 0;
   for (const auto& e : entries) computers += e.is_computer() ? 1 : 0;
   ledger.replace_directory(txn, entries);
-  return json{{"entries", entries.size()}, {"computers", computers}}.dump();
+  return results::encode(results::Import{entries.size(), computers});
 }
 
 std::string answer(Ledger& ledger, lmdb::Txn& txn, const topics::RequestTopic& topic, const payloads::Request& request,

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "herald/common/text.hpp"
+
 namespace herald::agent {
 
 // The login of the first USER_PROCESS entry in utmp, or "" if nobody is logged in (or
@@ -29,8 +31,7 @@ long resident_kb();
 // it cannot be read or has no CN.
 std::string certificate_common_name(const std::string& cert_file);
 
-// Text from the network made safe for one log line or a terminal: control characters
-// (escape sequences!) become '?', and at most `max_bytes` are kept.
-std::string printable(std::string_view text, std::size_t max_bytes = 200, bool keep_newlines = false);
+// Text from the network made safe for one log line or a terminal (common/text.hpp).
+using text::printable;
 
 }  // namespace herald::agent

@@ -1,8 +1,10 @@
 #pragma once
 // Answers to herald/req/{account}/{request-id}/{op}/{scope}: status, pending, list and
 // import. The broker's ACL has already decided that the account may ask `op` about
-// `scope`; these functions only ever report recipients under `scope`. The JSON shapes
-// are a contract: `herald status|pending|list --json` prints `result` unchanged.
+// `scope`; these functions only ever report recipients under `scope`. The results are
+// written by herald::results (common/include/herald/common/results.hpp) and documented
+// once, in topics.md "Query results": `herald status|pending|list --json` prints them
+// unchanged.
 //
 // Recipients of a message, seen from a scope:
 // - for a path target T that overlaps the scope (T under scope or scope under T), the
@@ -26,26 +28,21 @@ inline constexpr std::size_t kMaxListLimit = 10000;
 // Does any target of m overlap scope (person targets: only scope "org")?
 bool visible_in_scope(const MessageRecord& m, std::string_view scope);
 
-// Each query returns the JSON text of the Reply's `result`, written directly rather than
-// through nlohmann::json: a status of 10,000 recipients is the hot case and building it
-// as a DOM cost several times the ledger scans.
+// Each query returns the JSON text of the Reply's `result`, written with results'
+// streaming writers rather than through nlohmann::json: a status of 10,000 recipients
+// is the hot case and building it as a DOM cost several times the ledger scans.
 //
-// {"id","kind","title","sender","targets","sent_at","expires_at","recalled_at","recalled_by",
-//  "state","totals":{"recipients","pending","delivered","displayed","read"},
-//  "recipients":[{"recipient","state","delivered_at","displayed_at","read_at","user","computer"}]}
-// Throws Error(not_found) "unknown message id 'X'" if unknown or not visible in scope.
+// results::Status. Throws Error(not_found) "unknown message id 'X'" if unknown or not visible in scope.
 std::string status(const Ledger& ledger, lmdb::Txn& txn, std::string_view id, std::string_view scope, TimePoint now);
 
-// {"under","total_unread","recipients":[{"recipient","unread":[{"id","kind","title","sent_at"}]}]}
-// Throws Error(usage) if the answer would list more than kMaxPendingEntries entries.
+// results::Pending. Throws Error(usage) if the answer would list more than kMaxPendingEntries entries.
 inline constexpr std::size_t kMaxPendingEntries = 200000;
 std::string pending(const Ledger& ledger, lmdb::Txn& txn, std::string_view scope, TimePoint now);
 
-// {"messages":[{"id","kind","title","sender","targets","sent_at","expires_at","state",
-//               "recipients","delivered","displayed","read","pending"}]}, newest first.
+// results::List, newest first.
 std::string list(const Ledger& ledger, lmdb::Txn& txn, std::string_view scope, std::size_t limit, TimePoint now);
 
-// Replaces the whole directory inside `txn` (a write txn): {"entries","computers"}.
+// Replaces the whole directory inside `txn` (a write txn): results::Import.
 // Throws Error(usage) for a scope other than "org" or a bad CSV (nothing is changed).
 std::string import_directory(Ledger& ledger, lmdb::Txn& txn, std::string_view scope, const std::string& csv);
 
