@@ -136,8 +136,6 @@ class AgentSession::Impl {
   std::string presence_user_;
 };
 
-};
-
 // Paho invokes these on its own threads: they only post to the executor.
 class AgentSession::Impl::Listener final : public mqtt::iaction_listener {
  public:
