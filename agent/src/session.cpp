@@ -1,11 +1,19 @@
 #include "herald/agent/session.hpp"
 
+#include <mqtt/async_client.h>
+
+#include <atomic>
 #include <cstdio>
+#include <map>
+#include <optional>
+#include <random>
 #include <set>
 
+#include "herald/agent/handler.hpp"
 #include "herald/agent/system.hpp"
 #include "herald/common/error.hpp"
 #include "herald/common/log.hpp"
+#include "herald/common/paho.hpp"
 #include "herald/common/payloads.hpp"
 #include "herald/common/topics.hpp"
 
@@ -18,21 +26,17 @@ namespace {
 
 constexpr auto kStopWait = std::chrono::seconds(2);
 
-// Paho's tokens carry codes only; say what they mean to an admin.
-std::string describe_failure(const mqtt::token& tok) {
+// Paho's tokens carry codes only; say what they mean to an admin (broker_errors.hpp),
+// with the codes for the record.
+std::string describe_failure(const mqtt::token& tok, mqtt_edge::Operation op, int mqtt_version) {
   int rc = tok.get_return_code();
   int reason = static_cast<int>(tok.get_reason_code());
-  std::string text;
-  if (reason == mqtt::ReasonCode::NOT_AUTHORIZED || rc == 5)
-    text = "not authorized (is the certificate's CN in the broker's ACL?)";
-  else if (reason == mqtt::ReasonCode::BAD_USER_NAME_OR_PASSWORD || rc == 4)
-    text = "the broker refused the credentials";
-  else if (rc == 3 || reason == mqtt::ReasonCode::SERVER_UNAVAILABLE)
-    text = "broker unavailable";
-  else if (rc == MQTTASYNC_FAILURE)
-    text = "no connection (broker down, wrong address, or TLS handshake refused: check ca_file, cert_file, key_file)";
-  else
-    text = "failed";
+  int code = mqtt_edge::paho_code(rc, reason, op);
+  std::string text = mqtt_edge::error_text(code, mqtt_version, op);
+  if (rc == MQTTASYNC_FAILURE && code == mqtt_edge::kNoConnection)
+    text += " (broker down, wrong address, or TLS handshake refused: check ca_file, cert_file, key_file)";
+  else if (mqtt_edge::error_kind(code, mqtt_version, op) == ErrorKind::auth)
+    text += " (is the certificate's CN a computer the broker knows?)";
   text += " [return code " + std::to_string(rc);
   if (reason != 0) text += ", reason code " + std::to_string(reason);
   return text + "]";
@@ -60,11 +64,83 @@ std::string receipt_label(const OutboxEntry& e) {
 
 }  // namespace
 
+// The session proper. Paho invokes Listener and the client's handlers on its own
+// threads; they only post to the executor, where everything else runs.
+class AgentSession::Impl {
+ public:
+  Impl(SessionSettings settings, Inbox& inbox, Display& display, Executor* executor, DisplayedHook on_displayed);
+  ~Impl();
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+
+  void start();
+  void stop();
+  void wake();
+  void refresh_user();
+  bool is_connected() const { return client_ && client_->is_connected(); }
+  const std::string& path() const { return settings_.path; }
+  int version() const { return settings_.broker.mqtt_version; }
+
+ private:
+  class Listener;
+  void post(std::function<void()> task);
+  void connect();
+  void on_connected();
+  void on_connection_lost(const std::string& cause);
+  void on_connect_failed(const std::string& reason);
+  // Arms the retry timer (if not armed yet) and returns the delay, for the log.
+  std::chrono::milliseconds schedule_retry();
+  void on_message(const mqtt::const_message_ptr& msg);
+  void on_publish_done(std::uint64_t token_no, bool ok, int code);  // code: paho_code of a failure
+  void flush();
+  void remove_acknowledged();  // deletes acknowledged_ from the outbox
+  // Flush after a random delay (max_flush_delay, or the org_wide_flush window).
+  void flush_soon(bool org_wide);
+  void publish_presence(bool online);
+  void arm_expiry(std::optional<TimePoint> at);
+  void on_expiry_timer();
+  std::string current_user();
+  void note(const std::string& text) const;  // INFO if verbose, else DEBUG
+
+  SessionSettings settings_;
+  Inbox& inbox_;
+  std::unique_ptr<Executor> own_executor_;
+  Executor& executor_;
+  MessageHandler handler_;
+  DisplayedHook on_displayed_;
+  std::unique_ptr<mqtt::async_client> client_;
+  mqtt::connect_options options_;
+  std::unique_ptr<Listener> connect_listener_;
+  std::unique_ptr<Listener> publish_listener_;
+  std::unique_ptr<Listener> subscribe_listener_;
+  std::atomic<bool> stopping_{false};
+  bool started_ = false;
+
+  // Worker-thread state.
+  bool connected_ = false;
+  unsigned retry_attempt_ = 0;  // retries since the last successful connect
+  std::optional<Executor::TimerId> retry_timer_;
+  std::optional<Executor::TimerId> expiry_timer_;
+  std::optional<Executor::TimerId> flush_timer_;
+  Executor::Clock::time_point flush_at_{};  // when flush_timer_ fires
+  std::minstd_rand random_;                 // delays and jitter; seeded per session
+  std::optional<TimePoint> expiry_at_;
+  std::uint64_t next_token_ = 1;
+  struct InFlight {
+    std::string key;    // outbox key
+    std::string label;  // "read for <id>", for the log
+  };
+  std::map<std::uint64_t, InFlight> in_flight_;  // by token number
+  std::vector<std::string> acknowledged_;        // outbox keys the broker acknowledged
+  std::optional<Executor::TimerId> cleanup_timer_;
+  std::string presence_user_;
+};
+
 // Paho invokes these on its own threads: they only post to the executor.
-class AgentSession::Listener final : public mqtt::iaction_listener {
+class AgentSession::Impl::Listener final : public mqtt::iaction_listener {
  public:
   enum class Kind { connect, publish, subscribe };
-  Listener(AgentSession& session, Kind kind) : session_(session), kind_(kind) {}
+  Listener(Impl& session, Kind kind) : session_(session), kind_(kind) {}
 
   void on_success(const mqtt::token& tok) override {
     switch (kind_) {
@@ -80,7 +156,8 @@ class AgentSession::Listener final : public mqtt::iaction_listener {
         try {
           auto response = tok.get_subscribe_response();
           for (auto code : response.get_reason_codes())
-            if (static_cast<int>(code) >= 0x80) ++refused;
+            if (mqtt_edge::is_failure(static_cast<int>(code), session_.version(), mqtt_edge::Operation::subscribe))
+              ++refused;
         } catch (const std::exception&) {
           // No per-filter codes (MQTT 3.1.1 without response data): nothing refused.
         }
@@ -99,30 +176,33 @@ class AgentSession::Listener final : public mqtt::iaction_listener {
   }
 
   void on_failure(const mqtt::token& tok) override {
-    auto reason = describe_failure(tok);
     switch (kind_) {
       case Kind::connect:
-        session_.post([s = &session_, reason] { s->on_connect_failed(reason); });
+        session_.post([s = &session_, reason = describe_failure(tok, mqtt_edge::Operation::connect,
+                                                                session_.version())] { s->on_connect_failed(reason); });
         break;
       case Kind::publish: {
         auto no = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(tok.get_user_context()));
-        int code = static_cast<int>(tok.get_reason_code());
+        int code = mqtt_edge::paho_code(tok.get_return_code(), static_cast<int>(tok.get_reason_code()),
+                                        mqtt_edge::Operation::publish);
         session_.post([s = &session_, no, code] { s->on_publish_done(no, false, code); });
         break;
       }
       case Kind::subscribe:
-        session_.post([reason] { log::warn("subscribe failed: " + reason); });
+        session_.post([reason = describe_failure(tok, mqtt_edge::Operation::subscribe, session_.version())] {
+          log::warn("subscribe failed: " + reason);
+        });
         break;
     }
   }
 
  private:
-  AgentSession& session_;
+  Impl& session_;
   Kind kind_;
 };
 
-AgentSession::AgentSession(SessionSettings settings, Inbox& inbox, Display& display, Executor* executor,
-                           DisplayedHook on_displayed)
+AgentSession::Impl::Impl(SessionSettings settings, Inbox& inbox, Display& display, Executor* executor,
+                         DisplayedHook on_displayed)
     : settings_(std::move(settings)),
       inbox_(inbox),
       own_executor_(executor ? nullptr : std::make_unique<Executor>()),
@@ -169,19 +249,19 @@ AgentSession::AgentSession(SessionSettings settings, Inbox& inbox, Display& disp
       [this](mqtt::const_message_ptr msg) { post([this, msg = std::move(msg)] { on_message(msg); }); });
 }
 
-AgentSession::~AgentSession() {
+AgentSession::Impl::~Impl() {
   stop();
   client_.reset();  // before the listeners it may still reference
 }
 
-void AgentSession::post(std::function<void()> task) {
+void AgentSession::Impl::post(std::function<void()> task) {
   if (stopping_) return;
   executor_.post([this, task = std::move(task)] {
     if (!stopping_) task();
   });
 }
 
-void AgentSession::start() {
+void AgentSession::Impl::start() {
   if (started_) return;
   started_ = true;
   post([this] {
@@ -192,7 +272,7 @@ void AgentSession::start() {
   });
 }
 
-void AgentSession::stop() {
+void AgentSession::Impl::stop() {
   if (!started_ || stopping_.exchange(true)) return;
   // From here on, queued tasks of this session are no-ops; wait for the one that may
   // be running, then nothing on the worker touches the worker-thread state.
@@ -225,26 +305,28 @@ void AgentSession::stop() {
   executor_.drain();
 }
 
-void AgentSession::wake() {
+void AgentSession::Impl::wake() {
   post([this] { flush(); });
 }
 
-void AgentSession::refresh_user() {
+void AgentSession::Impl::refresh_user() {
   post([this] {
     if (connected_ && current_user() != presence_user_) publish_presence(true);
   });
 }
 
-void AgentSession::note(const std::string& text) const {
+void AgentSession::Impl::note(const std::string& text) const {
   if (settings_.verbose)
     log::info(text);
   else
     log::debug(text);
 }
 
-std::string AgentSession::current_user() { return settings_.user_source ? settings_.user_source() : settings_.user; }
+std::string AgentSession::Impl::current_user() {
+  return settings_.user_source ? settings_.user_source() : settings_.user;
+}
 
-void AgentSession::connect() {
+void AgentSession::Impl::connect() {
   retry_timer_.reset();
   auto timeout = settings_.broker.connect_timeout;
   for (unsigned i = 0; i < retry_attempt_ && timeout < settings_.max_connect_timeout; ++i) timeout *= 2;
@@ -257,7 +339,7 @@ void AgentSession::connect() {
   }
 }
 
-std::chrono::milliseconds AgentSession::schedule_retry() {
+std::chrono::milliseconds AgentSession::Impl::schedule_retry() {
   using std::chrono::milliseconds;
   milliseconds delay;
   milliseconds max_delay = settings_.max_retry;
@@ -282,14 +364,14 @@ std::chrono::milliseconds AgentSession::schedule_retry() {
   return delay;
 }
 
-void AgentSession::on_connect_failed(const std::string& reason) {
+void AgentSession::Impl::on_connect_failed(const std::string& reason) {
   if (connected_ || retry_timer_) return;
   auto delay = schedule_retry();
   log::warn("cannot connect to " + settings_.broker.uri + " as " + settings_.path + ": " + reason + "; retrying in " +
             seconds_text(delay) + " s");
 }
 
-void AgentSession::on_connected() {
+void AgentSession::Impl::on_connected() {
   connected_ = true;
   retry_attempt_ = 0;
   in_flight_.clear();
@@ -307,7 +389,7 @@ void AgentSession::on_connected() {
   if (settings_.on_connected) settings_.on_connected();
 }
 
-void AgentSession::on_connection_lost(const std::string& cause) {
+void AgentSession::Impl::on_connection_lost(const std::string& cause) {
   connected_ = false;
   // Publishes without PUBACK are re-sent from the outbox after the reconnect.
   in_flight_.clear();
@@ -317,7 +399,7 @@ void AgentSession::on_connection_lost(const std::string& cause) {
             seconds_text(delay) + " s");
 }
 
-void AgentSession::on_message(const mqtt::const_message_ptr& msg) {
+void AgentSession::Impl::on_message(const mqtt::const_message_ptr& msg) {
   const auto& payload = msg->get_payload();
   auto result = handler_.handle(msg->get_topic(), std::string_view(payload.data(), payload.size()), current_user(),
                                 herald::now());
@@ -326,7 +408,7 @@ void AgentSession::on_message(const mqtt::const_message_ptr& msg) {
   if (result.displayed_at && on_displayed_) on_displayed_(result.id, *result.displayed_at);
 }
 
-void AgentSession::flush_soon(bool org_wide) {
+void AgentSession::Impl::flush_soon(bool org_wide) {
   std::int64_t low = 0, high = settings_.max_flush_delay.count();
   if (org_wide) {
     low = settings_.org_wide_flush_min.count();
@@ -347,7 +429,7 @@ void AgentSession::flush_soon(bool org_wide) {
   });
 }
 
-void AgentSession::flush() {
+void AgentSession::Impl::flush() {
   if (!connected_ || in_flight_.size() >= settings_.max_in_flight) return;
   std::set<std::string> pending(acknowledged_.begin(), acknowledged_.end());
   for (const auto& [no, sent] : in_flight_) pending.insert(sent.key);
@@ -366,7 +448,7 @@ void AgentSession::flush() {
   }
 }
 
-void AgentSession::on_publish_done(std::uint64_t token_no, bool ok, int reason_code) {
+void AgentSession::Impl::on_publish_done(std::uint64_t token_no, bool ok, int code) {
   auto it = in_flight_.find(token_no);
   if (it == in_flight_.end()) return;  // from before a reconnect: the entry was re-sent
   auto [key, label] = std::move(it->second);
@@ -387,26 +469,27 @@ void AgentSession::on_publish_done(std::uint64_t token_no, bool ok, int reason_c
         remove_acknowledged();
       });
     }
-  } else if (mqtt_edge::is_refusal(reason_code)) {
-    // Re-sending a refused receipt would be refused forever: the ACL or the
-    // certificate is wrong, which the admin must fix.
-    log::error("broker refused receipt " + label + " (not authorized); dropping it");
+  } else if (mqtt_edge::is_refusal(code)) {
+    // Re-sending a refused receipt would be refused again (the ACL or the certificate
+    // is wrong, or the broker rejects the topic or payload): the admin must fix it.
+    log::error("broker refused receipt " + label + ": " +
+               mqtt_edge::error_text(code, version(), mqtt_edge::Operation::publish) + "; dropping it");
     inbox_.remove_outbox(key);
   } else {
-    log::debug("receipt " + label + " not acknowledged (reason " + std::to_string(reason_code) +
-               "); re-sent after reconnect");
+    log::debug("receipt " + label + " not acknowledged (" +
+               mqtt_edge::error_text(code, version(), mqtt_edge::Operation::publish) + "); re-sent after reconnect");
     return;
   }
   flush();
 }
 
-void AgentSession::remove_acknowledged() {
+void AgentSession::Impl::remove_acknowledged() {
   if (acknowledged_.empty()) return;
   inbox_.remove_outbox(acknowledged_);
   acknowledged_.clear();
 }
 
-void AgentSession::publish_presence(bool online) {
+void AgentSession::Impl::publish_presence(bool online) {
   payloads::Presence p{online, herald::now(), current_user(), settings_.host, HERALD_VERSION};
   try {
     client_->publish(mqtt::make_message(topics::presence(settings_.path), payloads::encode(p), 1, true));
@@ -416,7 +499,7 @@ void AgentSession::publish_presence(bool online) {
   }
 }
 
-void AgentSession::arm_expiry(std::optional<TimePoint> at) {
+void AgentSession::Impl::arm_expiry(std::optional<TimePoint> at) {
   if (!at || (expiry_at_ && *expiry_at_ <= *at)) return;
   if (expiry_timer_) executor_.cancel(*expiry_timer_);
   expiry_at_ = at;
@@ -425,12 +508,23 @@ void AgentSession::arm_expiry(std::optional<TimePoint> at) {
   });
 }
 
-void AgentSession::on_expiry_timer() {
+void AgentSession::Impl::on_expiry_timer() {
   expiry_timer_.reset();
   expiry_at_.reset();
   auto removed = inbox_.purge_expired(herald::now());
   if (removed > 0) log::info("expired " + std::to_string(removed) + " message(s)");
   arm_expiry(inbox_.next_expiry());
 }
+
+AgentSession::AgentSession(SessionSettings settings, Inbox& inbox, Display& display, Executor* executor,
+                           DisplayedHook on_displayed)
+    : impl_(std::make_unique<Impl>(std::move(settings), inbox, display, executor, std::move(on_displayed))) {}
+AgentSession::~AgentSession() = default;  // Impl's destructor stops
+void AgentSession::start() { impl_->start(); }
+void AgentSession::stop() { impl_->stop(); }
+void AgentSession::wake() { impl_->wake(); }
+void AgentSession::refresh_user() { impl_->refresh_user(); }
+bool AgentSession::is_connected() const { return impl_->is_connected(); }
+const std::string& AgentSession::path() const { return impl_->path(); }
 
 }  // namespace herald::agent

@@ -26,7 +26,7 @@
 #include "herald/common/error.hpp"
 #include "herald/common/lmdb.hpp"
 #include "herald/common/log.hpp"
-#include "herald/common/mqtt.hpp"
+#include "herald/common/paho.hpp"
 #include "herald/common/payloads.hpp"
 #include "herald/common/time.hpp"
 #include "herald/common/topics.hpp"
@@ -377,7 +377,7 @@ int run_publish(const PublishOptions& options) {
   try {
     client.publish(mqtt::make_message(options.topic, payload, 1, options.retained))->wait_for(10s);
   } catch (const mqtt::exception& e) {
-    throw mqtt_edge::to_error(e, "publishing on " + options.topic);
+    throw mqtt_edge::to_error(e, mqtt_edge::Operation::publish, b.mqtt_version, "publishing on " + options.topic);
   }
   // The broker has the message (PUBACK): leave without Paho's teardown, which sleeps.
   std::_Exit(0);

@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "herald/common/broker_errors.hpp"
 #include "herald/common/error.hpp"
 #include "herald/common/ids.hpp"
 #include "herald/common/topics.hpp"
@@ -31,13 +32,7 @@ constexpr int kDefaultTlsPort = 8883;
 // many before collecting their acknowledgements keeps every id in flight unique.
 constexpr std::size_t kPublishWindow = 10000;
 
-// Refusal codes of a CONNACK. 3.1.1: 4 bad user name or password, 5 not authorized.
-// 5.0: 0x86 bad user name or password, 0x87 not authorized (Mosquitto 2.0's answer to a
-// bad v5 password), 0x8A banned, 0x8C bad authentication method.
-bool refused_credentials(int code) { return code == 4 || code == 5 || code == 0x86 || code == 0x87 || code == 0x8C; }
-constexpr int kBanned = 0x8A;
-
-bool is_refusal_code(int reason_code) { return reason_code >= 0x80; }
+using mqtt_edge::Operation;
 
 std::string client_id_for(const std::string& account) {
   auto id = new_id();  // "<time>-<random hex>": keep the random part
@@ -50,7 +45,7 @@ std::string describe(int rc, int saved_errno) {
   if (rc == MOSQ_ERR_ERRNO) return std::system_category().message(saved_errno);
   if (rc == MOSQ_ERR_EAI) return gai_strerror(saved_errno);
   // A v5 DISCONNECT from the broker reports its reason code, not a library code.
-  if (rc >= 0x80) return mosquitto_reason_string(rc);
+  if (rc >= 0x80) return mqtt_edge::error_text(rc, 5, Operation::connection);
   return mosquitto_strerror(rc);
 }
 
@@ -283,23 +278,17 @@ Session::Session(const mqtt_edge::BrokerSettings& settings)
   std::unique_lock lock(c.mutex);
   // The connect timeout also covers a TLS handshake that never completes.
   if (!c.changed.wait_until(lock, deadline, [&] { return c.connack.has_value() || c.lost; }))
-    throw Error(ErrorKind::unreachable,
-                doing + ": no answer within " + std::to_string(settings_.connect_timeout.count()) + " s");
+    throw mqtt_edge::broker_error(mqtt_edge::kNoAnswer, settings_.mqtt_version, Operation::connect, doing,
+                                  "waited " + std::to_string(settings_.connect_timeout.count()) + " s");
   if (c.connack) {
-    int code = *c.connack;
-    if (code == 0) return;
-    if (refused_credentials(code))
-      throw Error(ErrorKind::auth,
-                  doing + ": the broker refused the credentials (bad user name, password or certificate)");
-    if (code == kBanned) throw Error(ErrorKind::auth, doing + ": the broker refused this account (banned)");
-    throw Error(ErrorKind::unreachable,
-                doing + ": the broker refused the connection (" +
-                    (settings_.mqtt_version == 5 ? mosquitto_reason_string(code) : mosquitto_connack_string(code)) +
-                    ")");
+    // The CONNACK's v5 reason code or 3.1.1 return code.
+    if (int code = *c.connack; mqtt_edge::is_failure(code, settings_.mqtt_version, Operation::connect))
+      throw mqtt_edge::broker_error(code, settings_.mqtt_version, Operation::connect, doing);
+    return;
   }
-  throw Error(ErrorKind::unreachable, doing + ": the connection closed before the broker accepted it (" +
-                                          describe(c.lost_code, c.lost_errno) +
-                                          "; a TLS failure such as an untrusted certificate ends it this way too)");
+  throw mqtt_edge::broker_error(mqtt_edge::kNoConnection, settings_.mqtt_version, Operation::connect, doing,
+                                "closed before the broker accepted it: " + describe(c.lost_code, c.lost_errno) +
+                                    "; a TLS failure such as an untrusted certificate ends it this way too");
 }
 
 namespace {
@@ -328,16 +317,22 @@ void Session::subscribe_replies() {
     std::unique_lock lock(c.mutex);
     auto deadline = std::chrono::steady_clock::now() + settings_.connect_timeout;
     if (!c.changed.wait_until(lock, deadline, [&] { return c.subacks.count(mid) > 0 || c.lost; }))
-      throw Error(ErrorKind::unreachable, doing + ": no answer from " + settings_.uri);
+      throw mqtt_edge::broker_error(mqtt_edge::kNoAnswer, settings_.mqtt_version, Operation::subscribe, doing,
+                                    settings_.uri);
     auto it = c.subacks.find(mid);
-    if (it == c.subacks.end()) throw Error(ErrorKind::unreachable, doing + ": lost the connection to " + settings_.uri);
+    if (it == c.subacks.end())
+      throw mqtt_edge::broker_error(mqtt_edge::kNoConnection, settings_.mqtt_version, Operation::subscribe, doing,
+                                    "the connection to " + settings_.uri + " was lost");
     granted = std::move(it->second);
     c.subacks.erase(it);
   }
-  // v5: a SUBACK reason code >= 0x80; 3.1.1: granted QoS 0x80.
-  for (int code : granted)
-    if (is_refusal_code(code))
+  // v5: a SUBACK reason code; 3.1.1: granted QoS, or 0x80 for a refusal.
+  for (int code : granted) {
+    if (!mqtt_edge::is_failure(code, settings_.mqtt_version, Operation::subscribe)) continue;
+    if (mqtt_edge::error_kind(code, settings_.mqtt_version, Operation::subscribe) == ErrorKind::not_permitted)
       throw Error(ErrorKind::not_permitted, account() + " may not read its replies (" + filter + ")");
+    throw mqtt_edge::broker_error(code, settings_.mqtt_version, Operation::subscribe, doing);
+  }
 }
 
 std::vector<PublishOutcome> Session::publish_all(const std::vector<Publication>& publications,
@@ -379,14 +374,19 @@ std::vector<PublishOutcome> Session::publish_all(const std::vector<Publication>&
       bool lost = c.lost;
       lock.unlock();
       c.abandon(mids);
-      if (lost) throw Error(ErrorKind::unreachable, doing + ": lost the connection to " + settings_.uri);
-      throw Error(ErrorKind::unreachable, doing + ": the broker did not acknowledge within " + seconds_text(timeout));
+      if (lost)
+        throw mqtt_edge::broker_error(mqtt_edge::kNoConnection, settings_.mqtt_version, Operation::publish, doing,
+                                      "the connection to " + settings_.uri + " was lost");
+      throw mqtt_edge::broker_error(mqtt_edge::kNoAnswer, settings_.mqtt_version, Operation::publish, doing,
+                                    "no PUBACK within " + seconds_text(timeout));
     }
     for (std::size_t k = 0; k < mids.size(); ++k) {
       auto it = c.acks.find(mids[k]);
       int code = it->second;
       c.acks.erase(it);
-      if (is_refusal_code(code)) outcomes[start + k] = PublishOutcome{outcomes[start + k].topic, false, code};
+      // Any failure code: the broker did not take it (commands.cpp withdraws the rest).
+      if (mqtt_edge::is_failure(code, settings_.mqtt_version, Operation::publish))
+        outcomes[start + k] = PublishOutcome{outcomes[start + k].topic, false, code};
     }
   }
   return outcomes;
@@ -436,7 +436,13 @@ std::string Session::publish_request(std::string_view op, std::string_view scope
   auto request_id = new_id();
   auto topic = topics::request(account(), request_id, op, scope);
   auto outcomes = publish_all({Publication{topic, payloads::encode(request), false}}, timeout);
-  if (!outcomes.front().accepted) throw Error(ErrorKind::not_permitted, request_refused_text(account(), op, scope));
+  if (const auto& outcome = outcomes.front(); !outcome.accepted) {
+    if (mqtt_edge::error_kind(outcome.reason_code, settings_.mqtt_version, Operation::publish) ==
+        ErrorKind::not_permitted)
+      throw Error(ErrorKind::not_permitted, request_refused_text(account(), op, scope));
+    throw mqtt_edge::broker_error(outcome.reason_code, settings_.mqtt_version, Operation::publish,
+                                  "publishing on " + topic);
+  }
   return request_id;
 }
 

@@ -12,6 +12,7 @@
 #include "herald/common/error.hpp"
 #include "herald/common/ids.hpp"
 #include "herald/common/log.hpp"
+#include "herald/common/paho.hpp"
 #include "herald/common/topics.hpp"
 #include "herald/scheduler/ledger.hpp"
 #include "herald/scheduler/processor.hpp"
@@ -250,9 +251,9 @@ struct Server::Impl {
       } else if (settings.broker.mqtt_version == 5) {
         auto codes = token->get_subscribe_response().get_reason_codes();
         for (std::size_t i = 0; i < codes.size() && i < filters.size(); ++i)
-          if (codes[i] >= 0x80)
-            log::warn("the broker refused the subscription to " + filters[i] + " (reason code " +
-                      std::to_string(static_cast<int>(codes[i])) + ")");
+          if (int code = static_cast<int>(codes[i]); mqtt_edge::is_failure(code, 5, mqtt_edge::Operation::subscribe))
+            log::warn(mqtt_edge::broker_error(code, 5, mqtt_edge::Operation::subscribe, "subscribing to " + filters[i])
+                          .what());
       }
     } catch (const mqtt::exception& e) {
       log::warn("subscribing failed: " + std::string(e.what()) + "; waiting for the next reconnect");

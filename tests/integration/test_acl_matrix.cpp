@@ -22,7 +22,7 @@
 #include <thread>
 
 #include "herald/common/error.hpp"
-#include "herald/common/mqtt.hpp"
+#include "herald/common/paho.hpp"
 #include "herald/common/topics.hpp"
 #include "herald/testing/fixture.hpp"
 

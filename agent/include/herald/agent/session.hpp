@@ -6,23 +6,18 @@
 // retained online Presence, re-send the whole outbox. The last will is a retained
 // offline Presence. Receipts are removed from the outbox only on PUBACK.
 // Many sessions can share one Executor and one lmdb::Env (each with its own Inbox key
-// prefix): the swarm benchmark runs hundreds in one process.
-#include <mqtt/async_client.h>
-
-#include <atomic>
+// prefix): the swarm benchmark runs hundreds in one process. Paho stays in session.cpp.
 #include <chrono>
+#include <cstddef>
 #include <functional>
-#include <map>
 #include <memory>
-#include <optional>
-#include <random>
 #include <string>
 
 #include "herald/agent/display.hpp"
 #include "herald/agent/executor.hpp"
-#include "herald/agent/handler.hpp"
 #include "herald/agent/inbox.hpp"
 #include "herald/common/mqtt.hpp"
+#include "herald/common/time.hpp"
 
 namespace herald::agent {
 
@@ -93,62 +88,12 @@ class AgentSession {
   void wake();
   // The logged-in user may have changed: re-read it, republish presence. Thread-safe.
   void refresh_user();
-  bool is_connected() const { return client_ && client_->is_connected(); }
-  const std::string& path() const { return settings_.path; }
+  bool is_connected() const;
+  const std::string& path() const;
 
  private:
-  class Listener;
-  void post(std::function<void()> task);
-  void connect();
-  void on_connected();
-  void on_connection_lost(const std::string& cause);
-  void on_connect_failed(const std::string& reason);
-  // Arms the retry timer (if not armed yet) and returns the delay, for the log.
-  std::chrono::milliseconds schedule_retry();
-  void on_message(const mqtt::const_message_ptr& msg);
-  void on_publish_done(std::uint64_t token_no, bool ok, int reason_code);
-  void flush();
-  void remove_acknowledged();  // deletes acknowledged_ from the outbox
-  // Flush after a random delay (max_flush_delay, or the org_wide_flush window).
-  void flush_soon(bool org_wide);
-  void publish_presence(bool online);
-  void arm_expiry(std::optional<TimePoint> at);
-  void on_expiry_timer();
-  std::string current_user();
-  void note(const std::string& text) const;  // INFO if verbose, else DEBUG
-
-  SessionSettings settings_;
-  Inbox& inbox_;
-  std::unique_ptr<Executor> own_executor_;
-  Executor& executor_;
-  MessageHandler handler_;
-  DisplayedHook on_displayed_;
-  std::unique_ptr<mqtt::async_client> client_;
-  mqtt::connect_options options_;
-  std::unique_ptr<Listener> connect_listener_;
-  std::unique_ptr<Listener> publish_listener_;
-  std::unique_ptr<Listener> subscribe_listener_;
-  std::atomic<bool> stopping_{false};
-  bool started_ = false;
-
-  // Worker-thread state.
-  bool connected_ = false;
-  unsigned retry_attempt_ = 0;  // retries since the last successful connect
-  std::optional<Executor::TimerId> retry_timer_;
-  std::optional<Executor::TimerId> expiry_timer_;
-  std::optional<Executor::TimerId> flush_timer_;
-  Executor::Clock::time_point flush_at_{};  // when flush_timer_ fires
-  std::minstd_rand random_;                 // delays and jitter; seeded per session
-  std::optional<TimePoint> expiry_at_;
-  std::uint64_t next_token_ = 1;
-  struct InFlight {
-    std::string key;    // outbox key
-    std::string label;  // "read for <id>", for the log
-  };
-  std::map<std::uint64_t, InFlight> in_flight_;  // by token number
-  std::vector<std::string> acknowledged_;        // outbox keys the broker acknowledged
-  std::optional<Executor::TimerId> cleanup_timer_;
-  std::string presence_user_;
+  class Impl;  // the Paho client and the worker-thread state (session.cpp)
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace herald::agent

@@ -20,7 +20,11 @@ struct ServerSettings {
   std::string client_id = "heraldd";
   std::size_t max_batch = 5000;   // messages applied per write transaction
   std::size_t max_inflight = 20;  // unacknowledged publishes; keep <= the broker's max_inflight_messages
-  int session_expiry_days = 30;   // how long the broker queues receipts while heraldd is down
+  // MQTT 5 only: the Session Expiry Interval heraldd asks for on CONNECT (days * 86400 s),
+  // so the broker keeps heraldd's session, and queues receipts for it, while heraldd is
+  // down. Not a heraldd.conf key (settings_from leaves 30). Under MQTT 3.1.1 the broker's
+  // persistent_client_expiration decides (30d in broker-config/mosquitto.conf.in).
+  int session_expiry_days = 30;
 };
 
 // Reads the keys above from a heraldd.conf; throws Error(config).
