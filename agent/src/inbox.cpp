@@ -71,20 +71,6 @@ std::string StoredMessage::state() const {
   return "delivered";
 }
 
-std::string_view outcome_name(DeliveryOutcome o) {
-  switch (o) {
-    case DeliveryOutcome::stored:
-      return "stored";
-    case DeliveryOutcome::duplicate:
-      return "duplicate";
-    case DeliveryOutcome::expired:
-      return "expired";
-    case DeliveryOutcome::recalled:
-      return "recalled";
-  }
-  return "unknown";
-}
-
 json to_json(const StoredMessage& m) {
   const auto& d = m.delivery;
   return json{{"id", m.id},

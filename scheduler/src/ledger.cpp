@@ -15,10 +15,6 @@ using nlohmann::json;
 constexpr char kSep = '\0';
 constexpr std::int64_t kAbsent = std::numeric_limits<std::int64_t>::min();
 constexpr std::uint64_t kNoExpiry = std::numeric_limits<std::uint64_t>::max();
-constexpr std::size_t kMaxKeyBytes = 511;  // LMDB's default MDB_MAXKEYSIZE
-
-MDB_val val(std::string_view s) { return MDB_val{s.size(), const_cast<char*>(s.data())}; }
-std::string_view view(const MDB_val& v) { return {static_cast<const char*>(v.mv_data), v.mv_size}; }
 
 // Big-endian with the sign bit flipped, so byte order is numeric order.
 std::string be64(std::uint64_t v) {
@@ -49,12 +45,6 @@ std::string join2(std::string_view a, std::string_view b) {
   k.push_back(kSep);
   k.append(b);
   return k;
-}
-
-void check_key(std::string_view key, const std::string& table) {
-  if (key.empty() || key.size() > kMaxKeyBytes)
-    throw Error(ErrorKind::protocol, "key of " + std::to_string(key.size()) + " bytes does not fit the ledger's " +
-                                         table + " table (at most " + std::to_string(kMaxKeyBytes) + ")");
 }
 
 void put_i64(std::string& out, std::int64_t v) {
@@ -92,20 +82,6 @@ std::string_view state_name(MessageState s) {
       return "recalled";
   }
   return "active";
-}
-
-std::string_view receipt_state_name(ReceiptState s) {
-  switch (s) {
-    case ReceiptState::pending:
-      return "pending";
-    case ReceiptState::delivered:
-      return "delivered";
-    case ReceiptState::displayed:
-      return "displayed";
-    case ReceiptState::read:
-      return "read";
-  }
-  return "pending";
 }
 
 MessageState MessageRecord::state(TimePoint now) const {
@@ -256,84 +232,6 @@ DirectoryEntry decode_entry(std::string_view path, std::string_view s) {
 
 }  // namespace
 
-// ---- Table ------------------------------------------------------------------------
-
-std::optional<std::string_view> Table::get(lmdb::Txn& txn, std::string_view key) const {
-  if (key.empty() || key.size() > kMaxKeyBytes) return std::nullopt;
-  MDB_val k = val(key), v;
-  int rc = mdb_get(txn.get(), dbi_, &k, &v);
-  if (rc == MDB_NOTFOUND) return std::nullopt;
-  lmdb::check(rc, "get", name_);
-  return view(v);
-}
-
-void Table::put(lmdb::Txn& txn, std::string_view key, std::string_view value) const {
-  check_key(key, name_);
-  MDB_val k = val(key), v = val(value);
-  lmdb::check(mdb_put(txn.get(), dbi_, &k, &v, 0), "put", name_);
-}
-
-bool Table::del(lmdb::Txn& txn, std::string_view key) const {
-  if (key.empty() || key.size() > kMaxKeyBytes) return false;
-  MDB_val k = val(key);
-  int rc = mdb_del(txn.get(), dbi_, &k, nullptr);
-  if (rc == MDB_NOTFOUND) return false;
-  lmdb::check(rc, "del", name_);
-  return true;
-}
-
-namespace {
-struct Cursor {
-  MDB_cursor* c = nullptr;
-  Cursor(lmdb::Txn& txn, MDB_dbi dbi, const std::string& name) {
-    lmdb::check(mdb_cursor_open(txn.get(), dbi, &c), "cursor_open", name);
-  }
-  ~Cursor() { mdb_cursor_close(c); }
-  Cursor(const Cursor&) = delete;
-  Cursor& operator=(const Cursor&) = delete;
-};
-}  // namespace
-
-void Table::scan(lmdb::Txn& txn, std::string_view prefix,
-                 const std::function<bool(std::string_view, std::string_view)>& fn) const {
-  Cursor cursor(txn, dbi_, name_);
-  MDB_val k = val(prefix), v;
-  int rc =
-      prefix.empty() ? mdb_cursor_get(cursor.c, &k, &v, MDB_FIRST) : mdb_cursor_get(cursor.c, &k, &v, MDB_SET_RANGE);
-  while (rc == 0) {
-    auto key = view(k);
-    if (key.substr(0, prefix.size()) != prefix) return;
-    if (!fn(key, view(v))) return;
-    rc = mdb_cursor_get(cursor.c, &k, &v, MDB_NEXT);
-  }
-  if (rc != MDB_NOTFOUND) lmdb::check(rc, "cursor_get", name_);
-}
-
-void Table::scan_from(lmdb::Txn& txn, std::string_view from,
-                      const std::function<bool(std::string_view, std::string_view)>& fn) const {
-  Cursor cursor(txn, dbi_, name_);
-  MDB_val k = val(from), v;
-  int rc = from.empty() ? mdb_cursor_get(cursor.c, &k, &v, MDB_FIRST) : mdb_cursor_get(cursor.c, &k, &v, MDB_SET_RANGE);
-  while (rc == 0) {
-    if (!fn(view(k), view(v))) return;
-    rc = mdb_cursor_get(cursor.c, &k, &v, MDB_NEXT);
-  }
-  if (rc != MDB_NOTFOUND) lmdb::check(rc, "cursor_get", name_);
-}
-
-void Table::scan_backward(lmdb::Txn& txn, const std::function<bool(std::string_view, std::string_view)>& fn) const {
-  Cursor cursor(txn, dbi_, name_);
-  MDB_val k, v;
-  int rc = mdb_cursor_get(cursor.c, &k, &v, MDB_LAST);
-  while (rc == 0) {
-    if (!fn(view(k), view(v))) return;
-    rc = mdb_cursor_get(cursor.c, &k, &v, MDB_PREV);
-  }
-  if (rc != MDB_NOTFOUND) lmdb::check(rc, "cursor_get", name_);
-}
-
-void Table::clear(lmdb::Txn& txn) const { lmdb::check(mdb_drop(txn.get(), dbi_, 0), "drop", name_); }
-
 // ---- Ledger -----------------------------------------------------------------------
 
 namespace {
@@ -348,11 +246,7 @@ lmdb::Env::Options env_options(const Ledger::Options& o) {
 
 Ledger::Ledger(const Options& options) : env_(options.dir, env_options(options)) {
   lmdb::Txn txn(env_, lmdb::Txn::Mode::write);
-  auto open = [&](const char* name) {
-    MDB_dbi dbi;
-    lmdb::check(mdb_dbi_open(txn.get(), name, MDB_CREATE, &dbi), "dbi_open", name);
-    return Table(dbi, name);
-  };
+  auto open = [&](const char* name) { return lmdb::Db::open(txn, name); };
   messages_ = open("messages");
   payloads_ = open("payloads");
   by_sent_ = open("by_sent");
@@ -369,7 +263,7 @@ Ledger::Ledger(const Options& options) : env_(options.dir, env_options(options))
 }
 
 std::optional<MessageRecord> Ledger::message(lmdb::Txn& txn, std::string_view id) const {
-  auto v = messages_.get(txn, id);
+  auto v = messages_.view(txn, id);
   if (!v) return std::nullopt;
   return decode_message(id, *v);
 }
@@ -387,7 +281,7 @@ void Ledger::put_payload(lmdb::Txn& txn, std::string_view id, std::string_view p
 }
 
 std::optional<std::string> Ledger::payload(lmdb::Txn& txn, std::string_view id) const {
-  auto v = payloads_.get(txn, id);
+  auto v = payloads_.view(txn, id);
   if (!v) return std::nullopt;
   return std::string(*v);
 }
@@ -428,7 +322,7 @@ std::optional<TimePoint> Ledger::next_expiry(lmdb::Txn& txn) const {
 void Ledger::close_open(lmdb::Txn& txn, const MessageRecord& m) { open_.del(txn, expiry_key(m)); }
 
 std::optional<Receipt> Ledger::receipt(lmdb::Txn& txn, std::string_view id, std::string_view recipient) const {
-  auto v = receipts_.get(txn, join2(id, recipient));
+  auto v = receipts_.view(txn, join2(id, recipient));
   if (!v) return std::nullopt;
   return decode_receipt(*v);
 }
@@ -456,13 +350,13 @@ void Ledger::scan_receipt_views(lmdb::Txn& txn, std::string_view id, std::string
 }
 
 std::optional<ReceiptView> Ledger::receipt_view(lmdb::Txn& txn, std::string_view id, std::string_view recipient) const {
-  auto v = receipts_.get(txn, join2(id, recipient));
+  auto v = receipts_.view(txn, join2(id, recipient));
   if (!v) return std::nullopt;
   return view_receipt(*v);
 }
 
 std::optional<PresenceRecord> Ledger::presence(lmdb::Txn& txn, std::string_view computer) const {
-  auto v = presence_.get(txn, computer);
+  auto v = presence_.view(txn, computer);
   if (!v) return std::nullopt;
   return decode_presence(*v);
 }
@@ -472,12 +366,6 @@ void Ledger::put_presence(lmdb::Txn& txn, std::string_view computer, const Prese
     online_users_.del(txn, join2(old->user, computer));
   presence_.put(txn, computer, encode_presence(p));
   if (p.online && !p.user.empty()) online_users_.put(txn, join2(p.user, computer), {});
-}
-
-void Ledger::scan_presence(lmdb::Txn& txn, std::string_view under,
-                           const std::function<bool(std::string_view, const PresenceRecord&)>& fn) const {
-  presence_.scan(txn, under,
-                 [&](std::string_view key, std::string_view value) { return fn(key, decode_presence(value)); });
 }
 
 void Ledger::scan_presence_computers(lmdb::Txn& txn, std::string_view under,
@@ -510,7 +398,7 @@ std::vector<std::string> Ledger::person_messages(lmdb::Txn& txn, std::string_vie
 }
 
 bool Ledger::has_route(lmdb::Txn& txn, std::string_view id, std::string_view computer) const {
-  return routes_.get(txn, join2(id, computer)).has_value();
+  return routes_.view(txn, join2(id, computer)).has_value();
 }
 
 void Ledger::put_route(lmdb::Txn& txn, std::string_view id, std::string_view computer, std::string_view login) {
@@ -518,7 +406,7 @@ void Ledger::put_route(lmdb::Txn& txn, std::string_view id, std::string_view com
 }
 
 std::optional<std::string> Ledger::route_login(lmdb::Txn& txn, std::string_view id, std::string_view computer) const {
-  auto v = routes_.get(txn, join2(id, computer));
+  auto v = routes_.view(txn, join2(id, computer));
   if (!v) return std::nullopt;
   return std::string(*v);
 }
@@ -535,7 +423,7 @@ void Ledger::scan_routes(lmdb::Txn& txn, std::string_view id,
 bool Ledger::put_tombstone(lmdb::Txn& txn, std::string_view id, std::string_view account, std::string_view target,
                            std::string_view payload) {
   auto key = join2(join2(id, account), target);
-  bool known = tombstones_.get(txn, key).has_value();
+  bool known = tombstones_.view(txn, key).has_value();
   tombstones_.put(txn, key, payload);
   return !known;
 }
@@ -552,7 +440,7 @@ void Ledger::scan_tombstones(
   });
 }
 
-bool Ledger::has_directory(lmdb::Txn& txn) const { return meta_.get(txn, "directory_entries").has_value(); }
+bool Ledger::has_directory(lmdb::Txn& txn) const { return meta_.view(txn, "directory_entries").has_value(); }
 
 void Ledger::replace_directory(lmdb::Txn& txn, const std::vector<DirectoryEntry>& entries) {
   directory_.clear(txn);

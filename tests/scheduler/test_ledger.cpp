@@ -1,5 +1,6 @@
 // The ledger on a real LMDB: encodings, receipt merging, indexes.
 #include "helpers.hpp"
+#include "herald/common/error.hpp"
 
 using namespace herald;
 using namespace herald::scheduler;
@@ -159,4 +160,30 @@ TEST_CASE("the directory is replaced whole") {
     return true;
   });
   CHECK(paths == std::vector<std::string>{"org:central", "org/b2/pc9:computer"});
+}
+
+TEST_CASE("a key LMDB cannot hold fails its write with a protocol error and is never found") {
+  // Recipients and scopes come from topics of up to 1024 bytes; LMDB keys stop at 511.
+  Fixture f;
+  auto txn = f.ledger.write();
+  std::string deep = "org/" + std::string(600, 'b');
+  try {
+    f.ledger.put_receipt(txn, "m1", deep, Receipt{});
+    FAIL("a 600-byte key was written");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::protocol);
+  }
+  CHECK_FALSE(f.ledger.receipt(txn, "m1", deep));
+  CHECK_FALSE(f.ledger.has_route(txn, "m1", deep));
+  std::size_t seen = 0;
+  f.ledger.scan_receipt_views(txn, "m1", deep, [&](std::string_view, const ReceiptView&) {
+    ++seen;
+    return true;
+  });
+  CHECK(seen == 0);
+  // The transaction is still good.
+  f.ledger.put_receipt(txn, "m1", "org/b1/pc1", Receipt{});
+  txn.commit();
+  auto read = f.ledger.read();
+  CHECK(f.ledger.receipt(read, "m1", "org/b1/pc1"));
 }

@@ -73,7 +73,6 @@ enum class DeliveryOutcome {
   expired,    // expires_at has passed
   recalled,   // a recall tombstone for this id exists
 };
-std::string_view outcome_name(DeliveryOutcome o);
 
 class Inbox {
  public:

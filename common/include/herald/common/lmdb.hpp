@@ -28,7 +28,6 @@ class Env {
 
   MDB_env* get() const { return env_; }
   const std::string& dir() const { return dir_; }
-  void sync();
 
  private:
   MDB_env* env_ = nullptr;
@@ -52,23 +51,47 @@ class Txn {
 };
 
 // A named database handle; open once (in a write txn, committed) and reuse.
+//
+// Keys LMDB cannot hold (empty, or longer than the environment's maximum key size,
+// 511 bytes by default) come from input, not from the disk: put() refuses them with
+// Error(protocol), and lookups and prefix scans simply find nothing, so a hostile id
+// fails one message instead of the transaction.
+//
+// VIEW LIFETIMES: the string_views that view() and the scans hand out point into
+// LMDB's memory map. They stay valid until the transaction ends or its next write
+// (put, del, clear); copy what must outlive that.
 class Db {
  public:
-  Db() = default;
-  static Db open(Env& env, const std::string& name);
+  using Visit = std::function<bool(std::string_view key, std::string_view value)>;
 
+  Db() = default;
+  // Opens (creating if needed) in its own write transaction, committed.
+  static Db open(Env& env, const std::string& name);
+  // Opens inside `txn`, for opening several at once; usable by other transactions
+  // only once `txn` has committed.
+  static Db open(Txn& txn, const std::string& name);
+
+  // The value, copied.
   std::optional<std::string> get(Txn& txn, std::string_view key) const;
+  // The value in place (see VIEW LIFETIMES): what hot paths read.
+  std::optional<std::string_view> view(Txn& txn, std::string_view key) const;
   void put(Txn& txn, std::string_view key, std::string_view value) const;
   // Returns false if the key was absent.
   bool del(Txn& txn, std::string_view key) const;
   // Calls fn(key, value) for every key starting with prefix, in key order, until fn
   // returns false.
-  void scan(Txn& txn, std::string_view prefix, const std::function<bool(std::string_view, std::string_view)>& fn) const;
+  void scan(Txn& txn, std::string_view prefix, const Visit& fn) const;
+  // Every key >= from, in key order, until fn returns false.
+  void scan_from(Txn& txn, std::string_view from, const Visit& fn) const;
+  // Every key, in reverse key order, until fn returns false.
+  void scan_backward(Txn& txn, const Visit& fn) const;
   std::size_t count(Txn& txn) const;
   void clear(Txn& txn) const;
   const std::string& name() const { return name_; }
 
  private:
+  bool fits(Txn& txn, std::string_view key) const;
+
   MDB_dbi dbi_ = 0;
   std::string name_;
 };

@@ -4,7 +4,9 @@
 // One LMDB environment, one named database per concept, keys laid out so that every
 // question heraldd answers is a range scan over one prefix.
 //
-// Key layout (a "\0" separates levels; ids, logins and org paths never contain NUL):
+// Key layout (a "\0" separates levels; ids, logins and org paths never contain NUL;
+// a key is at most 511 bytes, and a longer one fails its message with Error(protocol),
+// see lmdb::Db):
 //   messages     id                        -> MessageRecord (compact JSON, no body)
 //   payloads     id                        -> the Delivery payload as first received
 //   by_sent      be64(sent_at ms) id       -> ""          list: newest first (reverse scan)
@@ -20,8 +22,10 @@
 //   tombstones   id \0 account \0 target   -> Recall payload as received
 //   presence     computer path             -> PresenceRecord (binary)
 //   online_users login \0 computer         -> ""          computers where login is online
-//   directory    org path                  -> DirectoryEntry (JSON)
-//   meta         name                      -> value
+//   directory    org path                  -> kind \0 name \0 login \0 person  (no JSON:
+//                                                         decoded on every status scan)
+//   meta         name                      -> value   ("directory_entries" -> count,
+//                                                         decimal: a directory was imported)
 //
 // DURABILITY: what is durable when.
 // - heraldd applies a batch of received MQTT messages in ONE write transaction and
@@ -42,12 +46,19 @@
 //   out after the commit like everything else. A batch of requests alone writes
 //   nothing, and LMDB commits a write transaction without dirty pages without any
 //   fsync: such replies do not wait for the disk (strace of herald-bench-queries: no
-//   fsync). Only a batch that also recorded something waits for its fsync (~3 ms here),
-//   which the reply needs anyway since it may show what was recorded.
+//   fsync). Only a batch that also recorded something waits for its fsync (bench/README.md
+//   has what a commit costs), which the reply needs anyway since it may show what was
+//   recorded.
 // - A failed commit (disk full, map full) is fatal: heraldd logs it and exits with the
 //   storage exit code rather than carry on with state it could not write.
 // - The broker's retained store is not the system of record: after every (re)connect
 //   heraldd republishes the unexpired deliveries and tombstones the broker lost.
+//
+// VIEWS: every table is an lmdb::Db. Every string_view or ReceiptView the ledger hands
+// out (to a scan's callback, or from receipt_view) points into LMDB's memory map: valid
+// until the transaction ends or its next write, never copied. That is what lets a
+// status of thousands of recipients read its receipts, directory and presences in
+// place. What is returned by value (MessageRecord, Receipt, strings) is a copy.
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -85,7 +96,6 @@ struct MessageRecord {
 
 // Receipt states rank pending < delivered < displayed < read.
 enum class ReceiptState : std::uint8_t { pending = 0, delivered = 1, displayed = 2, read = 3 };
-std::string_view receipt_state_name(ReceiptState s);
 
 struct Receipt {
   ReceiptState state = ReceiptState::pending;
@@ -117,30 +127,6 @@ struct PresenceRecord {
   bool online = false;
   TimePoint at{};
   std::string user;
-};
-
-// One named database; raw LMDB handle so scans can run backwards and without copies.
-class Table {
- public:
-  Table() = default;
-  Table(MDB_dbi dbi, std::string name) : dbi_(dbi), name_(std::move(name)) {}
-  std::optional<std::string_view> get(lmdb::Txn& txn,
-                                      std::string_view key) const;  // valid until txn ends or next write
-  void put(lmdb::Txn& txn, std::string_view key, std::string_view value) const;
-  bool del(lmdb::Txn& txn, std::string_view key) const;
-  // Keys starting with prefix, ascending, until fn returns false.
-  void scan(lmdb::Txn& txn, std::string_view prefix,
-            const std::function<bool(std::string_view, std::string_view)>& fn) const;
-  // Keys >= from, ascending, until fn returns false.
-  void scan_from(lmdb::Txn& txn, std::string_view from,
-                 const std::function<bool(std::string_view, std::string_view)>& fn) const;
-  // All keys, descending, until fn returns false.
-  void scan_backward(lmdb::Txn& txn, const std::function<bool(std::string_view, std::string_view)>& fn) const;
-  void clear(lmdb::Txn& txn) const;
-
- private:
-  MDB_dbi dbi_ = 0;
-  std::string name_;
 };
 
 class Ledger {
@@ -187,10 +173,8 @@ class Ledger {
   // Presence (last one per computer) and the online-user index.
   std::optional<PresenceRecord> presence(lmdb::Txn& txn, std::string_view computer) const;
   void put_presence(lmdb::Txn& txn, std::string_view computer, const PresenceRecord& p);
-  // Computers at or under `under` (string prefix; caller filters levels).
-  void scan_presence(lmdb::Txn& txn, std::string_view under,
-                     const std::function<bool(std::string_view computer, const PresenceRecord&)>& fn) const;
-  // Just their paths, pointing into the ledger (valid until the txn ends or its next write).
+  // Paths of the computers at or under `under` (string prefix; caller filters levels),
+  // pointing into the ledger (valid until the txn ends or its next write).
   void scan_presence_computers(lmdb::Txn& txn, std::string_view under,
                                const std::function<bool(std::string_view computer)>& fn) const;
   std::vector<std::string> online_computers_of(lmdb::Txn& txn, std::string_view login) const;
@@ -225,8 +209,8 @@ class Ledger {
 
  private:
   lmdb::Env env_;
-  Table messages_, payloads_, by_sent_, open_, receipts_, person_msgs_, routes_, tombstones_, presence_, online_users_,
-      directory_, meta_;
+  lmdb::Db messages_, payloads_, by_sent_, open_, receipts_, person_msgs_, routes_, tombstones_, presence_,
+      online_users_, directory_, meta_;
 };
 
 // Encodings, exposed for tests.

@@ -2,7 +2,8 @@
 // The heart of heraldd, free of MQTT: what the Paho callback queues (topic, payload,
 // retained flag) goes in, the ledger is updated in one write transaction per batch, and
 // the publishes that depend on the committed state come out. The server wires this to
-// the broker; unit tests feed it strings directly.
+// the broker; unit tests feed it strings directly. What each message type does is in
+// src/handlers/, one file per type.
 #include <functional>
 #include <optional>
 #include <string>
@@ -61,10 +62,6 @@ class Processor {
   const Stats& stats() const { return stats_; }
 
  private:
-  struct Batch;
-  void handle(Batch& b, const Inbound& in);
-  void drop(std::string_view topic, std::string_view reason);
-
   Ledger& ledger_;
   Clock clock_;
   bool restoring_ = false;

@@ -1,0 +1,106 @@
+#pragma once
+// heraldd's handlers, one per message type heraldd receives, each in its own file
+// beside this header; Processor::process parses a topic and hands it to one of them
+// (processor.cpp). They are private to heraldd: processor.hpp is the interface.
+//
+// A handler works on the Batch: one write transaction for everything received in one
+// batch, and the publishes and log lines that wait for its commit. A handler may
+// throw Error or nlohmann::json::exception for a bad message (it is dropped and
+// logged, the batch goes on); Error(storage) aborts the batch.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "herald/common/time.hpp"
+#include "herald/common/topics.hpp"
+#include "herald/scheduler/ledger.hpp"
+#include "herald/scheduler/processor.hpp"
+
+namespace herald::scheduler::handlers {
+
+class Batch {
+ public:
+  // `restore_seen`: while restoring, the set that notes the retained topics the
+  // broker replays (see Processor::begin_restore); null otherwise.
+  Batch(Ledger& l, TimePoint t, Processor::Stats& s, std::unordered_set<std::string>* restore_seen)
+      : ledger(l), txn(l.write()), now(t), stats(s), restore_seen_(restore_seen) {}
+
+  Ledger& ledger;
+  lmdb::Txn txn;
+  const TimePoint now;
+  Processor::Stats& stats;
+  std::vector<Outbound> out;
+  std::vector<std::string> notes;  // info lines, logged once the batch is committed
+
+  // The message record as this batch sees it. A burst of receipts for one message
+  // costs one ledger read, not one per receipt.
+  std::optional<MessageRecord>& message(const std::string& id) {
+    auto it = cache_.find(id);
+    if (it == cache_.end()) it = cache_.emplace(id, ledger.message(txn, id)).first;
+    return it->second;
+  }
+  void save(const MessageRecord& m, bool is_new) {
+    ledger.put_message(txn, m, is_new);
+    auto& slot = cache_[m.id];
+    if (!slot || &*slot != &m) slot = m;
+  }
+
+  void publish(std::string topic, std::string payload, bool retained) {
+    out.push_back(Outbound{std::move(topic), std::move(payload), retained});
+  }
+  void clear(std::string topic) { publish(std::move(topic), {}, true); }
+
+  // A retained delivery or tombstone arrived: while restoring, the broker still has it.
+  void note_retained(const std::string& topic) {
+    if (restore_seen_) restore_seen_->insert(topic);
+  }
+
+  // Counts and logs a message that is skipped ("dropped message on <topic>: <why>").
+  void drop(std::string_view topic, std::string_view reason);
+
+ private:
+  std::unordered_map<std::string, std::optional<MessageRecord>> cache_;
+  std::unordered_set<std::string>* restore_seen_;
+};
+
+// ---- the handlers -------------------------------------------------------------------
+// One per topic type heraldd subscribes to. A new message type (chat, campaigns) is
+// one more topics::ParsedTopic alternative, one more handler declared here and
+// defined in its own file, and one more case in processor.cpp's dispatch, which does
+// not compile until it has one.
+
+// herald/{alert,msg}/...: records a new message (replying {"recorded": id}), adds a
+// target to a known one, routes person messages to their login's online computers,
+// clears late copies of recalled or expired messages. delivery.cpp
+void delivery(Batch& b, const topics::DeliveryTopic& t, const Inbound& in);
+// herald/recall/...: records the tombstone and clears the message's deliveries. recall.cpp
+void recall(Batch& b, const topics::RecallTopic& t, const Inbound& in);
+// herald/ack/...: merges a receipt into the recipients it counts for. receipt.cpp
+void receipt(Batch& b, const topics::AckTopic& t, const Inbound& in);
+// herald/presence/...: records it and routes pending person messages to a computer
+// where their login came online. presence.cpp
+void presence(Batch& b, const topics::PresenceTopic& t, const Inbound& in);
+// herald/request/...: answers a query or admin request (queries.cpp). request.cpp
+void request(Batch& b, const topics::RequestTopic& t, const Inbound& in);
+
+// ---- shared by several handlers ---------------------------------------------------
+
+// Person routing (delivery.cpp): publishes m's copy for `login` to `computer` unless
+// already routed there.
+void route(Batch& b, const MessageRecord& m, std::string_view login, const std::string& computer);
+// The copy of a person-addressed Delivery that goes to one computer (delivery.cpp).
+std::string routed_payload(const std::string& original, std::string_view login);
+
+// Empty retained publishes on every delivery topic of m, targets and person copies;
+// returns how many (recall.cpp; expiry uses it too).
+std::size_t clear_deliveries(Batch& b, const MessageRecord& m);
+
+// Text from the wire as it may appear in a log line: bounded and without control
+// characters, so a hostile topic cannot forge log lines (processor.cpp).
+std::string printable(std::string_view s);
+std::string first_line(std::string_view s);
+
+}  // namespace herald::scheduler::handlers
