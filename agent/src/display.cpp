@@ -1,17 +1,15 @@
 #include "herald/agent/display.hpp"
 
 #include <fcntl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <sstream>
 
 #include "herald/agent/system.hpp"
 #include "herald/common/error.hpp"
 #include "herald/common/log.hpp"
+#include "herald/common/process.hpp"
 
 namespace herald::agent {
 namespace {
@@ -22,60 +20,17 @@ std::string_view urgency(std::string_view severity) {
   return "low";
 }
 
-void close_fd(int fd) {
-  while (close(fd) != 0 && errno == EINTR) {
-  }
+// Display programs get no input, and their output goes where the agent's goes (the
+// journal); they are left to run, never waited for.
+void show_with(const std::vector<std::string>& argv) {
+  process::Options options;
+  options.in = process::Stream::null();
+  options.out = process::Stream::inherit();
+  options.err = process::Stream::inherit();
+  process::spawn_detached(argv, options);
 }
 
 }  // namespace
-
-void spawn_detached(const std::vector<std::string>& argv) {
-  if (argv.empty() || argv[0].empty()) throw Error(ErrorKind::internal, "no program to run");
-  // Everything the children need is prepared before fork(): after fork() in a
-  // multi-threaded process only async-signal-safe calls are allowed.
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  int report[2];
-  if (pipe2(report, O_CLOEXEC) != 0)
-    throw Error(ErrorKind::internal, "cannot start " + argv[0] + ": pipe: " + std::strerror(errno));
-  pid_t middle = fork();
-  if (middle < 0) {
-    int err = errno;
-    close_fd(report[0]);
-    close_fd(report[1]);
-    throw Error(ErrorKind::internal, "cannot start " + argv[0] + ": fork: " + std::strerror(err));
-  }
-  if (middle == 0) {
-    close(report[0]);
-    pid_t grandchild = fork();
-    if (grandchild != 0) _exit(grandchild < 0 ? 1 : 0);
-    setsid();
-    int null_fd = open("/dev/null", O_RDONLY);
-    if (null_fd >= 0) {
-      dup2(null_fd, 0);
-      if (null_fd > 2) close(null_fd);
-    }
-    execvp(args[0], args.data());
-    int err = errno;
-    ssize_t ignored = write(report[1], &err, sizeof err);
-    (void)ignored;
-    _exit(127);
-  }
-  close_fd(report[1]);
-  int status = 0;
-  while (waitpid(middle, &status, 0) < 0 && errno == EINTR) {
-  }
-  // EOF (the write end closed by exec) means the program runs; an int is its errno.
-  int child_errno = 0;
-  ssize_t got;
-  do {
-    got = read(report[0], &child_errno, sizeof child_errno);
-  } while (got < 0 && errno == EINTR);
-  close_fd(report[0]);
-  if (got == static_cast<ssize_t>(sizeof child_errno))
-    throw Error(ErrorKind::internal, "cannot run " + argv[0] + ": " + std::strerror(child_errno));
-}
 
 void LogDisplay::show(const ShownAlert& alert) {
   log::info("ALERT id=" + alert.id + " severity=" + alert.severity + " title=" + printable(alert.title));
@@ -88,8 +43,8 @@ bool NotifyDisplay::available() {
 
 void NotifyDisplay::show(const ShownAlert& alert) {
   // "--" ends the options: a title or body starting with '-' stays text.
-  spawn_detached({program_, "-u", std::string(urgency(alert.severity)), "-a", "Herald", "--",
-                  alert.title.empty() ? std::string("Herald") : alert.title, alert.body});
+  show_with({program_, "-u", std::string(urgency(alert.severity)), "-a", "Herald", "--",
+             alert.title.empty() ? std::string("Herald") : alert.title, alert.body});
 }
 
 void TerminalDisplay::show(const ShownAlert& alert) {
@@ -119,7 +74,7 @@ void TerminalDisplay::show(const ShownAlert& alert) {
     int fd = open(tty.c_str(), O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) continue;
     if (write(fd, banner.data(), banner.size()) > 0) ++written;
-    close_fd(fd);
+    process::close_fd(fd);
   }
   if (written == 0) throw Error(ErrorKind::storage, "could not write alert " + alert.id + " to any terminal");
 }
@@ -134,7 +89,7 @@ CommandDisplay::CommandDisplay(const std::string& command) {
 void CommandDisplay::show(const ShownAlert& alert) {
   auto argv = argv_;
   argv.insert(argv.end(), {alert.severity, alert.title, alert.body, alert.id});
-  spawn_detached(argv);
+  show_with(argv);
 }
 
 void AutoDisplay::show(const ShownAlert& alert) {

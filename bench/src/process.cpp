@@ -1,23 +1,18 @@
 #include "herald/bench/process.hpp"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
 #include <atomic>
 #include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <fstream>
 #include <mutex>
 #include <sstream>
-#include <thread>
 
 #include "herald/common/error.hpp"
+#include "herald/common/process.hpp"
 
 namespace herald::bench {
 namespace {
@@ -29,12 +24,24 @@ std::array<std::atomic<pid_t>, kMaxChildren> g_children{};  // lock-free: readab
 std::mutex g_children_mutex;
 
 void register_child(pid_t pid) {
+  {
+    std::lock_guard lock(g_children_mutex);
+    for (auto& slot : g_children)
+      if (slot == 0) {
+        slot = pid;
+        return;
+      }
+  }
+  // Untracked, it would outlive us on Ctrl-C: refuse instead.
+  process::kill_now(pid);
+  throw Error(ErrorKind::internal, "more than " + std::to_string(kMaxChildren) + " child processes");
+}
+
+bool registered(pid_t pid) {
   std::lock_guard lock(g_children_mutex);
   for (auto& slot : g_children)
-    if (slot == 0) {
-      slot = pid;
-      return;
-    }
+    if (slot == pid) return true;
+  return false;
 }
 
 void unregister_child(pid_t pid) {
@@ -49,71 +56,32 @@ extern "C" void on_fatal_signal(int sig) {
   _exit(128 + sig);
 }
 
-[[noreturn]] void exec_child(const std::vector<std::string>& argv) {
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  execvp(args[0], args.data());
-  std::fprintf(stderr, "herald-bench: cannot run %s: %s\n", args[0], std::strerror(errno));
-  _exit(127);
-}
-
 }  // namespace
 
 Child spawn(const std::vector<std::string>& argv, const SpawnOptions& options) {
-  int in_pipe[2] = {-1, -1}, out_pipe[2] = {-1, -1};
-  if (options.pipes && (pipe2(in_pipe, O_CLOEXEC) != 0 || pipe2(out_pipe, O_CLOEXEC) != 0))
-    throw Error(ErrorKind::internal, std::string("pipe: ") + std::strerror(errno));
-  pid_t pid = fork();
-  if (pid < 0) throw Error(ErrorKind::internal, std::string("fork: ") + std::strerror(errno));
-  if (pid == 0) {
-    if (options.own_group) setpgid(0, 0);
-    if (options.nice != 0) setpriority(PRIO_PROCESS, 0, options.nice);
-    int log =
-        open(options.log_file.empty() ? "/dev/null" : options.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (options.pipes) {
-      dup2(in_pipe[0], 0);
-      dup2(out_pipe[1], 1);
-    } else {
-      int devnull = open("/dev/null", O_RDONLY);
-      dup2(devnull, 0);
-      dup2(log, 1);
-    }
-    dup2(log, 2);
-    exec_child(argv);
-  }
-  register_child(pid);
-  Child child{pid, -1, -1};
-  if (options.pipes) {
-    close(in_pipe[0]);
-    close(out_pipe[1]);
-    child.to_child = in_pipe[1];
-    child.from_child = out_pipe[0];
-  }
-  return child;
+  process::Options o;
+  o.in = options.pipes ? process::Stream::pipe() : process::Stream::null();
+  auto log = options.log_file.empty() ? process::Stream::null() : process::Stream::file(options.log_file);
+  o.out = options.pipes ? process::Stream::pipe() : log;
+  o.err = log;
+  o.new_group = options.own_group;
+  o.nice = options.nice;
+  auto started = process::spawn(argv, o);
+  register_child(started.pid);
+  return Child{started.pid, started.in, started.out};
 }
 
 bool alive(pid_t pid) {
-  if (pid <= 0) return false;
-  int status = 0;
-  pid_t r = waitpid(pid, &status, WNOHANG);
-  if (r == pid || (r < 0 && errno == ECHILD)) {
-    unregister_child(pid);
-    return false;
-  }
-  return true;
+  // An unregistered pid has been reaped already (by us: registering never fails).
+  if (pid <= 0 || !registered(pid)) return false;
+  if (!process::try_wait(pid)) return true;
+  unregister_child(pid);
+  return false;
 }
 
 void stop(pid_t pid, std::chrono::milliseconds grace) {
   if (!alive(pid)) return;
-  kill(pid, SIGTERM);
-  auto deadline = std::chrono::steady_clock::now() + grace;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (!alive(pid)) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  kill(pid, SIGKILL);
-  waitpid(pid, nullptr, 0);
+  process::terminate(pid, grace);
   unregister_child(pid);
 }
 
@@ -124,9 +92,8 @@ void kill_all_children() {
     for (auto& slot : g_children)
       if (slot > 0) pids.push_back(slot.load());
   }
-  for (auto pid : pids) kill(pid, SIGKILL);
   for (auto pid : pids) {
-    waitpid(pid, nullptr, 0);
+    process::kill_now(pid);
     unregister_child(pid);
   }
 }
@@ -142,53 +109,28 @@ void install_child_reaper() {
 }
 
 RunResult run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout, bool capture_out) {
-  int out_pipe[2], err_pipe[2];
-  if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0)
-    throw Error(ErrorKind::internal, std::string("pipe: ") + std::strerror(errno));
+  process::RunOptions o;
+  o.timeout = timeout;
+  o.capture_out = capture_out;
+  pid_t pid = -1;
+  o.on_started = [&pid](pid_t started) {
+    register_child(started);  // killed with the others on SIGINT/SIGTERM
+    pid = started;
+  };
   auto started = std::chrono::steady_clock::now();
-  pid_t pid = fork();
-  if (pid < 0) throw Error(ErrorKind::internal, std::string("fork: ") + std::strerror(errno));
-  if (pid == 0) {
-    int devnull = open("/dev/null", O_RDWR);
-    dup2(devnull, 0);
-    dup2(capture_out ? out_pipe[1] : devnull, 1);
-    dup2(err_pipe[1], 2);
-    exec_child(argv);
+  process::Result r;
+  try {
+    r = process::run(argv, o);
+  } catch (const Error&) {
+    if (pid > 0) unregister_child(pid);  // run() reaped it before throwing
+    throw;
   }
-  register_child(pid);
-  close(out_pipe[1]);
-  close(err_pipe[1]);
+  if (pid > 0) unregister_child(pid);
   RunResult result;
-  auto deadline = started + timeout;
-  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-  int open_fds = 2;
-  std::string buf(65536, '\0');
-  while (open_fds > 0) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      kill(pid, SIGKILL);
-      break;
-    }
-    if (poll(fds, 2, static_cast<int>(left.count())) <= 0) continue;
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      auto n = read(fds[i].fd, buf.data(), buf.size());
-      if (n <= 0) {
-        close(fds[i].fd);
-        fds[i].fd = -1;
-        --open_fds;
-      } else {
-        (i == 0 ? result.out : result.err).append(buf.data(), static_cast<std::size_t>(n));
-      }
-    }
-  }
-  for (auto& f : fds)
-    if (f.fd >= 0) close(f.fd);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  unregister_child(pid);
+  result.exit_code = r.exit_code;
+  result.out = std::move(r.out);
+  result.err = std::move(r.err);
   result.wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return result;
 }
 

@@ -16,6 +16,15 @@ std::string trim(const std::string& s) {
   auto e = s.find_last_not_of(" \t\r");
   return s.substr(b, e - b + 1);
 }
+
+// Cuts a comment off a line: '#' at the start of the line or after a blank (space or tab)
+// begins one. A '#' right after another character is text, so `password = pa#ss` is the
+// password "pa#ss" and `broker = ssl://h:1` is not cut anywhere.
+std::string strip_comment(const std::string& line) {
+  for (std::size_t i = 0; i < line.size(); ++i)
+    if (line[i] == '#' && (i == 0 || line[i - 1] == ' ' || line[i - 1] == '\t')) return line.substr(0, i);
+  return line;
+}
 }  // namespace
 
 Config Config::load(const std::string& path) {
@@ -34,8 +43,8 @@ Config Config::from_string(const std::string& text, const std::string& origin) {
   int number = 0;
   while (std::getline(in, line)) {
     ++number;
-    auto t = trim(line);
-    if (t.empty() || t[0] == '#') continue;
+    auto t = trim(strip_comment(line));
+    if (t.empty()) continue;
     auto eq = t.find('=');
     if (eq == std::string::npos)
       throw Error(ErrorKind::config, origin + ":" + std::to_string(number) + ": expected 'key = value'");
@@ -54,12 +63,6 @@ std::optional<std::string> Config::get(const std::string& key) const {
 
 std::string Config::get_or(const std::string& key, const std::string& fallback) const {
   return get(key).value_or(fallback);
-}
-
-std::string Config::require(const std::string& key) const {
-  auto v = get(key);
-  if (!v) throw Error(ErrorKind::config, "missing '" + key + "' in " + (origin_.empty() ? "configuration" : origin_));
-  return *v;
 }
 
 long Config::get_int(const std::string& key, long fallback) const {

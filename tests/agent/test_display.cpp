@@ -42,7 +42,8 @@ TEST_CASE("command display runs the program with severity title body id, no shel
 
 TEST_CASE("a program that cannot be started is an error naming it") {
   try {
-    spawn_detached({"/nonexistent/herald-display"});
+    CommandDisplay display("/nonexistent/herald-display");
+    display.show(ShownAlert{"a1", "info", "t", "b", "s", {}, ""});
     FAIL("expected an error");
   } catch (const Error& e) {
     CHECK(std::string(e.what()).find("/nonexistent/herald-display") != std::string::npos);

@@ -53,6 +53,23 @@ inline bool waits_for_inbox(Agent& agent, const std::string& id,
   return eventually([&] { return inbox_has(agent, id); }, t, std::chrono::milliseconds(100));
 }
 
+// The set-up most delivery tests share: the agents connected, `herald ARGS` sent as
+// `account`, and the new message in every one of the agents' inboxes; each step is
+// REQUIREd. Returns the message id.
+inline std::string send_and_wait(System& sys, const std::vector<Agent*>& agents, std::vector<std::string> args,
+                                 const std::string& account = "admin") {
+  for (auto* a : agents) {
+    INFO("agent " << a->path() << " connecting");
+    REQUIRE(a->wait_connected());
+  }
+  auto id = herald_ok(sys, std::move(args), account);
+  for (auto* a : agents) {
+    INFO("message " << id << " in the inbox of " << a->path());
+    REQUIRE(waits_for_inbox(*a, id));
+  }
+  return id;
+}
+
 inline nlohmann::json recipient(const nlohmann::json& status, const std::string& who) {
   for (const auto& r : status.at("recipients"))
     if (r.at("recipient") == who) return r;

@@ -8,11 +8,8 @@ TEST_CASE("recall removes the message from every inbox, also from agents offline
   System sys("recall");
   auto& online = sys.agent("org/branch01/pc001", "jkowalski");
   auto& offline = sys.agent("org/branch01/pc002", "anowak");
-  REQUIRE(online.wait_connected());
-  REQUIRE(offline.wait_connected());
-  auto id = herald_ok(sys, {"send", "--to", "org/branch01", "--title", "Wrong", "--body", "Sent by mistake"});
-  REQUIRE(waits_for_inbox(online, id));
-  REQUIRE(waits_for_inbox(offline, id));
+  auto id = send_and_wait(sys, {&online, &offline},
+                          {"send", "--to", "org/branch01", "--title", "Wrong", "--body", "Sent by mistake"});
   offline.stop();
 
   auto out = herald_ok(sys, {"recall", id});
@@ -33,9 +30,7 @@ TEST_CASE("recall removes the message from every inbox, also from agents offline
 TEST_CASE("an expired message leaves inboxes and the broker's retained store") {
   System sys("expiry");
   auto& pc = sys.agent("org/branch01/pc001", "jkowalski");
-  REQUIRE(pc.wait_connected());
-  auto id = herald_ok(sys, {"alert", "--to", "org/branch01", "--body", "Short-lived", "--expires", "3s"});
-  REQUIRE(waits_for_inbox(pc, id));
+  auto id = send_and_wait(sys, {&pc}, {"alert", "--to", "org/branch01", "--body", "Short-lived", "--expires", "3s"});
   CHECK(eventually([&] { return !inbox_has(pc, id); }, 10s, 200ms));
   CHECK(eventually([&] { return retained(sys, "herald/alert/#").empty(); }, 10s, 300ms));
   CHECK(herald_json(sys, {"status", id}).at("state") == "expired");

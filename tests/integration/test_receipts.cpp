@@ -10,11 +10,8 @@ TEST_CASE("opening a message on one computer shows it read there, with time and 
   System sys("read");
   auto& reader = sys.agent("org/branch01/pc001", "jkowalski");
   auto& other = sys.agent("org/branch01/pc002", "anowak");
-  REQUIRE(reader.wait_connected());
-  REQUIRE(other.wait_connected());
-  auto id = herald_ok(sys, {"send", "--to", "org/branch01", "--title", "New rota", "--body", "See attachment"});
-  REQUIRE(waits_for_inbox(reader, id));
-  REQUIRE(waits_for_inbox(other, id));
+  auto id = send_and_wait(sys, {&reader, &other},
+                          {"send", "--to", "org/branch01", "--title", "New rota", "--body", "See attachment"});
 
   auto opened_at = std::chrono::steady_clock::now();
   auto shown = reader.cli({"show", id});
@@ -65,11 +62,7 @@ TEST_CASE("heraldd killed with -9 keeps every recorded receipt, and records rece
   System sys("heraldd-crash");
   auto& a = sys.agent("org/branch01/pc001", "jkowalski");
   auto& b = sys.agent("org/branch01/pc002", "anowak");
-  REQUIRE(a.wait_connected());
-  REQUIRE(b.wait_connected());
-  auto id = herald_ok(sys, {"send", "--to", "org/branch01", "--title", "T", "--body", "B"});
-  REQUIRE(waits_for_inbox(a, id));
-  REQUIRE(waits_for_inbox(b, id));
+  auto id = send_and_wait(sys, {&a, &b}, {"send", "--to", "org/branch01", "--title", "T", "--body", "B"});
   REQUIRE(a.cli({"show", id}).exit_code == 0);
   REQUIRE(eventually([&] { return state_of(sys, id, "org/branch01/pc001") == "read"; }));
 
@@ -85,9 +78,7 @@ TEST_CASE("heraldd killed with -9 keeps every recorded receipt, and records rece
 TEST_CASE("a receipt queued while the broker is down survives the agent being killed and is sent on restart") {
   System sys("agent-crash");
   auto& a = sys.agent("org/branch01/pc001", "jkowalski");
-  REQUIRE(a.wait_connected());
-  auto id = herald_ok(sys, {"send", "--to", "org/branch01/pc001", "--title", "T", "--body", "B"});
-  REQUIRE(waits_for_inbox(a, id));
+  auto id = send_and_wait(sys, {&a}, {"send", "--to", "org/branch01/pc001", "--title", "T", "--body", "B"});
   REQUIRE(eventually([&] { return state_of(sys, id, "org/branch01/pc001") == "delivered"; }));
 
   sys.broker().stop();

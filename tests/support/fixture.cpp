@@ -1,22 +1,20 @@
 #include "herald/testing/fixture.hpp"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
-#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+
+#include "herald/common/process.hpp"
 
 namespace herald::testing {
 namespace {
@@ -32,16 +30,6 @@ void write_file(const fs::path& p, const std::string& text) {
   std::ofstream out(p, std::ios::binary | std::ios::trunc);
   out << text;
   if (!out) throw std::runtime_error("fixture: cannot write " + p.string());
-}
-
-[[noreturn]] void exec_child(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env) {
-  for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  execvp(args[0], args.data());
-  std::fprintf(stderr, "fixture: cannot exec %s: %s\n", args[0], std::strerror(errno));
-  _exit(127);
 }
 
 void require_ok(const RunResult& r, const std::string& what) {
@@ -81,54 +69,12 @@ TempDir::~TempDir() {
 
 RunResult run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
               const std::string& input, std::chrono::seconds timeout) {
-  int in_pipe[2], out_pipe[2], err_pipe[2];
-  if (pipe(in_pipe) || pipe(out_pipe) || pipe(err_pipe)) throw std::runtime_error("fixture: pipe failed");
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(in_pipe[0], 0);
-    dup2(out_pipe[1], 1);
-    dup2(err_pipe[1], 2);
-    for (int fd : {in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) close(fd);
-    exec_child(argv, env);
-  }
-  close(in_pipe[0]);
-  close(out_pipe[1]);
-  close(err_pipe[1]);
-  if (!input.empty()) {
-    signal(SIGPIPE, SIG_IGN);
-    [[maybe_unused]] auto n = write(in_pipe[1], input.data(), input.size());
-  }
-  close(in_pipe[1]);
-  RunResult result;
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-  int open_fds = 2;
-  char buf[65536];
-  while (open_fds > 0) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      kill(pid, SIGKILL);
-      break;
-    }
-    if (poll(fds, 2, static_cast<int>(left.count())) <= 0) continue;
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      auto n = read(fds[i].fd, buf, sizeof buf);
-      if (n <= 0) {
-        close(fds[i].fd);
-        fds[i].fd = -1;
-        --open_fds;
-      } else {
-        (i == 0 ? result.out : result.err).append(buf, static_cast<std::size_t>(n));
-      }
-    }
-  }
-  for (auto& f : fds)
-    if (f.fd >= 0) close(f.fd);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return result;
+  process::RunOptions options;
+  options.env = env;
+  options.input = input;
+  options.timeout = timeout;
+  auto r = process::run(argv, options);
+  return RunResult{r.exit_code, std::move(r.out), std::move(r.err)};
 }
 
 Process::Process(std::vector<std::string> argv, fs::path log_file, std::map<std::string, std::string> env)
@@ -140,24 +86,17 @@ Process::~Process() { stop(); }
 
 void Process::start() {
   if (pid_ > 0 && running()) return;
-  pid_ = fork();
-  if (pid_ == 0) {
-    int fd = open(log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    dup2(fd, 1);
-    dup2(fd, 2);
-    close(fd);
-    int devnull = open("/dev/null", O_RDONLY);
-    dup2(devnull, 0);
-    close(devnull);
-    setpgid(0, 0);
-    exec_child(argv_, env_);
-  }
+  process::Options options;
+  options.env = env_;
+  options.out = process::Stream::file(log_file_.string());
+  options.err = process::Stream::file(log_file_.string());
+  options.new_group = true;
+  pid_ = process::spawn(argv_, options).pid;
 }
 
 bool Process::running() {
   if (pid_ <= 0) return false;
-  int status = 0;
-  if (waitpid(pid_, &status, WNOHANG) == pid_) {
+  if (process::try_wait(pid_)) {
     pid_ = -1;
     return false;
   }
@@ -165,21 +104,18 @@ bool Process::running() {
 }
 
 void Process::signal(int sig) {
-  if (pid_ > 0) kill(pid_, sig);
+  if (pid_ > 0) process::signal(pid_, sig);
 }
 
 void Process::stop() {
   if (!running()) return;
-  kill(pid_, SIGTERM);
-  if (!eventually([&] { return !running(); }, std::chrono::seconds(5))) kill9();
+  process::terminate(pid_, std::chrono::seconds(5));
   pid_ = -1;
 }
 
 void Process::kill9() {
   if (pid_ <= 0) return;
-  kill(pid_, SIGKILL);
-  int status = 0;
-  waitpid(pid_, &status, 0);
+  process::kill_now(pid_);
   pid_ = -1;
 }
 

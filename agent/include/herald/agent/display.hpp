@@ -1,7 +1,8 @@
 #pragma once
 // How an alert reaches the employee's screen. The session calls Display::show() on its
-// worker thread; implementations must return quickly (child programs are started and
-// left to run, never waited for).
+// worker thread; implementations must return quickly (child programs are started with
+// herald::process::spawn_detached: no shell, stdin from /dev/null, their own session,
+// handed to init, never waited for; a program that cannot be started is an Error naming it).
 #include <memory>
 #include <string>
 #include <string_view>
@@ -88,11 +89,5 @@ class MultiDisplay final : public Display {
 // `display_command`: the chosen backend plus LogDisplay. Throws Error(config).
 std::unique_ptr<Display> make_display(std::string_view mode, const std::string& command);
 bool is_valid_display_mode(std::string_view mode);
-
-// Starts argv[0] (searched in PATH) with argv, no shell, stdin from /dev/null, in its
-// own session, and does not wait for it: a double fork hands it to init, so no zombie
-// is left behind and the caller is blocked only until exec succeeded. Throws
-// Error(internal) naming the program if it could not be started.
-void spawn_detached(const std::vector<std::string>& argv);
 
 }  // namespace herald::agent
