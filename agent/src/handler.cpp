@@ -119,6 +119,8 @@ HandleResult MessageHandler::handle_delivery(const topics::DeliveryTopic& topic,
       r.action = HandleResult::Action::recalled;
       log::debug("ignored recalled " + kind + " " + topic.id);
       return r;
+    case DeliveryOutcome::conflict:
+      throw Dropped{"message id '" + topic.id + "' already belongs to another account's message in this inbox"};
   }
 
   if (!is_alert_to_show || tried_to_show) return r;

@@ -133,9 +133,10 @@ std::string Inbox::enqueue_in(lmdb::Txn& txn, std::string_view topic, std::strin
   return entry_key;
 }
 
-std::string Inbox::enqueue_ack(lmdb::Txn& txn, std::string_view id, payloads::AckState state, TimePoint at,
+std::string Inbox::enqueue_ack(lmdb::Txn& txn, const StoredMessage& m, payloads::AckState state, TimePoint at,
                                std::string_view agent_path, std::string_view user) {
-  payloads::Ack ack{state, at, std::string(user)};
+  payloads::Ack ack{state, at, std::string(user), m.sender};
+  const auto& id = m.id;
   return enqueue_in(txn, topics::ack(id, agent_path), payloads::encode(ack));
 }
 
@@ -164,7 +165,14 @@ DeliveryOutcome Inbox::check_in(lmdb::Txn& txn, const topics::DeliveryTopic& top
   if (delivery.expires_at && *delivery.expires_at <= now) return DeliveryOutcome::expired;
   if (auto t = tombstones_.get(txn, key(topic.id)); t && tombstone_from(topic.id, *t).account == topic.account)
     return DeliveryOutcome::recalled;
-  if (messages_.get(txn, key(topic.id))) return DeliveryOutcome::duplicate;
+  if (auto stored = messages_.view(txn, key(topic.id))) {
+    // Ids are chosen by their sender: a copy under this id from another account is not
+    // this message, and must not replace, alter or be counted as it. The stored JSON
+    // holds "sender":"<account>" unescaped only as that field (quotes inside strings
+    // are escaped), so a search suffices on this hot path (every reconnect).
+    bool same_sender = stored->find("\"sender\":\"" + topic.account + "\"") != std::string_view::npos;
+    return same_sender ? DeliveryOutcome::duplicate : DeliveryOutcome::conflict;
+  }
   return DeliveryOutcome::stored;
 }
 
@@ -190,8 +198,8 @@ DeliveryOutcome Inbox::accept(const topics::DeliveryTopic& topic, const payloads
   m.received_at = now;
   m.displayed_at = displayed_at;
   messages_.put(txn, key(m.id), to_json(m).dump());
-  auto entry_key = displayed_at ? enqueue_ack(txn, m.id, payloads::AckState::displayed, *displayed_at, agent_path, user)
-                                : enqueue_ack(txn, m.id, payloads::AckState::delivered, now, agent_path, user);
+  auto entry_key = displayed_at ? enqueue_ack(txn, m, payloads::AckState::displayed, *displayed_at, agent_path, user)
+                                : enqueue_ack(txn, m, payloads::AckState::delivered, now, agent_path, user);
   txn.commit();
   if (delivered_key && !displayed_at) *delivered_key = std::move(entry_key);
   return DeliveryOutcome::stored;
@@ -206,7 +214,7 @@ bool Inbox::mark_displayed(std::string_view id, TimePoint at, std::string_view a
   if (m.displayed_at) return false;
   m.displayed_at = at;
   messages_.put(txn, key(id), to_json(m).dump());
-  payloads::Ack ack{payloads::AckState::displayed, at, std::string(user)};
+  payloads::Ack ack{payloads::AckState::displayed, at, std::string(user), m.sender};
   if (replaces.empty() || !replace_delivered_ack(txn, replaces, id, agent_path, ack))
     enqueue_in(txn, topics::ack(id, agent_path), payloads::encode(ack));
   txn.commit();
@@ -222,7 +230,7 @@ StoredMessage Inbox::mark_read(std::string_view id, TimePoint at, std::string_vi
   if (m.read_at) return m;  // read once; opening it again sends nothing new
   m.read_at = at;
   messages_.put(txn, key(id), to_json(m).dump());
-  enqueue_ack(txn, id, payloads::AckState::read, at, agent_path, user);
+  enqueue_ack(txn, m, payloads::AckState::read, at, agent_path, user);
   txn.commit();
   return m;
 }

@@ -218,8 +218,8 @@ class Setup {
   }
 
   Inbound ack(const std::string& id, std::size_t computer, payloads::AckState state, TimePoint at) const {
-    return Inbound{topics::ack(id, paths_[computer]), payloads::encode(payloads::Ack{state, at, user(computer)}),
-                   false};
+    return Inbound{topics::ack(id, paths_[computer]),
+                   payloads::encode(payloads::Ack{state, at, user(computer), "admin"}), false};
   }
 
   const QueriesBenchOptions& o_;
@@ -345,7 +345,7 @@ int run_queries_bench(const QueriesBenchOptions& o, std::ostream& out) {
   }
 
   Inbound receipt{topics::ack(kStatusId, setup.paths().front()),
-                  payloads::encode(payloads::Ack{payloads::AckState::read, now, "u00000"}), false};
+                  payloads::encode(payloads::Ack{payloads::AckState::read, now, "u00000", "admin"}), false};
   auto s = measure(
       ledger, processor, now, o, topics::kOpStatus, kStatusId, status_query,
       // What `herald status` does: the table straight from the reply text.

@@ -185,7 +185,7 @@ class RawMember final : public Member, private mqtt::iaction_listener {
         try {
           for (auto state : {payloads::AckState::delivered, payloads::AckState::displayed})
             client_->publish(mqtt::make_message(
-                topics::ack(id, path_), payloads::encode(payloads::Ack{state, herald::now(), kUser}), 1, false));
+                topics::ack(id, path_), payloads::encode(payloads::Ack{state, herald::now(), kUser, {}}), 1, false));
         } catch (const mqtt::exception&) {
           // Diagnosis only: a receipt that cannot be queued is not counted anywhere.
         }

@@ -149,6 +149,7 @@ void from_json(const json& j, Recall& r) {
 
 void to_json(json& j, const Ack& a) {
   j = json{{"v", kSchemaVersion}, {"state", ack_state_name(a.state)}, {"at", to_rfc3339(a.at)}, {"user", a.user}};
+  if (!a.sender.empty()) j["sender"] = a.sender;
 }
 void from_json(const json& j, Ack& a) {
   check_version(j);
@@ -156,6 +157,8 @@ void from_json(const json& j, Ack& a) {
   a.at = time_at(j, "at");
   a.user = optional_string(j, "user");
   if (!a.user.empty() && a.user.size() > 64) throw Error(ErrorKind::protocol, "field 'user' is too long");
+  a.sender = optional_string(j, "sender");
+  if (a.sender.size() > 64) throw Error(ErrorKind::protocol, "field 'sender' is too long");
 }
 
 void to_json(json& j, const Presence& p) {

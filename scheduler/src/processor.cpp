@@ -13,18 +13,6 @@ namespace herald::scheduler {
 
 namespace handlers {
 
-std::string printable(std::string_view s) {
-  std::string out;
-  auto n = std::min<std::size_t>(s.size(), 200);
-  out.reserve(n + 3);
-  for (std::size_t i = 0; i < n; ++i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    out.push_back(c < 0x20 || c == 0x7f ? '?' : static_cast<char>(c));
-  }
-  if (s.size() > n) out += "...";
-  return out;
-}
-
 std::string first_line(std::string_view s) { return printable(s.substr(0, s.find('\n'))); }
 
 void Batch::drop(std::string_view topic, std::string_view reason) {

@@ -221,3 +221,20 @@ TEST_CASE("a screen shows at most 6 alerts a minute; the rest wait in the inbox,
   f.handler.handle(alert_topic("later"), payload(), "anna", t + std::chrono::seconds(61));
   CHECK(f.display.shown.size() == kMaxAlertsShownPerMinute + 1);
 }
+
+TEST_CASE("another account's copy under a stored id is dropped: it neither replaces nor is counted as the message") {
+  Fixture f;
+  auto admin_topic = topics::delivery(topics::Kind::message, "admin", "m1", Target::parse("org/b1"));
+  auto ops_topic = topics::delivery(topics::Kind::alert, "ops1", "m1", Target::parse("org/b1"));
+  CHECK(f.handle(admin_topic, payload(test::delivery("Holiday hours", "info"))).action == Action::stored);
+  auto r = f.handle(ops_topic, payload(test::delivery("Fake", "critical")));
+  CHECK(r.action == Action::dropped);
+  CHECK(f.display.shown.empty());
+  auto stored = f.inbox.find("m1");
+  REQUIRE(stored);
+  CHECK(stored->sender == "admin");
+  CHECK(stored->delivery.title == "Holiday hours");
+  // Receipts name the sender whose message they are about.
+  for (const auto& receipt : f.inbox.outbox())
+    CHECK(payloads::decode<payloads::Ack>(receipt.payload).sender == "admin");
+}

@@ -53,8 +53,8 @@ inline std::string delivery(std::string body = "Body", std::string title = "Titl
   return payloads::encode(d);
 }
 
-inline std::string ack(payloads::AckState state, TimePoint at, std::string user = "") {
-  return payloads::encode(payloads::Ack{state, at, std::move(user)});
+inline std::string ack(payloads::AckState state, TimePoint at, std::string user = "", std::string sender = "") {
+  return payloads::encode(payloads::Ack{state, at, std::move(user), std::move(sender)});
 }
 
 inline std::string presence(bool online, std::string user, TimePoint at = t0()) {

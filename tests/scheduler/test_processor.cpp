@@ -57,6 +57,18 @@ TEST_CASE("the same id from another account or as another kind is dropped") {
   CHECK(f.processor.stats().dropped == 2);
 }
 
+TEST_CASE("a receipt for another account's copy under the same id does not count for the message") {
+  Fixture f;
+  f.feed(msg_topic("admin", "m1", "org/branch01"), delivery());
+  auto pc = "org/branch01/pc001";
+  f.feed(topics::ack("m1", pc), ack(payloads::AckState::read, t0() + 1s, "jk", "ops1"));
+  CHECK_FALSE(receipt(f, "m1", pc));
+  CHECK(f.processor.stats().dropped == 1);
+  f.feed(topics::ack("m1", pc), ack(payloads::AckState::read, t0() + 2s, "jk", "admin"));
+  REQUIRE(receipt(f, "m1", pc));
+  CHECK(receipt(f, "m1", pc)->read_at == t0() + 2s);
+}
+
 TEST_CASE("a message first seen in the broker's retained replay is recorded without a reply") {
   Fixture f;
   auto out = f.feed(msg_topic("admin", "m1", "org"), delivery(), true);

@@ -64,10 +64,11 @@ TEST_CASE("validate enforces the documented limits") {
 }
 
 TEST_CASE("acks and replies round-trip") {
-  Ack a{AckState::read, from_rfc3339("2026-11-22T13:00:00.500Z"), "jkowalski"};
+  Ack a{AckState::read, from_rfc3339("2026-11-22T13:00:00.500Z"), "jkowalski", "admin"};
   auto back = decode<Ack>(encode(a));
   CHECK(back.state == AckState::read);
   CHECK(back.user == "jkowalski");
+  CHECK(back.sender == "admin");
   Reply r;
   r.ok = false;
   r.error_kind = 3;

@@ -1,6 +1,7 @@
 // Deliveries (alerts and messages) and the person routing they start.
 #include "handlers.hpp"
 #include "herald/common/payloads.hpp"
+#include "herald/common/results.hpp"
 
 namespace herald::scheduler::handlers {
 namespace {
@@ -8,7 +9,7 @@ namespace {
 std::string ok_reply(std::string_view id) {
   payloads::Reply r;
   r.ok = true;
-  r.result = nlohmann::json{{"recorded", id}};
+  r.result = results::Recorded{std::string(id)};
   return payloads::encode(r);
 }
 

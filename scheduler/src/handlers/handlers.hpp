@@ -14,6 +14,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "herald/common/text.hpp"
 #include "herald/common/time.hpp"
 #include "herald/common/topics.hpp"
 #include "herald/scheduler/ledger.hpp"
@@ -100,7 +101,7 @@ std::size_t clear_deliveries(Batch& b, const MessageRecord& m);
 
 // Text from the wire as it may appear in a log line: bounded and without control
 // characters, so a hostile topic cannot forge log lines (processor.cpp).
-std::string printable(std::string_view s);
+using text::printable;  // one escaping of network text for every log line
 std::string first_line(std::string_view s);
 
 }  // namespace herald::scheduler::handlers

@@ -20,6 +20,11 @@ void receipt(Batch& b, const topics::AckTopic& t, const Inbound& in) {
     return;
   }
   const auto& m = *known;
+  if (!ack.sender.empty() && ack.sender != m.sender) {
+    b.drop(in.topic, "receipt for " + ack.sender + "'s copy of message id '" + t.id + "', which " + m.sender +
+                         " sent: another account may not affect its receipts");
+    return;
+  }
   // A receipt counts for the computer if an org target covers it, and for the person
   // target it answers: the user the agent names if that login is a target, else the
   // login heraldd routed this computer's copy for.

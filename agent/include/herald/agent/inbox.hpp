@@ -72,6 +72,7 @@ enum class DeliveryOutcome {
   duplicate,  // already in the inbox (retained copies come again on every reconnect)
   expired,    // expires_at has passed
   recalled,   // a recall tombstone for this id exists
+  conflict,   // the inbox holds this id from another account: not this message, dropped
 };
 
 class Inbox {
@@ -141,7 +142,7 @@ class Inbox {
                            TimePoint now) const;
   // Both return the new entry's outbox key.
   std::string enqueue_in(lmdb::Txn& txn, std::string_view topic, std::string_view payload);
-  std::string enqueue_ack(lmdb::Txn& txn, std::string_view id, payloads::AckState state, TimePoint at,
+  std::string enqueue_ack(lmdb::Txn& txn, const StoredMessage& m, payloads::AckState state, TimePoint at,
                           std::string_view agent_path, std::string_view user);
   // Overwrites the outbox entry `entry_key` with `ack` if it is `id`'s `delivered` Ack.
   bool replace_delivered_ack(lmdb::Txn& txn, std::string_view entry_key, std::string_view id,

@@ -69,6 +69,11 @@ struct Ack {
   AckState state = AckState::delivered;
   TimePoint at{};
   std::string user;  // the employee logged in when it happened ("" if none)
+  // The {account} level of the delivery topic this receipt is about. Ids are chosen by
+  // their sender, so another account could publish under a known id; heraldd counts a
+  // receipt only for the message of this sender. The agent is trusted for its own
+  // receipts and nothing more, which this does not widen. "" from agents before 0.2.
+  std::string sender;
 };
 
 // herald/presence/{agent}
