@@ -39,9 +39,12 @@ constexpr int kBanned = 0x8A;
 
 bool is_refusal_code(int reason_code) { return reason_code >= 0x80; }
 
+// The broker binds a password client's id to its account ("ACCOUNT" or "ACCOUNT:..."),
+// so no account can take over another's session; the random part lets two commands of
+// one account run at the same time.
 std::string client_id_for(const std::string& account) {
   auto id = new_id();  // "<time>-<random hex>": keep the random part
-  return "herald-cli-" + account + "-" + id.substr(id.find('-') + 1);
+  return account + ":cli-" + id.substr(id.find('-') + 1);
 }
 
 // What a failed libmosquitto call means, in words (errno is read by the caller at once,

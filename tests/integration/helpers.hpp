@@ -100,7 +100,7 @@ namespace herald::testing {
 // certificate.
 class RawClient {
  public:
-  RawClient(System& sys, const std::string& account) : client_(sys.broker().people_uri(), "raw-" + account + rnd()) {
+  RawClient(System& sys, const std::string& account) : client_(sys.broker().people_uri(), account + ":raw-" + rnd()) {
     auto ssl = mqtt::ssl_options_builder().trust_store(sys.broker().ca_file().string()).finalize();
     connect(mqtt::connect_options_builder()
                 .user_name(account)
