@@ -69,9 +69,9 @@ inline std::string state_of(System& sys, const std::string& id, const std::strin
 // client as heraldd (which may read everything). Returns "topic payload" lines.
 inline std::vector<std::string> retained(System& sys, const std::string& filter) {
   auto& b = sys.broker();
-  auto r =
-      run({"mosquitto_sub", "--cafile", b.ca_file().string(), "-h", "127.0.0.1", "-p", std::to_string(b.people_port()),
-           "-u", "heraldd", "-P", b.password("heraldd"), "-t", filter, "-v", "--retained-only", "-W", "1"});
+  auto r = run({"mosquitto_sub", "--cafile", b.ca_file().string(), "-h", "127.0.0.1", "-p",
+                std::to_string(b.people_port()), "-u", "heraldd", "-P", b.password("heraldd"), "--id-prefix",
+                "heraldd:", "-t", filter, "-v", "--retained-only", "-W", "1"});
   std::vector<std::string> lines;
   std::string line;
   for (char c : r.out) {
