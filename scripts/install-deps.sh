@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config
-  libpaho-mqttpp-dev libpaho-mqtt-dev libsimdjson-dev libmosquitto-dev
+  libpaho-mqttpp-dev libpaho-mqtt-dev libsimdjson-dev libmosquitto-dev mosquitto-dev
   mosquitto mosquitto-clients
   nlohmann-json3-dev libssl-dev openssl
   liblmdb-dev lmdb-utils

@@ -210,7 +210,9 @@ AgentSession::Impl::Impl(SessionSettings settings, Inbox& inbox, Display& displa
       handler_(settings_.path, inbox, display, settings_.verbose),
       on_displayed_(std::move(on_displayed)) {
   require_org_path(settings_.path, "agent path");
-  if (settings_.client_id.empty()) settings_.client_id = "agent:" + settings_.path;
+  // The broker's agent listener uses the certificate's CN, the org path, as the client id
+  // whatever the agent sends (use_username_as_clientid): send that same id.
+  if (settings_.client_id.empty()) settings_.client_id = settings_.path;
   if (settings_.host.empty()) settings_.host = host_name();
   // Sessions started in the same instant (a swarm) must not draw the same delays.
   random_.seed(

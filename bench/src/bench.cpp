@@ -256,7 +256,8 @@ void Bench::prepare() {
 
   agent_port_ = free_port();
   people_port_ = free_port();
-  auto setup = bench::run({(fs::path(o_.source_dir) / "broker-config" / "setup-broker").string(), broker_dir_.string(),
+  auto setup = bench::run({"env", "HERALD_BROKER_PLUGIN=" + bin("herald_broker_plugin.so"),
+                           (fs::path(o_.source_dir) / "broker-config" / "setup-broker").string(), broker_dir_.string(),
                            std::to_string(agent_port_), std::to_string(people_port_)});
   if (setup.exit_code != 0) fail("setup-broker failed: " + setup.err);
 

@@ -171,7 +171,7 @@ class RawMember final : public Member, private mqtt::iaction_listener {
     // Generous: on a shared machine a nice-19 swarm can be starved for seconds, and a
     // subscriber that gives up mid-handshake only adds load. (Only connecting is slow.)
     b.connect_timeout = 20s;
-    client_ = std::make_unique<mqtt::async_client>(b.uri, "raw:" + spec.path, mqtt::create_options(MQTTVERSION_5),
+    client_ = std::make_unique<mqtt::async_client>(b.uri, spec.path, mqtt::create_options(MQTTVERSION_5),
                                                    static_cast<mqtt::iclient_persistence*>(nullptr));
     options_ = mqtt_edge::connect_options(b).clean_start(true).finalize();
     client_->set_message_callback([this, &recorder, &send_receipts](mqtt::const_message_ptr msg) {
@@ -371,7 +371,7 @@ int run_publish(const PublishOptions& options) {
   b.ca_file = options.ca_file;
   b.username = options.username;
   b.password = password;
-  mqtt::async_client client(b.uri, "raw-publisher", mqtt::create_options(MQTTVERSION_5),
+  mqtt::async_client client(b.uri, options.username + ":raw-publisher", mqtt::create_options(MQTTVERSION_5),
                             static_cast<mqtt::iclient_persistence*>(nullptr));
   mqtt_edge::connect_or_throw(client, mqtt_edge::connect_options(b).clean_start(true).finalize(), b);
   try {

@@ -34,9 +34,12 @@ constexpr std::size_t kPublishWindow = 10000;
 
 using mqtt_edge::Operation;
 
+// The broker binds a password client's id to its account ("ACCOUNT" or "ACCOUNT:..."),
+// so no account can take over another's session; the random part lets two commands of
+// one account run at the same time.
 std::string client_id_for(const std::string& account) {
   auto id = new_id();  // "<time>-<random hex>": keep the random part
-  return "herald-cli-" + account + "-" + id.substr(id.find('-') + 1);
+  return account + ":cli-" + id.substr(id.find('-') + 1);
 }
 
 // What a failed libmosquitto call means, in words (errno is read by the caller at once,

@@ -92,10 +92,12 @@ ServerSettings settings_from(const Config& config) {
   s.data_dir = config.path_value("data_dir");
   if (s.data_dir.empty()) throw Error(ErrorKind::config, "missing 'data_dir' in " + config.origin());
   s.directory_csv = config.path_value("directory_csv");
-  s.client_id = config.get_or("client_id", "heraldd");
-  if (!is_valid_token(s.client_id))
-    throw Error(ErrorKind::config,
-                "'client_id' in " + config.origin() + " must be 1-64 letters, digits, '.', '_' or '-'");
+  // The broker accepts only the account's own name (or "NAME:...") as a password
+  // client's id: the persistent session is the account's.
+  s.client_id = config.get_or("client_id", s.broker.username);
+  if (!is_valid_token(s.client_id) || s.client_id != s.broker.username)
+    throw Error(ErrorKind::config, "'client_id' in " + config.origin() + " must be the account name '" +
+                                       s.broker.username + "' (the broker binds client ids to accounts)");
   auto inflight = config.get_int("max_inflight", 20);
   if (inflight < 1 || inflight > 65535) throw Error(ErrorKind::config, "'max_inflight' must be between 1 and 65535");
   s.max_inflight = static_cast<std::size_t>(inflight);

@@ -32,7 +32,7 @@ struct Admin {
   std::mutex mutex;
   std::vector<std::pair<std::string, std::string>> received;
 
-  explicit Admin(herald::testing::Broker& broker) : client(broker.people_uri(), "test-admin") {
+  explicit Admin(herald::testing::Broker& broker) : client(broker.people_uri(), "admin:test") {
     auto ssl = mqtt::ssl_options_builder().trust_store(broker.ca_file().string()).finalize();
     client.set_message_callback([this](mqtt::const_message_ptr m) {
       std::lock_guard lock(mutex);

@@ -86,9 +86,9 @@ inline std::string state_of(System& sys, const std::string& id, const std::strin
 // client as heraldd (which may read everything). Returns "topic payload" lines.
 inline std::vector<std::string> retained(System& sys, const std::string& filter) {
   auto& b = sys.broker();
-  auto r =
-      run({"mosquitto_sub", "--cafile", b.ca_file().string(), "-h", "127.0.0.1", "-p", std::to_string(b.people_port()),
-           "-u", "heraldd", "-P", b.password("heraldd"), "-t", filter, "-v", "--retained-only", "-W", "1"});
+  auto r = run({"mosquitto_sub", "--cafile", b.ca_file().string(), "-h", "127.0.0.1", "-p",
+                std::to_string(b.people_port()), "-u", "heraldd", "-P", b.password("heraldd"), "--id-prefix",
+                "heraldd:", "-t", filter, "-v", "--retained-only", "-W", "1"});
   std::vector<std::string> lines;
   std::string line;
   for (char c : r.out) {
@@ -117,7 +117,7 @@ namespace herald::testing {
 // certificate.
 class RawClient {
  public:
-  RawClient(System& sys, const std::string& account) : client_(sys.broker().people_uri(), "raw-" + account + rnd()) {
+  RawClient(System& sys, const std::string& account) : client_(sys.broker().people_uri(), account + ":raw-" + rnd()) {
     auto ssl = mqtt::ssl_options_builder().trust_store(sys.broker().ca_file().string()).finalize();
     connect(mqtt::connect_options_builder()
                 .user_name(account)

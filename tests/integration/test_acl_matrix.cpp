@@ -23,6 +23,7 @@
 
 #include "herald/common/error.hpp"
 #include "herald/common/paho.hpp"
+#include "herald/common/payloads.hpp"
 #include "herald/common/topics.hpp"
 #include "herald/testing/fixture.hpp"
 
@@ -42,7 +43,9 @@ class Probe {
  public:
   Probe(const std::string& uri, herald::mqtt_edge::BrokerSettings settings, const std::string& tag)
       : settings_(std::move(settings)),
-        client_(uri, "acl-" + tag + "-" + unique_suffix(),
+        // An account's client id must be "NAME" or "NAME:..." (the broker's plugin); an
+        // agent's is its certificate's CN whatever it sends.
+        client_(uri, settings_.username + ":acl-" + tag + "-" + unique_suffix(),
                 mqtt::create_options(settings_.mqtt_version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1), nullptr) {
     settings_.uri = uri;
     client_.set_message_callback([this](mqtt::const_message_ptr m) {
@@ -198,7 +201,12 @@ std::vector<Account> matrix_accounts(bool temp_disabled) {
 
 TEST_CASE("denial matrix: the broker refuses every forbidden action and allows every permitted one") {
   TempDir tmp("acl-matrix");
-  Broker broker(tmp.path() / "broker", default_directory_csv(), matrix_accounts(false));
+  // One certificate is one session (the agent listener's client id is the CN), so the
+  // tampered computer and the revoked one have certificates of their own.
+  Broker broker(tmp.path() / "broker",
+                default_directory_csv() + "org/branch01/pc003,computer,Stanowisko 3,tkowal,Tomasz Kowal\n" +
+                    "org/branch02/pc002,computer,Stanowisko 2,mzielinska,Maria Zielinska\n",
+                matrix_accounts(false));
   const std::string people = broker.people_uri();
   const std::string agents = broker.agent_uri();
   Matrix m;
@@ -230,8 +238,8 @@ TEST_CASE("denial matrix: the broker refuses every forbidden action and allows e
     computers[path] = agent(path, "agent");
     computers[path]->subscribe(topics::agent_filters(path));
   }
-  // A tampered agent (branch01/pc001's certificate) subscribing to what it must not get.
-  auto evil = agent("org/branch01/pc001", "evil");
+  // A tampered branch-1 agent (branch01/pc003's certificate) subscribing to what it must not get.
+  auto evil = agent("org/branch01/pc003", "evil");
   evil->subscribe({"#", "herald/alert/+/+/org/branch02", "herald/msg/+/+/org/branch01/pc002", "herald/alert/+/+/user/+",
                    "herald/ack/#", "herald/presence/#", "herald/reply/#", "herald/req/#"});
   auto admin = account("admin");
@@ -400,6 +408,23 @@ TEST_CASE("denial matrix: the broker refuses every forbidden action and allows e
               who_got(t));
   }
 
+  // ---- payload limits (issue 9): the broker refuses what Herald would drop
+  {
+    namespace payloads = herald::payloads;
+    auto t = topics::delivery(Kind::alert, "admin", id(), to("org"));
+    auto verdict = admin->publish(t, std::string(payloads::kMaxPayloadBytes + 1, 'x'));
+    m.add("admin alerts org with a payload over 256 KiB", "refused, nobody got it",
+          verdict + ", " + (who_got(t) == "nobody" ? "nobody got it" : who_got(t) + " got it"));
+    t = topics::request("admin", id(), "import", "org");
+    verdict = admin->publish(t, std::string(payloads::kMaxRequestBytes + 1, ' '));
+    m.add("admin imports a directory request over 8 MiB", "refused, nobody got it",
+          verdict + ", " + (who_got(t) == "nobody" ? "nobody got it" : who_got(t) + " got it"));
+    t = topics::ack(id(), "org/branch02/pc001");
+    verdict = computers["org/branch02/pc001"]->publish(t, std::string(payloads::kMaxPayloadBytes + 1, 'x'));
+    m.add("agent publishes its own receipt over 256 KiB", "refused, nobody got it",
+          verdict + ", " + (who_got(t) == "nobody" ? "nobody got it" : who_got(t) + " got it"));
+  }
+
   // ---- authentication
   auto try_connect = [&](const std::string& uri, herald::mqtt_edge::BrokerSettings s, bool tls = true) {
     Probe p(uri, std::move(s), "auth");
@@ -417,6 +442,29 @@ TEST_CASE("denial matrix: the broker refuses every forbidden action and allows e
                     false));
   m.add("agent port without a client certificate", "refused",
         try_connect(agents, account_settings(broker, kOps, "ops1-pw")));
+  {
+    // Session takeover (issue 9): a password client's id must be its account name or
+    // "NAME:...". The probe's own ids are "NAME:acl-..."; these name someone else's.
+    auto with_id = [&](const std::string& name, const std::string& password, const std::string& client_id) {
+      mqtt::async_client c(people, client_id, mqtt::create_options(MQTTVERSION_5), nullptr);
+      auto s = account_settings(broker, name, password);
+      s.uri = people;
+      try {
+        herald::mqtt_edge::connect_or_throw(c, herald::mqtt_edge::connect_options(s).clean_start(true).finalize(), s);
+        c.disconnect()->wait_for(2s);
+        return std::string("connected");
+      } catch (const herald::Error&) {
+        return std::string("refused");
+      } catch (const mqtt::exception&) {
+        return std::string("refused");
+      }
+    };
+    m.add("mon1 connects with heraldd's client id", "refused", with_id(kMonitor, "mon1-pw", "heraldd"));
+    m.add("helpdesk1 connects with a computer's client id", "refused",
+          with_id(kHelpdesk, "helpdesk1-pw", "org/branch01/pc002"));
+    m.add("ops1 connects with another account's command's id", "refused",
+          with_id(kOps, "ops1-pw", "admin:cli-0123456789abcdef"));
+  }
   {
     auto other = tmp.path() / "other-ca";
     auto pki = (source_dir() / "broker-config" / "herald-pki").string();
@@ -442,33 +490,35 @@ TEST_CASE("denial matrix: the broker refuses every forbidden action and allows e
 
   // ---- revoking one agent: CRL for new connections, ACL deny for the open one
   {
-    auto victim = agent("org/branch01/pc002", "victim");
-    victim->subscribe(topics::agent_filters("org/branch01/pc002"));
-    auto [crt, key] = broker.agent_cert("org/branch01/pc002");
+    const std::string victim_path = "org/branch02/pc002";
+    auto [crt, key] = broker.agent_cert(victim_path);
     auto crt_copy = tmp.path() / "revoked.crt";
     auto key_copy = tmp.path() / "revoked.key";
     fs::copy_file(crt, crt_copy);
     fs::copy_file(key, key_copy);
-    // Control: the same certificate works until it is revoked.
+    // Control: the same certificate works until it is revoked (before the victim
+    // connects: a second session of one certificate replaces the first).
     m.add("agent certificate connects before its revocation", "connected",
           try_connect(agents, agent_settings(broker, "", crt_copy, key_copy)));
+    auto victim = agent(victim_path, "victim");
+    victim->subscribe(topics::agent_filters(victim_path));
     auto acl = bin("herald-acl").string();
-    REQUIRE(run({acl, "revoke-agent", "org/branch01/pc002", "--policy", broker.policy_file().string()}).exit_code == 0);
+    REQUIRE(run({acl, "revoke-agent", victim_path, "--policy", broker.policy_file().string()}).exit_code == 0);
     auto applied = run({acl, "apply", broker.policy_file().string(), "--directory", broker.directory_file().string(),
                         "--out", broker.dir().string()});
     INFO(applied.err);
     REQUIRE(applied.exit_code == 0);
-    broker.revoke_agent("org/branch01/pc002");  // herald-pki revoke + SIGHUP
-    revoked.insert("org/branch01/pc002");
+    broker.revoke_agent(victim_path);  // herald-pki revoke + SIGHUP
+    revoked.insert(victim_path);
     m.add("revoked agent certificate connects", "refused",
           try_connect(agents, agent_settings(broker, "", crt_copy, key_copy)));
     if (victim->connected()) {
-      auto t = topics::delivery(Kind::alert, "admin", id(), to("org/branch01/pc002"));
+      auto t = topics::delivery(Kind::alert, "admin", id(), to(victim_path));
       admin->publish(t);
       sync();
       m.add("revoked agent's open connection receives", "nothing", victim->got(t) ? "received" : "nothing");
       m.add("revoked agent's open connection publishes its receipt", "refused",
-            victim->publish(topics::ack(id(), "org/branch01/pc002")));
+            victim->publish(topics::ack(id(), victim_path)));
     } else {
       m.add("revoked agent's open connection receives", "nothing", "nothing (disconnected)");
       m.add("revoked agent's open connection publishes its receipt", "refused", "refused (disconnected)");

@@ -166,7 +166,8 @@ Broker::Broker(const fs::path& dir, const std::string& directory_csv, std::vecto
   agent_port_ = free_port();
   people_port_ = free_port();
   require_ok(run({(source_dir() / "broker-config" / "setup-broker").string(), dir_.string(),
-                  std::to_string(agent_port_), std::to_string(people_port_)}),
+                  std::to_string(agent_port_), std::to_string(people_port_)},
+                 {{"HERALD_BROKER_PLUGIN", bin("herald_broker_plugin.so").string()}}),
              "setup-broker");
   write_file(directory_file(), directory_csv);
   write_policy(accounts);

@@ -27,7 +27,7 @@ struct SessionSettings {
   // Who is logged in: a fixed login, or (if user_source is set) asked at each event.
   std::string user;
   std::function<std::string()> user_source;
-  std::string client_id;  // default "agent:" + path
+  std::string client_id;  // default: path (the broker imposes its certificate's CN anyway)
   std::string host;       // default: gethostname()
   // Reconnects are the session's own timer, not Paho's automatic reconnect (which
   // retries every client at the same instants): the first retry after a lost
