@@ -15,8 +15,9 @@
 #include <thread>
 
 #include "helpers.hpp"
+#include "herald/common/broker_errors.hpp"
 #include "herald/common/error.hpp"
-#include "herald/common/mqtt.hpp"
+#include "herald/common/paho.hpp"
 #include "herald/common/payloads.hpp"
 #include "herald/common/topics.hpp"
 
