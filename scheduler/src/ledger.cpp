@@ -72,18 +72,6 @@ std::optional<TimePoint> ms_opt(const json& j) {
 
 }  // namespace
 
-std::string_view state_name(MessageState s) {
-  switch (s) {
-    case MessageState::active:
-      return "active";
-    case MessageState::expired:
-      return "expired";
-    case MessageState::recalled:
-      return "recalled";
-  }
-  return "active";
-}
-
 MessageState MessageRecord::state(TimePoint now) const {
   if (recalled_at) return MessageState::recalled;
   if (expires_at && *expires_at <= now) return MessageState::expired;

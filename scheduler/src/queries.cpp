@@ -21,32 +21,6 @@ constexpr std::string_view kOrgScope = "org";
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 bool is_person(std::string_view target) { return starts_with(target, kPersonPrefix); }
 
-results::ReceiptState result_state(ReceiptState s) {
-  switch (s) {
-    case ReceiptState::pending:
-      return results::ReceiptState::pending;
-    case ReceiptState::delivered:
-      return results::ReceiptState::delivered;
-    case ReceiptState::displayed:
-      return results::ReceiptState::displayed;
-    case ReceiptState::read:
-      return results::ReceiptState::read;
-  }
-  return results::ReceiptState::pending;
-}
-
-results::MessageState result_state(MessageState s) {
-  switch (s) {
-    case MessageState::active:
-      return results::MessageState::active;
-    case MessageState::expired:
-      return results::MessageState::expired;
-    case MessageState::recalled:
-      return results::MessageState::recalled;
-  }
-  return results::MessageState::active;
-}
-
 // The roots of the subtrees of m's path targets that lie within scope: for each
 // overlapping target the deeper of target and scope, with nested roots removed so
 // the subtrees are disjoint (no recipient is counted twice).
@@ -178,7 +152,7 @@ void write_status(std::string& out, const Ledger& ledger, lmdb::Txn& txn, std::s
   results::StatusHead head;
   for_each_recipient(ledger, txn, *m, scope, computers, [&](std::string_view recipient, const ReceiptView* r) {
     rows.push_back(Row{recipient, r ? *r : ReceiptView{}, r != nullptr});
-    head.totals.add(result_state(rows.back().receipt.state));
+    head.totals.add(rows.back().receipt.state);
   });
   // One subtree (the usual case) comes out in key order already; several may interleave
   // ("org/b-x" sorts between "org/b" and "org/b/pc1").
@@ -187,17 +161,13 @@ void write_status(std::string& out, const Ledger& ledger, lmdb::Txn& txn, std::s
 
   head.recalled_at = m->recalled_at;
   if (!m->recalled_by.empty()) head.recalled_by = m->recalled_by;
-  head.state = result_state(m->state(now));
+  head.state = m->state(now);
   head.message = summary(*m, scope);
   results::StatusWriter writer(out, head, rows.size());
   for (const auto& row : rows) {
-    results::RecipientStatusRef ref{row.recipient,
-                                    result_state(row.receipt.state),
-                                    row.receipt.delivered_at,
-                                    row.receipt.displayed_at,
-                                    row.receipt.read_at,
-                                    std::nullopt,
-                                    std::nullopt};
+    results::RecipientStatusRef ref{
+        row.recipient, row.receipt.state, row.receipt.delivered_at, row.receipt.displayed_at, row.receipt.read_at,
+        std::nullopt,  std::nullopt};
     if (row.acked && !row.receipt.user.empty()) ref.user = row.receipt.user;
     if (row.acked) ref.computer = row.receipt.computer;
     writer.add(ref);
@@ -289,9 +259,9 @@ std::string list(const Ledger& ledger, lmdb::Txn& txn, std::string_view scope, s
     if (!m || !visible_in_scope(*m, scope)) return true;
     results::ListedMessage row;
     for_each_recipient(ledger, txn, *m, scope, computers, [&](std::string_view, const ReceiptView* r) {
-      row.counts.add(result_state(r ? r->state : ReceiptState::pending));
+      row.counts.add(r ? r->state : ReceiptState::pending);
     });
-    row.state = result_state(m->state(now));
+    row.state = m->state(now);
     row.message = summary(*m, scope);
     writer.add(row);
     return ++n < limit;

@@ -86,7 +86,9 @@ inline constexpr std::string_view text = "text";
 }  // namespace key
 
 enum class MessageState { active, expired, recalled };
-enum class ReceiptState { pending, delivered, displayed, read };  // a recipient's furthest receipt
+// A recipient's furthest receipt; ranked pending < delivered < displayed < read. The
+// values are stored in heraldd's ledger (one byte per receipt): never renumber them.
+enum class ReceiptState : std::uint8_t { pending = 0, delivered = 1, displayed = 2, read = 3 };
 std::string_view state_name(MessageState s);
 std::string_view state_name(ReceiptState s);
 MessageState message_state_from_name(std::string_view name);  // throws Error(protocol)

@@ -69,13 +69,17 @@
 #include "herald/common/directory.hpp"
 #include "herald/common/lmdb.hpp"
 #include "herald/common/payloads.hpp"
+#include "herald/common/results.hpp"
 #include "herald/common/time.hpp"
 #include "herald/common/topics.hpp"
 
 namespace herald::scheduler {
 
-enum class MessageState { active, expired, recalled };
-std::string_view state_name(MessageState s);
+// The states of a message and of a receipt are those of the query results, so the
+// ledger, heraldd's answers and the CLI cannot disagree on a name or an order.
+using results::MessageState;
+using results::ReceiptState;
+using results::state_name;
 
 struct MessageRecord {
   std::string id;
@@ -93,9 +97,6 @@ struct MessageRecord {
   MessageState state(TimePoint now) const;
   bool has_target(std::string_view target) const;
 };
-
-// Receipt states rank pending < delivered < displayed < read.
-enum class ReceiptState : std::uint8_t { pending = 0, delivered = 1, displayed = 2, read = 3 };
 
 struct Receipt {
   ReceiptState state = ReceiptState::pending;
