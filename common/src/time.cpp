@@ -12,8 +12,9 @@ namespace herald {
 TimePoint now() { return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()); }
 
 void append_rfc3339(std::string& out, TimePoint t) {
-  // Digits written by hand: snprintf was a quarter of a 10,000-recipient status, and
-  // date::format's iostreams cost every agent 5 of them per alert. Days to a civil date:
+  // Digits written by hand: snprintf and date::format's iostreams were visible shares
+  // of a 10,000-recipient status and of every agent's work per alert in the
+  // benchmark's profiles (bench/README.md). Days to a civil date:
   // H. Hinnant's civil_from_days (the algorithm behind std::chrono's).
   std::int64_t unix_ms = to_unix_ms(t);
   std::int64_t days = unix_ms >= 0 ? unix_ms / 86400000 : (unix_ms - 86399999) / 86400000;
