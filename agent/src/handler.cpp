@@ -90,11 +90,23 @@ HandleResult MessageHandler::handle_delivery(const topics::DeliveryTopic& topic,
   // broker's retained copy brings it again on the next connect: shown twice, never lost.
   std::optional<TimePoint> shown_at;
   bool tried_to_show = is_alert_to_show && inbox_.check(topic, delivery, now) == DeliveryOutcome::stored;
-  if (tried_to_show && !within_budget()) tried_to_show = is_alert_to_show = false;
-  if (tried_to_show) shown_at = show(topic, delivery, user);
+  if (auto held = shown_unstored_.find(topic.id); tried_to_show && held != shown_unstored_.end()) {
+    shown_at = held->second;  // shown before its store failed: not again
+  } else {
+    if (tried_to_show && !within_budget()) tried_to_show = is_alert_to_show = false;
+    if (tried_to_show) shown_at = show(topic, delivery, user);
+  }
 
   std::string delivered_key;  // set only when `delivered` was queued just now
-  auto outcome = inbox_.accept(topic, delivery, agent_path_, user, now, &delivered_key, shown_at);
+  DeliveryOutcome outcome;
+  try {
+    outcome = inbox_.accept(topic, delivery, agent_path_, user, now, &delivered_key, shown_at);
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::storage && shown_at && shown_unstored_.size() < kMaxShownUnstored)
+      shown_unstored_.emplace(topic.id, *shown_at);
+    throw;
+  }
+  shown_unstored_.erase(topic.id);
   std::string kind(topics::kind_name(topic.kind));
   switch (outcome) {
     case DeliveryOutcome::stored:

@@ -1,9 +1,13 @@
 #include "herald/agent/inbox.hpp"
 
 #include <cstdio>
+#include <mutex>
+#include <set>
 
 #include "herald/common/error.hpp"
+#include "herald/common/log.hpp"
 #include "herald/common/orgpath.hpp"
+#include "herald/common/text.hpp"
 
 namespace herald::agent {
 namespace {
@@ -52,6 +56,45 @@ StoredMessage parse_stored(std::string_view text) {
   } catch (const std::exception& e) {
     throw Error(ErrorKind::storage, std::string("damaged message in the agent inbox: ") + e.what());
   }
+}
+
+// Logs a damaged record once per table and key in this process: a scan meets it on
+// every read until something sets it aside.
+void report_damaged(std::string_view table, std::string_view key, std::string_view what) {
+  static std::mutex mutex;
+  static std::set<std::string> reported;
+  std::lock_guard lock(mutex);
+  if (!reported.insert(std::string(table) + '/' + std::string(key)).second) return;
+  log::warn("damaged record " + text::printable(key, 200) + " in the agent store's " + std::string(table) +
+            " table, skipped and set aside: " + text::printable(what, 300));
+}
+
+std::optional<StoredMessage> parse_or_report(std::string_view key, std::string_view text) {
+  try {
+    return parse_stored(text);
+  } catch (const Error& e) {
+    report_damaged("inbox", key, e.what());
+    return std::nullopt;
+  }
+}
+
+// `id`: what the Tombstone is named (the key without this inbox's prefix).
+std::optional<Tombstone> tombstone_or_report(std::string_view key, std::string_view text, std::string_view id) {
+  try {
+    return tombstone_from(id, text);
+  } catch (const Error& e) {
+    report_damaged("tombstones", key, e.what());
+    return std::nullopt;
+  }
+}
+
+// Moves the record `key` of `db` (named `table`) to `quarantine`.
+void set_aside(lmdb::Txn& txn, const lmdb::Db& db, const lmdb::Db& quarantine, std::string_view table,
+               const std::string& key) {
+  auto bytes = db.get(txn, key);
+  if (!bytes) return;
+  quarantine.put(txn, std::string(table) + "/" + key, *bytes);
+  db.del(txn, key);
 }
 
 // A message addressed to `message_target` is covered by a recall for `recall_target`.
@@ -119,7 +162,8 @@ Inbox::Inbox(lmdb::Env& env, std::string key_prefix)
       messages_(lmdb::Db::open(env, "inbox")),
       tombstones_(lmdb::Db::open(env, "tombstones")),
       outbox_(lmdb::Db::open(env, "outbox")),
-      meta_(lmdb::Db::open(env, "meta")) {}
+      meta_(lmdb::Db::open(env, "meta")),
+      quarantine_(lmdb::Db::open(env, "quarantine")) {}
 
 std::string Inbox::enqueue_in(lmdb::Txn& txn, std::string_view topic, std::string_view payload) {
   // The sequence lives in LMDB, read inside the write transaction, so `herald-agent
@@ -163,8 +207,10 @@ bool Inbox::replace_delivered_ack(lmdb::Txn& txn, std::string_view entry_key, st
 DeliveryOutcome Inbox::check_in(lmdb::Txn& txn, const topics::DeliveryTopic& topic, const payloads::Delivery& delivery,
                                 TimePoint now) const {
   if (delivery.expires_at && *delivery.expires_at <= now) return DeliveryOutcome::expired;
-  if (auto t = tombstones_.get(txn, key(topic.id)); t && tombstone_from(topic.id, *t).account == topic.account)
-    return DeliveryOutcome::recalled;
+  if (auto t = tombstones_.view(txn, key(topic.id))) {
+    auto tombstone = tombstone_or_report(key(topic.id), *t, topic.id);
+    if (tombstone && tombstone->account == topic.account) return DeliveryOutcome::recalled;
+  }
   if (auto stored = messages_.view(txn, key(topic.id))) {
     // Ids are chosen by their sender: a copy under this id from another account is not
     // this message, and must not replace, alter or be counted as it. The stored JSON
@@ -210,7 +256,9 @@ bool Inbox::mark_displayed(std::string_view id, TimePoint at, std::string_view a
   lmdb::Txn txn(env_, lmdb::Txn::Mode::write);
   auto text = messages_.get(txn, key(id));
   if (!text) return false;
-  auto m = parse_stored(*text);
+  auto parsed = parse_or_report(key(id), *text);
+  if (!parsed) return false;
+  auto& m = *parsed;
   if (m.displayed_at) return false;
   m.displayed_at = at;
   messages_.put(txn, key(id), to_json(m).dump());
@@ -225,7 +273,14 @@ StoredMessage Inbox::mark_read(std::string_view id, TimePoint at, std::string_vi
   lmdb::Txn txn(env_, lmdb::Txn::Mode::write);
   auto text = messages_.get(txn, key(id));
   if (!text) throw Error(ErrorKind::not_found, "unknown message id '" + std::string(id) + "'");
-  auto m = parse_stored(*text);
+  auto parsed = parse_or_report(key(id), *text);
+  if (!parsed) {
+    set_aside(txn, messages_, quarantine_, "inbox", key(id));
+    txn.commit();
+    throw Error(ErrorKind::not_found, "message '" + std::string(id) +
+                                          "' was damaged in the agent store: it was set aside (quarantine table)");
+  }
+  auto& m = *parsed;
   if (m.expired(at)) throw Error(ErrorKind::not_found, "unknown message id '" + std::string(id) + "'");
   if (m.read_at) return m;  // read once; opening it again sends nothing new
   m.read_at = at;
@@ -244,8 +299,11 @@ bool Inbox::apply_recall(const topics::RecallTopic& topic, const payloads::Recal
   if (t.expires_at > now) tombstones_.put(txn, key(topic.id), tombstone_json(t).dump());
   bool removed = false;
   if (auto text = messages_.get(txn, key(topic.id))) {
-    auto m = parse_stored(*text);
-    if (m.sender == topic.account && recall_covers(t.target, m)) removed = messages_.del(txn, key(topic.id));
+    if (auto m = parse_or_report(key(topic.id), *text)) {
+      if (m->sender == topic.account && recall_covers(t.target, *m)) removed = messages_.del(txn, key(topic.id));
+    } else {
+      set_aside(txn, messages_, quarantine_, "inbox", key(topic.id));
+    }
   }
   txn.commit();
   return removed;
@@ -253,18 +311,29 @@ bool Inbox::apply_recall(const topics::RecallTopic& topic, const payloads::Recal
 
 std::size_t Inbox::purge_expired(TimePoint now) {
   lmdb::Txn txn(env_, lmdb::Txn::Mode::write);
-  std::vector<std::string> expired_messages, expired_tombstones;
+  std::vector<std::string> expired_messages, expired_tombstones, damaged_messages, damaged_tombstones;
   messages_.scan(txn, prefix_, [&](std::string_view k, std::string_view v) {
-    if (parse_stored(v).expired(now)) expired_messages.emplace_back(k);
+    auto m = parse_or_report(k, v);
+    if (!m)
+      damaged_messages.emplace_back(k);
+    else if (m->expired(now))
+      expired_messages.emplace_back(k);
     return true;
   });
   tombstones_.scan(txn, prefix_, [&](std::string_view k, std::string_view v) {
-    if (tombstone_from(k, v).expires_at <= now) expired_tombstones.emplace_back(k);
+    auto t = tombstone_or_report(k, v, k);
+    if (!t)
+      damaged_tombstones.emplace_back(k);
+    else if (t->expires_at <= now)
+      expired_tombstones.emplace_back(k);
     return true;
   });
   for (const auto& k : expired_messages) messages_.del(txn, k);
   for (const auto& k : expired_tombstones) tombstones_.del(txn, k);
-  if (expired_messages.empty() && expired_tombstones.empty()) return 0;
+  for (const auto& k : damaged_messages) set_aside(txn, messages_, quarantine_, "inbox", k);
+  for (const auto& k : damaged_tombstones) set_aside(txn, tombstones_, quarantine_, "tombstones", k);
+  if (expired_messages.empty() && expired_tombstones.empty() && damaged_messages.empty() && damaged_tombstones.empty())
+    return 0;
   txn.commit();
   return expired_messages.size();
 }
@@ -275,13 +344,13 @@ std::optional<TimePoint> Inbox::next_expiry() const {
   auto consider = [&](TimePoint t) {
     if (!next || t < *next) next = t;
   };
-  messages_.scan(txn, prefix_, [&](std::string_view, std::string_view v) {
-    auto m = parse_stored(v);
-    if (m.delivery.expires_at) consider(*m.delivery.expires_at);
+  messages_.scan(txn, prefix_, [&](std::string_view k, std::string_view v) {
+    auto m = parse_or_report(k, v);
+    if (m && m->delivery.expires_at) consider(*m->delivery.expires_at);
     return true;
   });
   tombstones_.scan(txn, prefix_, [&](std::string_view k, std::string_view v) {
-    consider(tombstone_from(k, v).expires_at);
+    if (auto t = tombstone_or_report(k, v, k)) consider(t->expires_at);
     return true;
   });
   return next;
@@ -291,15 +360,15 @@ std::optional<StoredMessage> Inbox::find(std::string_view id) const {
   lmdb::Txn txn(env_, lmdb::Txn::Mode::read);
   auto text = messages_.get(txn, key(id));
   if (!text) return std::nullopt;
-  return parse_stored(*text);
+  return parse_or_report(key(id), *text);
 }
 
 std::vector<StoredMessage> Inbox::messages(TimePoint now) const {
   lmdb::Txn txn(env_, lmdb::Txn::Mode::read);
   std::vector<StoredMessage> out;
-  messages_.scan(txn, prefix_, [&](std::string_view, std::string_view v) {
-    auto m = parse_stored(v);
-    if (!m.expired(now)) out.push_back(std::move(m));
+  messages_.scan(txn, prefix_, [&](std::string_view k, std::string_view v) {
+    auto m = parse_or_report(k, v);
+    if (m && !m->expired(now)) out.push_back(std::move(*m));
     return true;
   });
   return out;
@@ -309,7 +378,7 @@ std::optional<Tombstone> Inbox::tombstone(std::string_view id) const {
   lmdb::Txn txn(env_, lmdb::Txn::Mode::read);
   auto text = tombstones_.get(txn, key(id));
   if (!text) return std::nullopt;
-  return tombstone_from(id, *text);
+  return tombstone_or_report(key(id), *text, id);
 }
 
 void Inbox::enqueue(std::string_view topic, std::string_view payload) {

@@ -4,10 +4,12 @@
 
 #include <atomic>
 #include <cstdio>
+#include <deque>
 #include <map>
 #include <optional>
 #include <random>
 #include <set>
+#include <utility>
 
 #include "herald/agent/handler.hpp"
 #include "herald/agent/system.hpp"
@@ -91,6 +93,10 @@ class AgentSession::Impl {
   // Arms the retry timer (if not armed yet) and returns the delay, for the log.
   std::chrono::milliseconds schedule_retry();
   void on_message(const mqtt::const_message_ptr& msg);
+  // Handles one received message; false if the store failed (disk full), in which case
+  // it is held in unstored_ and retried by retry_unstored().
+  bool handle_message(const std::string& topic, const std::string& payload);
+  void retry_unstored();
   void on_publish_done(std::uint64_t token_no, bool ok, int code);  // code: paho_code of a failure
   void flush();
   void remove_acknowledged();  // deletes acknowledged_ from the outbox
@@ -134,6 +140,17 @@ class AgentSession::Impl {
   std::vector<std::string> acknowledged_;        // outbox keys the broker acknowledged
   std::optional<Executor::TimerId> cleanup_timer_;
   std::string presence_user_;
+
+  // Storage failures (disk full): the messages the inbox could not store are held here
+  // (in order, up to kMaxUnstored) and handled again by a timer with backoff until the
+  // store takes them, so none is lost while the connection lasts. One warning per
+  // episode. Past the bound, later ones are not held: once storage works again the
+  // session subscribes again, and the broker sends its retained copies once more.
+  static constexpr std::size_t kMaxUnstored = 256;
+  std::deque<std::pair<std::string, std::string>> unstored_;
+  bool unstored_overflow_ = false;
+  unsigned unstored_attempt_ = 0;
+  std::optional<Executor::TimerId> unstored_timer_;
 };
 
 // Paho invokes these on its own threads: they only post to the executor.
@@ -283,6 +300,7 @@ void AgentSession::Impl::stop() {
   if (expiry_timer_) executor_.cancel(*expiry_timer_);
   if (flush_timer_) executor_.cancel(*flush_timer_);
   if (cleanup_timer_) executor_.cancel(*cleanup_timer_);
+  if (unstored_timer_) executor_.cancel(*unstored_timer_);
   // The worker is idle and its timers are cancelled: its state is ours now.
   try {
     remove_acknowledged();
@@ -402,12 +420,64 @@ void AgentSession::Impl::on_connection_lost(const std::string& cause) {
 }
 
 void AgentSession::Impl::on_message(const mqtt::const_message_ptr& msg) {
-  const auto& payload = msg->get_payload();
-  auto result = handler_.handle(msg->get_topic(), std::string_view(payload.data(), payload.size()), current_user(),
-                                herald::now());
+  if (!unstored_.empty()) {
+    // The store is failing: keep the order, wait for the retry.
+    if (unstored_.size() < kMaxUnstored)
+      unstored_.emplace_back(msg->get_topic(), msg->get_payload_str());
+    else
+      unstored_overflow_ = true;
+    return;
+  }
+  if (handle_message(msg->get_topic(), msg->get_payload_str())) return;
+  unstored_.emplace_back(msg->get_topic(), msg->get_payload_str());
+  unstored_attempt_ = 0;
+  retry_unstored();  // arms the timer (the first attempt just failed)
+}
+
+bool AgentSession::Impl::handle_message(const std::string& topic, const std::string& payload) {
+  HandleResult result;
+  try {
+    result = handler_.handle(topic, payload, current_user(), herald::now());
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::storage) throw;
+    if (unstored_.empty())
+      log::error("cannot store received messages: " + std::string(e.what()) +
+                 "; holding them and retrying until the store takes them");
+    return false;
+  }
   if (result.expires_at) arm_expiry(result.expires_at);
   if (result.outbox_changed) flush_soon(result.org_wide);
   if (result.displayed_at && on_displayed_) on_displayed_(result.id, *result.displayed_at);
+  return true;
+}
+
+void AgentSession::Impl::retry_unstored() {
+  unstored_timer_.reset();
+  if (stopping_) return;
+  if (unstored_attempt_ > 0) {
+    while (!unstored_.empty() && handle_message(unstored_.front().first, unstored_.front().second))
+      unstored_.pop_front();
+    if (unstored_.empty()) {
+      log::info("the store works again: stored the messages held since it failed");
+      unstored_attempt_ = 0;
+      if (std::exchange(unstored_overflow_, false) && connected_) {
+        // Some were not held: subscribing again makes the broker send its retained copies.
+        try {
+          auto filters = topics::agent_filters(settings_.path);
+          client_->subscribe(mqtt::string_collection::create(filters),
+                             mqtt::iasync_client::qos_collection(filters.size(), 1), nullptr, *subscribe_listener_);
+        } catch (const mqtt::exception& e) {
+          log::warn("subscribing again after the store recovered: " + std::string(e.what()));
+        }
+      }
+      return;
+    }
+  }
+  // 1, 2, 4 .. 60 s.
+  auto delay = std::chrono::seconds(1u << std::min(unstored_attempt_, 6u));
+  ++unstored_attempt_;
+  unstored_timer_ = executor_.schedule_at(Executor::Clock::now() + std::min(delay, std::chrono::seconds(60)),
+                                          [this] { retry_unstored(); });
 }
 
 void AgentSession::Impl::flush_soon(bool org_wide) {

@@ -3,9 +3,13 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "herald/common/error.hpp"
+#include "herald/common/log.hpp"
+#include "herald/common/text.hpp"
 
 namespace herald::scheduler {
 namespace {
@@ -68,6 +72,29 @@ json opt_ms(const std::optional<TimePoint>& t) { return t ? json(to_unix_ms(*t))
 std::optional<TimePoint> ms_opt(const json& j) {
   if (j.is_null()) return std::nullopt;
   return from_unix_ms(j.get<std::int64_t>());
+}
+
+// Logs a damaged record once per table and key in this process: a status scan would
+// otherwise log it on every request.
+void report_damaged(std::string_view table, std::string_view key, std::string_view what) {
+  static std::mutex mutex;
+  static std::set<std::string> reported;
+  std::lock_guard lock(mutex);
+  if (!reported.insert(join2(table, key)).second) return;
+  log::warn("damaged record " + text::printable(key, 200) + " in the ledger's " + std::string(table) +
+            " table, skipped: " + text::printable(what, 300));
+}
+
+// fn's result, or nullopt (reported) if the record does not decode.
+template <typename Fn>
+auto decoded_or_report(std::string_view table, std::string_view key, Fn&& fn) -> std::optional<decltype(fn())> {
+  try {
+    return fn();
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::storage) throw;
+    report_damaged(table, key, e.what());
+    return std::nullopt;
+  }
 }
 
 }  // namespace
@@ -247,13 +274,14 @@ Ledger::Ledger(const Options& options) : env_(options.dir, env_options(options))
   online_users_ = open("online_users");
   directory_ = open("directory");
   meta_ = open("meta");
+  quarantine_ = open("quarantine");
   txn.commit();
 }
 
 std::optional<MessageRecord> Ledger::message(lmdb::Txn& txn, std::string_view id) const {
   auto v = messages_.view(txn, id);
   if (!v) return std::nullopt;
-  return decode_message(id, *v);
+  return decoded_or_report("messages", id, [&] { return decode_message(id, *v); });
 }
 
 void Ledger::put_message(lmdb::Txn& txn, const MessageRecord& m, bool is_new) {
@@ -309,10 +337,26 @@ std::optional<TimePoint> Ledger::next_expiry(lmdb::Txn& txn) const {
 
 void Ledger::close_open(lmdb::Txn& txn, const MessageRecord& m) { open_.del(txn, expiry_key(m)); }
 
+void Ledger::set_aside_message(lmdb::Txn& txn, std::string_view id) {
+  if (auto bytes = messages_.get(txn, id)) {
+    quarantine_.put(txn, join2("messages", id), *bytes);
+    messages_.del(txn, id);
+    log::warn("set aside the damaged record of message " + text::printable(id, 200) +
+              " (ledger table quarantine); its retained topics are no longer managed");
+  }
+  std::vector<std::string> keys;  // collected first: a write ends the scan's views
+  open_.scan_from(txn, {}, [&](std::string_view key, std::string_view) {
+    if (key.substr(8) == id) keys.emplace_back(key);
+    return true;
+  });
+  for (const auto& k : keys) open_.del(txn, k);
+}
+
 std::optional<Receipt> Ledger::receipt(lmdb::Txn& txn, std::string_view id, std::string_view recipient) const {
-  auto v = receipts_.view(txn, join2(id, recipient));
+  auto key = join2(id, recipient);
+  auto v = receipts_.view(txn, key);
   if (!v) return std::nullopt;
-  return decode_receipt(*v);
+  return decoded_or_report("receipts", key, [&] { return decode_receipt(*v); });
 }
 
 void Ledger::put_receipt(lmdb::Txn& txn, std::string_view id, std::string_view recipient, const Receipt& r) {
@@ -324,7 +368,8 @@ void Ledger::scan_receipts(lmdb::Txn& txn, std::string_view id, std::string_view
   auto prefix = join2(id, recipient_prefix);
   auto skip = id.size() + 1;
   receipts_.scan(txn, prefix, [&](std::string_view key, std::string_view value) {
-    return fn(key.substr(skip), decode_receipt(value));
+    auto r = decoded_or_report("receipts", key, [&] { return decode_receipt(value); });
+    return !r || fn(key.substr(skip), *r);
   });
 }
 
@@ -333,20 +378,22 @@ void Ledger::scan_receipt_views(lmdb::Txn& txn, std::string_view id, std::string
   auto prefix = join2(id, recipient_prefix);
   auto skip = id.size() + 1;
   receipts_.scan(txn, prefix, [&](std::string_view key, std::string_view value) {
-    return fn(key.substr(skip), view_receipt(value));
+    auto r = decoded_or_report("receipts", key, [&] { return view_receipt(value); });
+    return !r || fn(key.substr(skip), *r);
   });
 }
 
 std::optional<ReceiptView> Ledger::receipt_view(lmdb::Txn& txn, std::string_view id, std::string_view recipient) const {
-  auto v = receipts_.view(txn, join2(id, recipient));
+  auto key = join2(id, recipient);
+  auto v = receipts_.view(txn, key);
   if (!v) return std::nullopt;
-  return view_receipt(*v);
+  return decoded_or_report("receipts", key, [&] { return view_receipt(*v); });
 }
 
 std::optional<PresenceRecord> Ledger::presence(lmdb::Txn& txn, std::string_view computer) const {
   auto v = presence_.view(txn, computer);
   if (!v) return std::nullopt;
-  return decode_presence(*v);
+  return decoded_or_report("presence", computer, [&] { return decode_presence(*v); });
 }
 
 void Ledger::put_presence(lmdb::Txn& txn, std::string_view computer, const PresenceRecord& p) {
@@ -438,8 +485,10 @@ void Ledger::replace_directory(lmdb::Txn& txn, const std::vector<DirectoryEntry>
 
 void Ledger::scan_directory(lmdb::Txn& txn, std::string_view under,
                             const std::function<bool(const DirectoryEntry&)>& fn) const {
-  directory_.scan(txn, under,
-                  [&](std::string_view key, std::string_view value) { return fn(decode_entry(key, value)); });
+  directory_.scan(txn, under, [&](std::string_view key, std::string_view value) {
+    auto e = decoded_or_report("directory", key, [&] { return decode_entry(key, value); });
+    return !e || fn(*e);
+  });
 }
 
 void Ledger::scan_directory_computers(lmdb::Txn& txn, std::string_view under,

@@ -76,7 +76,10 @@ std::vector<Outbound> Processor::expire() {
   handlers::Batch b(ledger_, clock_(), stats_, nullptr);
   for (const auto& id : ledger_.open_due(b.txn, b.now)) {
     auto m = ledger_.message(b.txn, id);
-    if (!m) continue;
+    if (!m) {
+      ledger_.set_aside_message(b.txn, id);  // damaged (or gone): not met again at every tick
+      continue;
+    }
     std::size_t n = 0;
     if (!m->recalled_at) n += handlers::clear_deliveries(b, *m);  // a recall already cleared them
     ledger_.scan_tombstones(b.txn, m->id, [&](std::string_view account, std::string_view target, std::string_view) {

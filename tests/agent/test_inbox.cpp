@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <sstream>
+
 #include "helpers.hpp"
 #include "herald/agent/commands.hpp"
 #include "herald/agent/inbox.hpp"
@@ -264,4 +266,55 @@ TEST_CASE("inbox JSON has the documented fields") {
   CHECK(back.id == "m1");
   CHECK(back.delivery.links == m.delivery.links);
   CHECK(back.delivery.expires_at == m.delivery.expires_at);
+}
+
+// ---- issue 9: a damaged stored record never stops the agent or `herald-agent inbox`
+
+TEST_CASE("a damaged inbox record is skipped and reported, then set aside; the rest works") {
+  TempDir dir;
+  lmdb::Env env(dir.path, agent_env_options());
+  Inbox inbox(env);
+  auto now = herald::now();
+  CHECK(inbox.accept(alert_topic("good"), test::delivery(), kPath, "anna", now) == DeliveryOutcome::stored);
+  {
+    lmdb::Txn txn(env, lmdb::Txn::Mode::write);
+    lmdb::Db::open(txn, "inbox").put(txn, "broken", "{\"id\":\"broken\",");
+    lmdb::Db::open(txn, "tombstones").put(txn, "broken-t", "not json");
+    txn.commit();
+  }
+  // Reads go on around them.
+  auto listed = inbox.messages(now);
+  REQUIRE(listed.size() == 1);
+  CHECK(listed[0].id == "good");
+  CHECK_FALSE(inbox.find("broken"));
+  CHECK_FALSE(inbox.tombstone("broken-t"));
+  CHECK(inbox.next_expiry());
+  // A delivery under the damaged tombstone's id is not taken for recalled.
+  CHECK(inbox.accept(alert_topic("broken-t"), test::delivery(), kPath, "anna", now) == DeliveryOutcome::stored);
+  // Reading a damaged message sets it aside and says so.
+  CHECK_THROWS_AS(inbox.mark_read("broken", now, kPath, "anna"), Error);
+  // purge_expired moves what is left to `quarantine`.
+  inbox.purge_expired(now);
+  lmdb::Txn txn(env, lmdb::Txn::Mode::read);
+  auto quarantine = lmdb::Db::open(txn, "quarantine");
+  CHECK(quarantine.get(txn, "inbox/broken") == std::string("{\"id\":\"broken\","));
+  CHECK(quarantine.get(txn, "tombstones/broken-t") == std::string("not json"));
+  CHECK_FALSE(lmdb::Db::open(txn, "inbox").get(txn, "broken"));
+}
+
+TEST_CASE("herald-agent inbox lists around a damaged record") {
+  TempDir dir;
+  {
+    lmdb::Env env(dir.path, agent_env_options());
+    Inbox inbox(env);
+    inbox.accept(alert_topic("good"), test::delivery(), kPath, "anna", herald::now());
+    lmdb::Txn txn(env, lmdb::Txn::Mode::write);
+    lmdb::Db::open(txn, "inbox").put(txn, "broken", "\xff");
+    txn.commit();
+  }
+  AgentConfig config;
+  config.data_dir = dir.path;
+  std::ostringstream out;
+  list_inbox(config, true, out);
+  CHECK(out.str().find("\"good\"") != std::string::npos);
 }

@@ -1,4 +1,6 @@
 // The batch processor: what the Paho callback queue feeds it, and what it publishes.
+#include <set>
+
 #include "helpers.hpp"
 #include "herald/common/error.hpp"
 
@@ -49,8 +51,11 @@ TEST_CASE("the same id to another target from the same account adds the target")
 TEST_CASE("the same id from another account or as another kind is dropped") {
   Fixture f;
   f.feed(msg_topic("admin", "m1", "org/branch01"), delivery());
-  CHECK(f.feed(msg_topic("mallory", "m1", "org/branch02"), delivery()).empty());
-  CHECK(f.feed(alert_topic("admin", "m1", "org/branch02"), delivery()).empty());
+  // Refused, and its retained copy (on its own topic) cleared: issue 9.
+  auto foreign = msg_topic("mallory", "m1", "org/branch02");
+  CHECK(f.feed(foreign, delivery()) == std::vector<Outbound>{{foreign, "", true}});
+  auto other_kind = alert_topic("admin", "m1", "org/branch02");
+  CHECK(f.feed(other_kind, delivery()) == std::vector<Outbound>{{other_kind, "", true}});
   auto m = stored(f, "m1");
   CHECK(m.sender == "admin");
   CHECK(m.targets == std::vector<std::string>{"org/branch01"});
@@ -313,11 +318,139 @@ TEST_CASE("hostile topics and payloads are dropped, never a crash, and change no
       {"herald/msg/admin/m2/org\n2026-01-01T00:00:00.000Z INFO heraldd: forged", delivery()},
   };
   auto out = f.processor.process(hostile);
-  CHECK(out.empty());
+  // What changes is on the broker only: each refused Delivery or Recall on a valid topic
+  // is cleared from the retained store (issue 9), and nothing else is published.
+  std::set<std::string> cleared;
+  for (const auto& o : out) {
+    CHECK(o.payload.empty());
+    CHECK(o.retained);
+    cleared.insert(o.topic);
+  }
+  CHECK(cleared ==
+        std::set<std::string>{msg_topic("admin", "m2", "org"), topics::recall("admin", "m1", Target::path("org"))});
   CHECK(f.processor.stats().dropped == hostile.size());
   auto txn = f.ledger.read();
   CHECK_FALSE(f.ledger.message(txn, "m2"));
   CHECK_FALSE(f.ledger.receipt(txn, "m1", "org/b1/pc1"));
   CHECK_FALSE(f.ledger.presence(txn, "org/b1/pc1"));
   CHECK(f.ledger.message(txn, "m1")->targets == std::vector<std::string>{"org/b1"});
+}
+
+// ---- issue 9: heraldd's receive rules, refused retained copies, unrecorded deliveries
+
+TEST_CASE("a delivery from a clock more than 5 minutes ahead is refused and its retained copy cleared") {
+  Fixture f;
+  auto topic = msg_topic("ops1", "future", "org/b1");
+  auto out = f.feed(topic, delivery("b", "t", std::chrono::minutes(6)), true);
+  CHECK(out == std::vector<Outbound>{{topic, "", true}});
+  auto txn = f.ledger.read();
+  CHECK_FALSE(f.ledger.message(txn, "future"));
+  CHECK(f.processor.stats().dropped == 1);
+  // Within the skew it is recorded.
+  CHECK(reply_on(f.feed(msg_topic("ops1", "soon", "org/b1"), delivery("b", "t", std::chrono::minutes(4))),
+                 topics::reply("ops1", "soon"))
+            .ok);
+}
+
+TEST_CASE("a bad payload on a topic heraldd keeps puts heraldd's own copy back instead of clearing it") {
+  Fixture f;
+  f.feed(topics::presence("org/b1/pc1"), presence(true, "jk"));
+  auto original = delivery("Hello");
+  f.feed(msg_topic("admin", "m1", "org/b2"), original);
+  f.feed(msg_topic("admin", "p1", "user:jk"), delivery("For you"));
+  // The recorded target.
+  auto out = f.feed(msg_topic("admin", "m1", "org/b2"), R"({"v":1})");
+  CHECK(out == std::vector<Outbound>{{msg_topic("admin", "m1", "org/b2"), original, true}});
+  // The person copy heraldd routed to pc1.
+  auto copy = msg_topic("admin", "p1", "org/b1/pc1");
+  out = f.feed(copy, R"({"v":1,"body":42})");
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].topic == copy);
+  CHECK(payloads::decode<payloads::Delivery>(out[0].payload).for_user == "jk");
+  // A copy with another for_user on the routed topic is not heraldd's: put back too.
+  out = f.feed(copy, delivery("For you", "Title", {}, std::chrono::hours(24), "nobody"));
+  REQUIRE(out.size() == 1);
+  CHECK(payloads::decode<payloads::Delivery>(out[0].payload).for_user == "jk");
+  // A recorded tombstone.
+  auto tomb = topics::recall("admin", "m1", Target::path("org/b2"));
+  auto tomb_payload = payloads::encode(payloads::Recall{t0() + 1min, t0() + 24h});
+  f.feed(tomb, tomb_payload);
+  CHECK(f.feed(tomb, "{not json") == std::vector<Outbound>{{tomb, tomb_payload, true}});
+  CHECK(stored(f, "m1").targets == std::vector<std::string>{"org/b2"});
+}
+
+TEST_CASE("a copy with for_user that heraldd did not route is recorded as a delivery of its account") {
+  Fixture f;
+  auto topic = msg_topic("ops1", "X", "org/branch02/pc001");
+  auto out = f.feed(topic, delivery("b", "t", {}, std::chrono::hours(24), "nobody"));
+  CHECK(reply_on(out, topics::reply("ops1", "X")).ok);
+  auto m = stored(f, "X");
+  CHECK(m.sender == "ops1");
+  CHECK(m.targets == std::vector<std::string>{"org/branch02/pc001"});
+  {
+    auto txn = f.ledger.read();
+    CHECK(payloads::decode<payloads::Delivery>(*f.ledger.payload(txn, "X")).for_user == "nobody");
+  }
+  // Listed, and recallable: the recall clears its copy.
+  auto recall = topics::recall("ops1", "X", Target::path("org/branch02/pc001"));
+  out = f.feed(recall, payloads::encode(payloads::Recall{t0() + 1min, t0() + 24h}));
+  CHECK(out == std::vector<Outbound>{{topic, "", true}});
+  CHECK(stored(f, "X").state(f.clock) == MessageState::recalled);
+}
+
+TEST_CASE("heraldd's own routed copy coming back is recognised by its route, not by for_user alone") {
+  Fixture f;
+  f.feed(topics::presence("org/b1/pc1"), presence(true, "jk"));
+  auto out = f.feed(msg_topic("admin", "p1", "user:jk"), delivery("For you"));
+  auto copy = msg_topic("admin", "p1", "org/b1/pc1");
+  auto routed = std::find_if(out.begin(), out.end(), [&](const Outbound& o) { return o.topic == copy; });
+  REQUIRE(routed != out.end());
+  CHECK(f.feed(copy, routed->payload).empty());
+  CHECK(f.processor.stats().dropped == 0);
+  CHECK(stored(f, "p1").targets == std::vector<std::string>{"user:jk"});
+  // The same id with for_user to a computer heraldd never routed it to: a target of it.
+  auto other = msg_topic("admin", "p1", "org/b1/pc9");
+  out = f.feed(other, delivery("For you", "Title", {}, std::chrono::hours(24), "jk"));
+  CHECK(reply_on(out, topics::reply("admin", "p1")).ok);
+  CHECK(stored(f, "p1").targets == std::vector<std::string>{"user:jk", "org/b1/pc9"});
+}
+
+TEST_CASE("a recall of an unknown id is dropped but not cleared: its delivery may come later") {
+  Fixture f;
+  CHECK(f.feed(topics::recall("admin", "zz", Target::path("org")), payloads::encode(payloads::Recall{t0(), t0() + 1h}))
+            .empty());
+  CHECK(f.processor.stats().dropped == 1);
+}
+
+TEST_CASE("a damaged message record is skipped, reported and set aside; heraldd carries on") {
+  Fixture f;
+  f.feed(msg_topic("admin", "ok", "org"), delivery("fine", "t", {}, 1h));
+  f.feed(msg_topic("admin", "bad", "org"), delivery("soon broken", "t", {}, 1h));
+  {
+    auto txn = f.ledger.write();
+    auto messages = lmdb::Db::open(txn, "messages");
+    messages.put(txn, "bad", "{this is not json");
+    auto receipts = lmdb::Db::open(txn, "receipts");
+    receipts.put(txn, std::string("ok\0org/pc1", 10), "short");
+    txn.commit();
+  }
+  {
+    auto txn = f.ledger.read();
+    CHECK_FALSE(f.ledger.message(txn, "bad"));
+    CHECK_FALSE(f.ledger.receipt(txn, "ok", "org/pc1"));
+    std::size_t seen = 0;
+    f.ledger.scan_receipts(txn, "ok", "", [&](std::string_view, const Receipt&) { return ++seen, true; });
+    CHECK(seen == 0);
+  }
+  // Restore and expiry go on around it.
+  f.processor.begin_restore();
+  auto out = f.processor.finish_restore();
+  CHECK(out == std::vector<Outbound>{{msg_topic("admin", "ok", "org"), delivery("fine", "t", {}, 1h), true}});
+  f.clock = t0() + 2h;
+  out = f.processor.expire();
+  CHECK(out == std::vector<Outbound>{{msg_topic("admin", "ok", "org"), "", true}});
+  CHECK_FALSE(f.processor.next_expiry());  // the damaged one is no longer due
+  auto txn = f.ledger.read();
+  auto quarantine = lmdb::Db::open(txn, "quarantine");
+  CHECK(quarantine.get(txn, std::string("messages\0bad", 12)) == std::string("{this is not json"));
 }

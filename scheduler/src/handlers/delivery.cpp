@@ -1,5 +1,7 @@
 // Deliveries (alerts and messages) and the person routing they start.
 #include "handlers.hpp"
+#include "herald/common/error.hpp"
+#include "herald/common/log.hpp"
 #include "herald/common/payloads.hpp"
 #include "herald/common/results.hpp"
 
@@ -42,9 +44,42 @@ void route(Batch& b, const MessageRecord& m, std::string_view login, const std::
                     " for user:" + std::string(login) + " to " + computer);
 }
 
+void refuse(Batch& b, const std::string& topic, std::string_view account, std::string_view reason,
+            std::optional<std::string> kept) {
+  ++b.stats.dropped;
+  // The topic's account level is bound by the broker's ACL: it names who published it.
+  log::warn("refused " + printable(topic) + " from account " + printable(account) + ": " + first_line(reason) +
+            (kept ? "; put heraldd's own copy back" : "; cleared the retained copy"));
+  b.publish(topic, kept ? std::move(*kept) : std::string(), true);
+}
+
+std::optional<std::string> kept_copy(Batch& b, const topics::DeliveryTopic& t) {
+  auto& known = b.message(t.id);
+  if (!known || known->sender != t.account || known->kind != t.kind || known->state(b.now) != MessageState::active)
+    return std::nullopt;
+  auto original = b.ledger.payload(b.txn, t.id);
+  if (!original) return std::nullopt;
+  if (known->has_target(t.target.to_string())) return original;
+  if (t.target.is_person()) return std::nullopt;
+  if (auto login = b.ledger.route_login(b.txn, t.id, t.target.org_path())) return routed_payload(*original, *login);
+  return std::nullopt;
+}
+
 void delivery(Batch& b, const topics::DeliveryTopic& t, const Inbound& in) {
-  auto d = payloads::decode<payloads::Delivery>(in.payload);
   b.note_retained(in.topic);
+  // What heraldd will not record is refused and, since deliveries are published
+  // retained, cleared from the broker: agents would otherwise show a message no admin
+  // can list or recall.
+  payloads::Delivery d;
+  try {
+    d = payloads::decode<payloads::Delivery>(in.payload);
+    payloads::check_received(d, b.now);  // the receive rules agents apply
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::storage) throw;
+    return refuse(b, in.topic, t.account, e.what(), kept_copy(b, t));
+  } catch (const nlohmann::json::exception& e) {
+    return refuse(b, in.topic, t.account, e.what(), kept_copy(b, t));
+  }
   auto& known = b.message(t.id);
   auto late_copy = [&](const MessageRecord& m) {
     auto state = m.state(b.now);
@@ -55,18 +90,33 @@ void delivery(Batch& b, const topics::DeliveryTopic& t, const Inbound& in) {
     b.notes.push_back("cleared a copy of " + std::string(state_name(state)) + " message " + m.id + " on " + in.topic);
     return true;
   };
-  if (!t.target.is_person() && !d.for_user.empty()) {
-    // A copy heraldd itself routed to a person's computer: not a new message.
-    if (known) late_copy(*known);
-    return;
+  if (!t.target.is_person() && !d.for_user.empty() && known && known->sender == t.account && known->kind == t.kind) {
+    if (auto login = b.ledger.route_login(b.txn, t.id, t.target.org_path())) {
+      // heraldd's own routed copy (it subscribes to every delivery): not a new message.
+      if (*login == d.for_user) {
+        late_copy(*known);
+        return;
+      }
+      // Someone else's payload on the topic of heraldd's routed copy.
+      return refuse(
+          b, in.topic, t.account,
+          "a copy for user '" + d.for_user + "' on the topic of the copy heraldd routed for user '" + *login + "'",
+          kept_copy(b, t));
+    }
   }
+  // Any other copy with a for_user is an ordinary delivery of its account to that
+  // target, recorded like any other (for_user stays in the payload, so agents still
+  // show it only to that login): every delivery an agent accepts is in the ledger.
   auto target = t.target.to_string();
   if (known) {
     auto& m = *known;
     if (m.sender != t.account || m.kind != t.kind) {
-      b.drop(in.topic, "message id '" + t.id + "' is already recorded as " + std::string(topics::kind_name(m.kind)) +
-                           " from account '" + m.sender + "'");
-      return;
+      // Its topic differs from the recorded message's (account or kind level), so
+      // clearing it cannot touch a copy heraldd keeps.
+      return refuse(b, in.topic, t.account,
+                    "message id '" + t.id + "' is already recorded as " + std::string(topics::kind_name(m.kind)) +
+                        " from account '" + m.sender + "'",
+                    std::nullopt);
     }
     if (late_copy(m)) return;
     if (!m.has_target(target)) {

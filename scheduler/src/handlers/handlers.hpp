@@ -95,6 +95,19 @@ void route(Batch& b, const MessageRecord& m, std::string_view login, const std::
 // The copy of a person-addressed Delivery that goes to one computer (delivery.cpp).
 std::string routed_payload(const std::string& original, std::string_view login);
 
+// A Delivery or Recall heraldd will not record (bad payload, clock skew, an id another
+// account owns, a recall by another account): counted as dropped, logged as "refused
+// <topic> from account <account>: <reason>", and, since both are published retained,
+// cleared from the broker's retained store so no agent acts on what the ledger does
+// not hold. Unless `kept` holds heraldd's own copy for that very topic (a bad payload
+// replaced a copy heraldd keeps there): that copy is put back instead (delivery.cpp).
+void refuse(Batch& b, const std::string& topic, std::string_view account, std::string_view reason,
+            std::optional<std::string> kept);
+// heraldd's copy for a topic, if it keeps one there: an active message's delivery to
+// one of its targets or routed computers (delivery.cpp), a recorded tombstone (recall.cpp).
+std::optional<std::string> kept_copy(Batch& b, const topics::DeliveryTopic& t);
+std::optional<std::string> kept_copy(Batch& b, const topics::RecallTopic& t);
+
 // Empty retained publishes on every delivery topic of m, targets and person copies;
 // returns how many (recall.cpp; expiry uses it too).
 std::size_t clear_deliveries(Batch& b, const MessageRecord& m);

@@ -1,5 +1,6 @@
 // Recalls: the tombstone is recorded and the message's retained deliveries cleared.
 #include "handlers.hpp"
+#include "herald/common/error.hpp"
 #include "herald/common/payloads.hpp"
 
 namespace herald::scheduler::handlers {
@@ -17,11 +18,32 @@ std::size_t clear_deliveries(Batch& b, const MessageRecord& m) {
   return n;
 }
 
+std::optional<std::string> kept_copy(Batch& b, const topics::RecallTopic& t) {
+  auto& known = b.message(t.id);
+  if (!known || known->state(b.now) == MessageState::expired) return std::nullopt;
+  std::optional<std::string> kept;
+  auto target = t.target.to_string();
+  b.ledger.scan_tombstones(b.txn, t.id, [&](std::string_view account, std::string_view at, std::string_view payload) {
+    if (account == t.account && at == target) kept = std::string(payload);
+  });
+  return kept;
+}
+
 void recall(Batch& b, const topics::RecallTopic& t, const Inbound& in) {
-  auto recall = payloads::decode<payloads::Recall>(in.payload);
   b.note_retained(in.topic);
+  payloads::Recall recall;
+  try {
+    recall = payloads::decode<payloads::Recall>(in.payload);
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::storage) throw;
+    return refuse(b, in.topic, t.account, e.what(), kept_copy(b, t));
+  } catch (const nlohmann::json::exception& e) {
+    return refuse(b, in.topic, t.account, e.what(), kept_copy(b, t));
+  }
   auto& known = b.message(t.id);
   if (!known) {
+    // Not cleared: the broker replays retained topics in no set order, so after a lost
+    // ledger a tombstone may come before the delivery it recalls.
     b.drop(in.topic, "recall of unknown message id '" + t.id + "'");
     return;
   }
@@ -29,9 +51,7 @@ void recall(Batch& b, const topics::RecallTopic& t, const Inbound& in) {
   if (m.sender != t.account) {
     // Only the sender may recall (agents apply the same rule); both account levels are
     // bound by the broker's ACL, so this compares two broker-enforced identities.
-    b.drop(in.topic, "recall of message " + m.id + " by " + t.account + ", which did not send it");
-    b.clear(in.topic);
-    return;
+    return refuse(b, in.topic, t.account, "recall of message " + m.id + ", which it did not send", std::nullopt);
   }
   if (m.expires_at && *m.expires_at <= b.now) {
     // Tombstones live until the message would have expired.

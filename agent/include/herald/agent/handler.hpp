@@ -5,6 +5,7 @@
 // broker; unit tests feed it hostile input directly.
 #include <cstddef>
 #include <deque>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -57,7 +58,9 @@ class MessageHandler {
 
   // Never throws for bad input: a malformed topic or payload is logged as
   // "dropped message on <topic>: <reason>" and reported as Action::dropped. LMDB
-  // failures (Error(storage)) do propagate.
+  // failures (Error(storage)) do propagate; the caller handles that message again
+  // later (AgentSession holds it while the disk is full), and an alert already shown
+  // before its store failed is not shown again then.
   HandleResult handle(std::string_view topic, std::string_view payload, std::string_view user, TimePoint now);
 
   const std::string& agent_path() const { return agent_path_; }
@@ -76,6 +79,10 @@ class MessageHandler {
   Display& display_;
   bool verbose_;
   DisplayBudget budget_;
+  // Alerts shown whose store then failed (disk full), by id: handled again later, they
+  // are stored as displayed at that time instead of being shown once more. Bounded.
+  static constexpr std::size_t kMaxShownUnstored = 256;
+  std::map<std::string, TimePoint> shown_unstored_;
 };
 
 }  // namespace herald::agent

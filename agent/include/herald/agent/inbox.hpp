@@ -116,7 +116,14 @@ class Inbox {
   // lies under the recall's target. Returns true if a message was deleted.
   bool apply_recall(const topics::RecallTopic& topic, const payloads::Recall& recall, TimePoint now);
 
-  // Deletes expired messages and tombstones; returns how many messages went.
+  // Deletes expired messages and tombstones; returns how many messages went. Damaged
+  // records (ones that do not parse) are moved to the `quarantine` database, keyed
+  // "<table>/<key>", and logged.
+  //
+  // DAMAGED RECORDS never stop the agent or `herald-agent inbox`: every read skips a
+  // record it cannot parse (logged once per key per process, "damaged record ... set
+  // aside"), and the writers that meet one (purge_expired, mark_read, apply_recall)
+  // move it to `quarantine`, where an operator can inspect it.
   std::size_t purge_expired(TimePoint now);
   // The earliest expiry of any stored message or tombstone.
   std::optional<TimePoint> next_expiry() const;
@@ -154,6 +161,7 @@ class Inbox {
   lmdb::Db tombstones_;
   lmdb::Db outbox_;
   lmdb::Db meta_;
+  lmdb::Db quarantine_;  // damaged records, set aside: "<table>/<key>" -> the bytes
 };
 
 }  // namespace herald::agent

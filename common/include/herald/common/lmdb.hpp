@@ -20,7 +20,11 @@ class Env {
     unsigned max_readers = 126;
     bool durable = true;  // false: MDB_NOSYNC (tests and benchmarks only)
   };
-  // Creates `dir` if needed and opens the environment in it.
+  // Creates `dir` if needed and opens the environment in it. A damaged store is
+  // refused with Error(storage) before LMDB maps it, and left as it is: a data.mdb
+  // that is empty, too short to hold its own meta pages, without a valid meta page,
+  // or shorter than the last page its meta page claims (truncated: mapping it would
+  // end in SIGBUS). See check_store().
   Env(const std::string& dir, const Options& options);
   ~Env();
   Env(const Env&) = delete;
@@ -45,9 +49,11 @@ class Txn {
   void commit();
   void abort();
   MDB_txn* get() const { return txn_; }
+  const std::string& dir() const { return dir_; }
 
  private:
   MDB_txn* txn_ = nullptr;
+  std::string dir_;  // for "disk full: <dir>"
 };
 
 // A named database handle; open once (in a write txn, committed) and reuse.
@@ -98,5 +104,14 @@ class Db {
 
 // Throws Error(storage) if rc != 0.
 void check(int rc, std::string_view operation, std::string_view where);
+// The same, for an operation that writes to the store in `dir`: a full file system
+// (ENOSPC, EDQUOT, or LMDB's EIO for a short write while the file system is full)
+// becomes "disk full: <dir> (...)", a full map "the store in <dir> is full (...)".
+void check_write(int rc, std::string_view operation, std::string_view where, const std::string& dir);
+
+// Throws Error(storage) saying what is wrong and how to recover if the data.mdb in
+// `dir` exists and is damaged (see Env); does nothing if it is absent or sound. It
+// only reads the file (its size and its two meta pages, with pread).
+void check_store(const std::string& dir);
 
 }  // namespace herald::lmdb

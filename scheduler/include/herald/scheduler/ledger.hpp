@@ -26,6 +26,12 @@
 //                                                         decoded on every status scan)
 //   meta         name                      -> value   ("directory_entries" -> count,
 //                                                         decimal: a directory was imported)
+//   quarantine   table \0 key               -> the bytes of a damaged record, set aside
+//
+// DAMAGED RECORDS never stop heraldd: a record that does not decode is logged once per
+// table and key ("damaged record ... skipped"), and every read treats it as absent
+// (message() nullopt, scans skip it). The expiry run moves a damaged message record to
+// `quarantine` with set_aside_message, so it is not met again.
 //
 // DURABILITY: what is durable when.
 // - heraldd applies a batch of received MQTT messages in ONE write transaction and
@@ -158,6 +164,10 @@ class Ledger {
   std::vector<std::string> open_due(lmdb::Txn& txn, TimePoint now) const;  // expires_at <= now
   std::optional<TimePoint> next_expiry(lmdb::Txn& txn) const;
   void close_open(lmdb::Txn& txn, const MessageRecord& m);
+  // Moves the message record of `id` to `quarantine` (if present) and drops its `open`
+  // entries: for a record message() could not decode, so the expiry run does not meet
+  // it again at every tick.
+  void set_aside_message(lmdb::Txn& txn, std::string_view id);
 
   // Receipts.
   std::optional<Receipt> receipt(lmdb::Txn& txn, std::string_view id, std::string_view recipient) const;
@@ -211,7 +221,7 @@ class Ledger {
  private:
   lmdb::Env env_;
   lmdb::Db messages_, payloads_, by_sent_, open_, receipts_, person_msgs_, routes_, tombstones_, presence_,
-      online_users_, directory_, meta_;
+      online_users_, directory_, meta_, quarantine_;
 };
 
 // Encodings, exposed for tests.
