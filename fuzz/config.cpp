@@ -1,11 +1,12 @@
 // herald::Config::from_string: the "key = value" files of herald, herald-agent and
 // heraldd. Only the public text entry point and one integer lookup, so the target does
 // not depend on how the parser works inside.
+#include "herald/common/config.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
-#include "herald/common/config.hpp"
 #include "herald/common/error.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

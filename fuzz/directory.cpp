@@ -1,13 +1,14 @@
 // herald::parse_directory_csv: the org directory an admin imports (herald import-org,
 // herald-acl apply). A file is taken whole or refused; what is taken holds only valid,
 // distinct org paths.
+#include "herald/common/directory.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <set>
 #include <string>
 
 #include "finding.hpp"
-#include "herald/common/directory.hpp"
 #include "herald/common/error.hpp"
 #include "herald/common/orgpath.hpp"
 

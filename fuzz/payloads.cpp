@@ -2,6 +2,8 @@
 // rest is the payload as a receiver would get it from the broker. Whatever decode
 // accepts must survive what heraldd does with it next (encode to store or republish,
 // and decode that again) and come back the same.
+#include "herald/common/payloads.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -9,7 +11,6 @@
 
 #include "finding.hpp"
 #include "herald/common/error.hpp"
-#include "herald/common/payloads.hpp"
 
 namespace {
 

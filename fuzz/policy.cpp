@@ -1,10 +1,11 @@
 // herald::acl::parse_policy: the herald-acl policy file. An invalid file is one
 // Error(usage); a valid one yields rights for every account it names.
+#include "herald/acl/policy.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
-#include "herald/acl/policy.hpp"
 #include "herald/common/error.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

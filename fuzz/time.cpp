@@ -1,6 +1,8 @@
 // herald::from_rfc3339 and herald::parse_duration, each on the whole input. Every time
 // from_rfc3339 accepts must round-trip through to_rfc3339 (topics.md: no leap seconds,
 // no year past 9999), and every duration parse_duration accepts lies in (0, 366 days].
+#include "herald/common/time.hpp"
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -9,7 +11,6 @@
 
 #include "finding.hpp"
 #include "herald/common/error.hpp"
-#include "herald/common/time.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);

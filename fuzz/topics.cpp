@@ -1,6 +1,8 @@
 // herald::topics::parse on any topic string. parse and the builders are each other's
 // inverse (topics.md): a topic that parses must be rebuilt byte for byte, or an ACL
 // written with the builders would not match what receivers accept.
+#include "herald/common/topics.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -10,7 +12,6 @@
 
 #include "finding.hpp"
 #include "herald/common/error.hpp"
-#include "herald/common/topics.hpp"
 
 namespace t = herald::topics;
 
