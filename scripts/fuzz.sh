@@ -33,7 +33,7 @@ for t in "${targets[@]}"; do
   [ "$t" = policy ] && max_len=16384
   # A fresh copy each run: what the fuzzer adds stays out of the repo unless copied in.
   work="$build/corpus/$t" findings="$build/findings/$t" log="$build/logs/$t.log"
-  rm -rf "$work"
+  rm -rf "$work" "$findings"
   mkdir -p "$work" "$findings" "$(dirname "$log")"
   cp fuzz/corpus/"$t"/* "$work"/
   rc=0
