@@ -160,7 +160,9 @@ std::chrono::seconds parse_duration(std::string_view text) {
         throw bad(std::string("unknown unit '") + text[i] + "'");
     }
     ++i;
-    total += std::chrono::seconds{number * unit};
+    // Past the limit the answer is already known; adding on would overflow the count
+    // (UB: 200,000 x "99999999w" does) and could wrap back into range.
+    if (total <= kMaxExpiry) total += std::chrono::seconds{number * unit};
   }
   if (total.count() <= 0) throw bad("must be positive");
   if (total > kMaxExpiry) throw bad("longer than 366 days");

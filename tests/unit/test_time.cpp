@@ -17,6 +17,10 @@ TEST_CASE("durations accept the units admins type") {
     CAPTURE(bad);
     CHECK_THROWS_AS(parse_duration(bad), Error);
   }
+  // Long enough to overflow a 64-bit count of seconds if every term were added.
+  std::string huge;
+  for (int i = 0; i < 200'000; ++i) huge += "99999999w";
+  CHECK_THROWS_WITH_AS(parse_duration(huge), doctest::Contains("longer than 366 days"), Error);
 }
 
 TEST_CASE("timestamps are RFC 3339 UTC with milliseconds") {

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Builds every Herald target with AddressSanitizer and UBSan (-DHERALD_SANITIZE=ON) into
+# build-asan/ and runs the whole ctest suite there, integration tests included: the
+# fixture starts the programs of the build dir it was configured in, so heraldd, the
+# agents and herald run instrumented too. Extra arguments go to ctest (-R unit).
+# .ci/run calls this; README.md ("Fuzzing and sanitizers") explains it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+
+build=build-asan
+# Warnings are the normal build's job (CI builds it with -Werror); under -fsanitize gcc
+# reports maybe-uninitialized and similar false positives that are not ours to silence.
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHERALD_SANITIZE=ON -DHERALD_WERROR=OFF \
+  > "$build.log" 2>&1 || { cat "$build.log"; exit 1; }
+cmake --build "$build" -j"$(nproc)" >> "$build.log" 2>&1 || { grep -E "error|Error" -A3 "$build.log" | head -60; exit 1; }
+rm -f "$build.log"
+
+# Reports go to files, one per process: the daemons the integration tests start are
+# killed or exit with codes the tests do not read, so a report of theirs would otherwise
+# pass unnoticed. Any file here fails the run. LeakSanitizer works in this container
+# (ptrace is allowed), so leaks count too.
+logs="$PWD/$build/sanitizer-logs"
+rm -rf "$logs"
+mkdir -p "$logs"
+export ASAN_OPTIONS="detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1:log_path=$logs/asan"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$logs/ubsan"
+ulimit -n 65536 2>/dev/null || true
+rc=0
+(cd "$build" && ctest --output-on-failure "$@") || rc=$?
+reports=("$logs"/*)
+if [ -e "${reports[0]}" ]; then
+  echo "sanitize: ${#reports[@]} sanitizer report(s):"
+  for r in "${reports[@]}"; do
+    echo "==== $r"
+    head -60 "$r"
+  done
+  exit 1
+fi
+[ "$rc" -eq 0 ] && echo "sanitize: every test passed under ASan+UBSan, no sanitizer reports"
+exit "$rc"
