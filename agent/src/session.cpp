@@ -516,8 +516,9 @@ void AgentSession::Impl::on_publish_done(std::uint64_t token_no, bool ok, int co
       for (unsigned i = resends_[key]; i > 0 && base < settings_.max_receipt_timeout; --i) base *= 2;
       base = std::min(base, settings_.max_receipt_timeout);
       std::uniform_real_distribution<double> jitter(0.75, 1.25);
-      auto at = Executor::Clock::now() +
-                std::chrono::milliseconds(static_cast<std::int64_t>(static_cast<double>(base.count()) * jitter(random_)));
+      auto at =
+          Executor::Clock::now() +
+          std::chrono::milliseconds(static_cast<std::int64_t>(static_cast<double>(base.count()) * jitter(random_)));
       sent_[key] = Sent{confirmation_key(receipt->id, receipt->state), at};
       arm_resend(at);
     }

@@ -172,7 +172,8 @@ void from_json(const json& j, Receipted& r) {
   const auto& items = j.at("receipts");
   if (!items.is_array()) throw Error(ErrorKind::protocol, "field 'receipts' must be an array");
   if (items.size() > kMaxReceiptedItems)
-    throw Error(ErrorKind::protocol, "more than " + std::to_string(kMaxReceiptedItems) + " receipts in one confirmation");
+    throw Error(ErrorKind::protocol,
+                "more than " + std::to_string(kMaxReceiptedItems) + " receipts in one confirmation");
   r.receipts.clear();
   for (const auto& item : items) {
     auto id = string_at(item, "id");

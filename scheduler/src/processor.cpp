@@ -37,18 +37,17 @@ Overloaded(Fs...) -> Overloaded<Fs...>;
 void handle(handlers::Batch& b, const Inbound& in) {
   // Zero-length payloads are MQTT's clears of retained copies; nothing to record.
   if (in.payload.empty()) return;
-  std::visit(Overloaded{
-                 [&](const topics::DeliveryTopic& t) { handlers::delivery(b, t, in); },
-                 [&](const topics::RecallTopic& t) { handlers::recall(b, t, in); },
-                 [&](const topics::AckTopic& t) { handlers::receipt(b, t, in); },
-                 [&](const topics::PresenceTopic& t) { handlers::presence(b, t, in); },
-                 [&](const topics::RequestTopic& t) { handlers::request(b, t, in); },
-                 [&](const topics::ReplyTopic&) { throw Error(ErrorKind::protocol, "not a topic heraldd handles"); },
-                 [&](const topics::ReceiptedTopic&) {
-                   throw Error(ErrorKind::protocol, "not a topic heraldd handles");
-                 },
-             },
-             topics::parse(in.topic));
+  std::visit(
+      Overloaded{
+          [&](const topics::DeliveryTopic& t) { handlers::delivery(b, t, in); },
+          [&](const topics::RecallTopic& t) { handlers::recall(b, t, in); },
+          [&](const topics::AckTopic& t) { handlers::receipt(b, t, in); },
+          [&](const topics::PresenceTopic& t) { handlers::presence(b, t, in); },
+          [&](const topics::RequestTopic& t) { handlers::request(b, t, in); },
+          [&](const topics::ReplyTopic&) { throw Error(ErrorKind::protocol, "not a topic heraldd handles"); },
+          [&](const topics::ReceiptedTopic&) { throw Error(ErrorKind::protocol, "not a topic heraldd handles"); },
+      },
+      topics::parse(in.topic));
 }
 
 void log_notes(const handlers::Batch& b) {

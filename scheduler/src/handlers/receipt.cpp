@@ -89,8 +89,7 @@ void apply_early_receipts(Batch& b, const MessageRecord& m) {
       b.drop(topic, e.what());  // it was decoded once already: only a damaged record
     }
   });
-  if (applied > 0)
-    b.notes.push_back("applied " + std::to_string(applied) + " early receipt(s) to message " + m.id);
+  if (applied > 0) b.notes.push_back("applied " + std::to_string(applied) + " early receipt(s) to message " + m.id);
 }
 
 }  // namespace herald::scheduler::handlers

@@ -7,8 +7,8 @@
 //   user = LOGIN                       (else: the first logged-in user in utmp)
 //   connect_timeout = 5
 // The agent's org path is its certificate's CN; a `path` key, if present, must match.
-#include <optional>
 #include <chrono>
+#include <optional>
 #include <string>
 
 #include "herald/common/config.hpp"

@@ -156,8 +156,8 @@ class Ledger {
  public:
   struct Options {
     std::string dir;
-    bool durable = true;                           // false only in tests and benchmarks
-    std::size_t map_size = std::size_t{16} << 30;  // address space, not disk: 16 GiB
+    bool durable = true;                                 // false only in tests and benchmarks
+    std::size_t map_size = std::size_t{16} << 30;        // address space, not disk: 16 GiB
     std::size_t max_early_receipts = kMaxEarlyReceipts;  // smaller only in tests
   };
   explicit Ledger(const Options& options);
