@@ -83,6 +83,8 @@ std::vector<Rule> agent_pattern_rules() {
   for (auto& t : tacl::agent_read_own_patterns()) rules.push_back(rule(kRead, std::move(t)));
   rules.push_back(rule(kWrite, tacl::agent_ack_write_pattern()));
   rules.push_back(rule(kWrite, tacl::agent_presence_write_pattern()));
+  // heraldd's confirmations of the agent's own receipts (only heraldd may write them).
+  rules.push_back(rule(kRead, tacl::agent_receipted_read_pattern()));
   return rules;
 }
 

@@ -28,6 +28,10 @@ AgentConfig load_agent_config(const Config& config, ConfigNeeds needs) {
                                        " must be auto, notify, terminal, log or command, not '" + c.display + "'");
   if (c.display == "command" && c.display_command.empty())
     throw Error(ErrorKind::config, "display = command in " + c.origin + " needs 'display_command = PROGRAM'");
+  auto receipt_timeout = config.get_int("receipt_timeout", 30);
+  if (receipt_timeout < 1 || receipt_timeout > 600)
+    throw Error(ErrorKind::config, "'receipt_timeout' in " + c.origin + " must be between 1 and 600 seconds");
+  c.receipt_timeout = std::chrono::seconds(receipt_timeout);
   if (needs == ConfigNeeds::store) return c;
 
   auto cert_file = config.path_value("cert_file");

@@ -65,6 +65,7 @@ int run_daemon(const AgentConfig& config) {
   settings.broker = config.broker;
   settings.path = config.path;
   settings.user = config.user;
+  settings.receipt_timeout = config.receipt_timeout;
   if (config.user.empty()) settings.user_source = [] { return logged_in_user(); };
 
   // Logins and logouts rewrite utmp: re-read the user then, so presence stays true.

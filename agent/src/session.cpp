@@ -51,17 +51,37 @@ std::string seconds_text(std::chrono::milliseconds d) {
   return buf;
 }
 
-// "delivered for <id>" for an outbox entry, for the log.
-std::string receipt_label(const OutboxEntry& e) {
+// What heraldd confirms a receipt by: its message id and state.
+struct ReceiptId {
+  std::string id;
+  payloads::AckState state = payloads::AckState::delivered;
+};
+
+// The receipt an outbox entry carries; nullopt if it is not an Ack (then heraldd never
+// confirms it, and the broker's PUBACK is all there is).
+std::optional<ReceiptId> receipt_of(const OutboxEntry& e) {
   try {
     auto parsed = topics::parse(e.topic);
-    auto ack = payloads::decode<payloads::Ack>(e.payload);
     if (auto* t = std::get_if<topics::AckTopic>(&parsed))
-      return std::string(payloads::ack_state_name(ack.state)) + " for " + t->id;
+      return ReceiptId{t->id, payloads::decode<payloads::Ack>(e.payload).state};
   } catch (const std::exception&) {
-    // Not an Ack: describe it by its topic.
+    // Not an Ack.
   }
+  return std::nullopt;
+}
+
+// "delivered for <id>" for an outbox entry, for the log.
+std::string receipt_label(const OutboxEntry& e, const std::optional<ReceiptId>& r) {
+  if (r) return std::string(payloads::ack_state_name(r->state)) + " for " + r->id;
   return "on " + e.topic;
+}
+
+// How a confirmation names a receipt, for matching.
+std::string confirmation_key(std::string_view id, payloads::AckState state) {
+  std::string k(id);
+  k += '\0';
+  k += static_cast<char>('0' + static_cast<int>(state));
+  return k;
 }
 
 }  // namespace
@@ -81,6 +101,7 @@ class AgentSession::Impl {
   void refresh_user();
   bool is_connected() const { return client_ && client_->is_connected(); }
   const std::string& path() const { return settings_.path; }
+  std::size_t filter_count() const { return filters_.size(); }
   int version() const { return settings_.broker.mqtt_version; }
 
  private:
@@ -98,8 +119,12 @@ class AgentSession::Impl {
   bool handle_message(const std::string& topic, const std::string& payload);
   void retry_unstored();
   void on_publish_done(std::uint64_t token_no, bool ok, int code);  // code: paho_code of a failure
+  void on_confirmation(std::string_view payload);
   void flush();
-  void remove_acknowledged();  // deletes acknowledged_ from the outbox
+  void done(std::string key);  // queues the outbox entry for removal (confirmed_)
+  void remove_confirmed();     // deletes confirmed_ from the outbox
+  void arm_resend(Executor::Clock::time_point at);
+  void on_resend_timer();
   // Flush after a random delay (max_flush_delay, or the org_wide_flush window).
   void flush_soon(bool org_wide);
   void publish_presence(bool online);
@@ -135,10 +160,22 @@ class AgentSession::Impl {
   struct InFlight {
     std::string key;    // outbox key
     std::string label;  // "read for <id>", for the log
+    std::optional<ReceiptId> receipt;
   };
   std::map<std::uint64_t, InFlight> in_flight_;  // by token number
-  std::vector<std::string> acknowledged_;        // outbox keys the broker acknowledged
+  // Receipts the broker acknowledged that heraldd has not confirmed yet, by outbox key.
+  struct Sent {
+    std::string confirmation;  // confirmation_key()
+    Executor::Clock::time_point resend_at;
+  };
+  std::map<std::string, Sent> sent_;
+  std::map<std::string, unsigned> resends_;  // timeouts so far, by outbox key (backoff)
+  std::optional<Executor::TimerId> resend_timer_;
+  Executor::Clock::time_point resend_at_{};  // when resend_timer_ fires
+  std::vector<std::string> confirmed_;       // outbox keys done with, to delete
   std::optional<Executor::TimerId> cleanup_timer_;
+  std::vector<std::string> filters_;  // what each (re)connect subscribes to
+  std::string confirmation_topic_;    // herald/receipted/{path}
   std::string presence_user_;
 
   // Storage failures (disk full): the messages the inbox could not store are held here
@@ -180,7 +217,7 @@ class AgentSession::Impl::Listener final : public mqtt::iaction_listener {
         }
         // "subscribed" is the ready mark: retained messages follow from here on.
         session_.post([s = &session_, refused] {
-          auto filters = topics::agent_filters(s->path()).size();
+          auto filters = s->filter_count();
           if (refused > 0)
             log::warn("broker refused " + std::to_string(refused) + " of " + std::to_string(filters) +
                       " subscriptions of " + s->path());
@@ -227,6 +264,9 @@ AgentSession::Impl::Impl(SessionSettings settings, Inbox& inbox, Display& displa
       handler_(settings_.path, inbox, display, settings_.verbose),
       on_displayed_(std::move(on_displayed)) {
   require_org_path(settings_.path, "agent path");
+  confirmation_topic_ = topics::receipted(settings_.path);
+  filters_ = topics::agent_filters(settings_.path);
+  filters_.push_back(confirmation_topic_);
   // The broker's agent listener uses the certificate's CN, the org path, as the client id
   // whatever the agent sends (use_username_as_clientid): send that same id.
   if (settings_.client_id.empty()) settings_.client_id = settings_.path;
@@ -301,9 +341,10 @@ void AgentSession::Impl::stop() {
   if (flush_timer_) executor_.cancel(*flush_timer_);
   if (cleanup_timer_) executor_.cancel(*cleanup_timer_);
   if (unstored_timer_) executor_.cancel(*unstored_timer_);
+  if (resend_timer_) executor_.cancel(*resend_timer_);
   // The worker is idle and its timers are cancelled: its state is ours now.
   try {
-    remove_acknowledged();
+    remove_confirmed();
   } catch (const Error& e) {
     log::warn(std::string("cannot clean the outbox: ") + e.what() + "; those receipts are sent again");
   }
@@ -395,11 +436,15 @@ void AgentSession::Impl::on_connected() {
   connected_ = true;
   retry_attempt_ = 0;
   in_flight_.clear();
+  // Every unconfirmed receipt goes again now (the flush below): the broker may have
+  // dropped it (a restart without heraldd's session) or heraldd's confirmation.
+  sent_.clear();
+  if (resend_timer_) executor_.cancel(*resend_timer_);
+  resend_timer_.reset();
   note("connected to " + settings_.broker.uri + " as " + settings_.path);
   try {
-    auto filters = topics::agent_filters(settings_.path);
-    auto collection = mqtt::string_collection::create(filters);
-    mqtt::iasync_client::qos_collection qos(filters.size(), 1);
+    auto collection = mqtt::string_collection::create(filters_);
+    mqtt::iasync_client::qos_collection qos(filters_.size(), 1);
     client_->subscribe(collection, qos, nullptr, *subscribe_listener_);
     publish_presence(true);
   } catch (const mqtt::exception& e) {
@@ -420,6 +465,10 @@ void AgentSession::Impl::on_connection_lost(const std::string& cause) {
 }
 
 void AgentSession::Impl::on_message(const mqtt::const_message_ptr& msg) {
+  if (msg->get_topic() == confirmation_topic_) {
+    const auto& payload = msg->get_payload();
+    return on_confirmation(std::string_view(payload.data(), payload.size()));
+  }
   if (!unstored_.empty()) {
     // The store is failing: keep the order, wait for the retry.
     if (unstored_.size() < kMaxUnstored)
@@ -503,43 +552,48 @@ void AgentSession::Impl::flush_soon(bool org_wide) {
 
 void AgentSession::Impl::flush() {
   if (!connected_ || in_flight_.size() >= settings_.max_in_flight) return;
-  std::set<std::string> pending(acknowledged_.begin(), acknowledged_.end());
+  std::set<std::string> pending(confirmed_.begin(), confirmed_.end());
   for (const auto& [no, sent] : in_flight_) pending.insert(sent.key);
+  for (const auto& [key, sent] : sent_) pending.insert(key);
   for (const auto& entry : inbox_.outbox(pending.size() + settings_.max_in_flight)) {
     if (in_flight_.size() >= settings_.max_in_flight) break;
     if (pending.count(entry.key)) continue;
+    auto receipt = receipt_of(entry);
     auto no = next_token_++;
     try {
       client_->publish(mqtt::make_message(entry.topic, entry.payload, 1, false),
                        reinterpret_cast<void*>(static_cast<std::uintptr_t>(no)), *publish_listener_);
     } catch (const mqtt::exception& e) {
-      log::warn("cannot send receipt " + receipt_label(entry) + " now: " + e.what() + "; it stays queued");
+      log::warn("cannot send receipt " + receipt_label(entry, receipt) + " now: " + e.what() + "; it stays queued");
       return;
     }
-    in_flight_[no] = InFlight{entry.key, receipt_label(entry)};
+    in_flight_[no] = InFlight{entry.key, receipt_label(entry, receipt), std::move(receipt)};
   }
 }
 
 void AgentSession::Impl::on_publish_done(std::uint64_t token_no, bool ok, int code) {
   auto it = in_flight_.find(token_no);
   if (it == in_flight_.end()) return;  // from before a reconnect: the entry was re-sent
-  auto [key, label] = std::move(it->second);
+  auto [key, label, receipt] = std::move(it->second);
   in_flight_.erase(it);
   if (ok) {
     if (settings_.verbose)
       log::info("sent receipt " + label);
     else
       log::debug("sent receipt " + label);
-    acknowledged_.push_back(std::move(key));
-    if (acknowledged_.size() >= settings_.cleanup_batch ||
-        settings_.cleanup_delay <= std::chrono::milliseconds::zero()) {
-      remove_acknowledged();
-    } else if (!cleanup_timer_) {
-      cleanup_timer_ = executor_.schedule_at(Executor::Clock::now() + settings_.cleanup_delay, [this] {
-        if (stopping_) return;  // stop() cleans up itself
-        cleanup_timer_.reset();
-        remove_acknowledged();
-      });
+    if (!receipt) {
+      done(std::move(key));  // not a receipt: heraldd confirms nothing else
+    } else {
+      // Kept until heraldd confirms it; sent again if it does not in time.
+      auto base = settings_.receipt_timeout;
+      for (unsigned i = resends_[key]; i > 0 && base < settings_.max_receipt_timeout; --i) base *= 2;
+      base = std::min(base, settings_.max_receipt_timeout);
+      std::uniform_real_distribution<double> jitter(0.75, 1.25);
+      auto at =
+          Executor::Clock::now() +
+          std::chrono::milliseconds(static_cast<std::int64_t>(static_cast<double>(base.count()) * jitter(random_)));
+      sent_[key] = Sent{confirmation_key(receipt->id, receipt->state), at};
+      arm_resend(at);
     }
   } else if (mqtt_edge::is_refusal(code)) {
     // Re-sending a refused receipt would be refused again (the ACL or the certificate
@@ -547,6 +601,7 @@ void AgentSession::Impl::on_publish_done(std::uint64_t token_no, bool ok, int co
     log::error("broker refused receipt " + label + ": " +
                mqtt_edge::error_text(code, version(), mqtt_edge::Operation::publish) + "; dropping it");
     inbox_.remove_outbox(key);
+    resends_.erase(key);
   } else {
     log::debug("receipt " + label + " not acknowledged (" +
                mqtt_edge::error_text(code, version(), mqtt_edge::Operation::publish) + "); re-sent after reconnect");
@@ -555,10 +610,94 @@ void AgentSession::Impl::on_publish_done(std::uint64_t token_no, bool ok, int co
   flush();
 }
 
-void AgentSession::Impl::remove_acknowledged() {
-  if (acknowledged_.empty()) return;
-  inbox_.remove_outbox(acknowledged_);
-  acknowledged_.clear();
+void AgentSession::Impl::on_confirmation(std::string_view payload) {
+  payloads::Receipted confirmed;
+  try {
+    confirmed = payloads::decode<payloads::Receipted>(payload);
+  } catch (const Error& e) {
+    log::warn("dropped a confirmation of receipts on " + confirmation_topic_ + ": " + printable(e.what(), 300));
+    return;
+  }
+  std::set<std::string> wanted;
+  for (const auto& item : confirmed.receipts) wanted.insert(confirmation_key(item.id, item.state));
+  std::size_t n = 0;
+  for (auto it = sent_.begin(); it != sent_.end();) {
+    if (!wanted.count(it->second.confirmation)) {
+      ++it;
+      continue;
+    }
+    resends_.erase(it->first);
+    done(it->first);
+    it = sent_.erase(it);
+    ++n;
+  }
+  // A re-sent copy may still await its PUBACK while the first one's confirmation comes.
+  for (auto it = in_flight_.begin(); it != in_flight_.end();) {
+    const auto& r = it->second.receipt;
+    if (!r || !wanted.count(confirmation_key(r->id, r->state))) {
+      ++it;
+      continue;
+    }
+    resends_.erase(it->second.key);
+    done(std::move(it->second.key));
+    it = in_flight_.erase(it);
+    ++n;
+  }
+  log::debug("heraldd confirmed " + std::to_string(n) + " receipt(s) of " + settings_.path);
+  flush();
+}
+
+void AgentSession::Impl::done(std::string key) {
+  confirmed_.push_back(std::move(key));
+  if (confirmed_.size() >= settings_.cleanup_batch || settings_.cleanup_delay <= std::chrono::milliseconds::zero()) {
+    remove_confirmed();
+  } else if (!cleanup_timer_) {
+    cleanup_timer_ = executor_.schedule_at(Executor::Clock::now() + settings_.cleanup_delay, [this] {
+      if (stopping_) return;  // stop() cleans up itself
+      cleanup_timer_.reset();
+      remove_confirmed();
+    });
+  }
+}
+
+void AgentSession::Impl::remove_confirmed() {
+  if (confirmed_.empty()) return;
+  inbox_.remove_outbox(confirmed_);
+  confirmed_.clear();
+}
+
+void AgentSession::Impl::arm_resend(Executor::Clock::time_point at) {
+  if (resend_timer_) {
+    if (resend_at_ <= at) return;  // the armed one comes first and re-arms for this one
+    executor_.cancel(*resend_timer_);
+  }
+  resend_at_ = at;
+  resend_timer_ = executor_.schedule_at(at, [this] {
+    if (stopping_) return;
+    resend_timer_.reset();
+    on_resend_timer();
+  });
+}
+
+void AgentSession::Impl::on_resend_timer() {
+  auto now = Executor::Clock::now();
+  std::size_t due = 0;
+  std::optional<Executor::Clock::time_point> next;
+  for (auto it = sent_.begin(); it != sent_.end();) {
+    if (it->second.resend_at > now) {
+      if (!next || it->second.resend_at < *next) next = it->second.resend_at;
+      ++it;
+      continue;
+    }
+    ++resends_[it->first];
+    it = sent_.erase(it);  // no longer "sent": the flush below sends it again
+    ++due;
+  }
+  if (next) arm_resend(*next);
+  if (due == 0) return;
+  log::info("heraldd has not confirmed " + std::to_string(due) + " receipt(s) of " + settings_.path +
+            "; sending them again");
+  flush();
 }
 
 void AgentSession::Impl::publish_presence(bool online) {

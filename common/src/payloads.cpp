@@ -5,6 +5,7 @@
 
 #include "herald/common/error.hpp"
 #include "herald/common/json_guard.hpp"
+#include "herald/common/orgpath.hpp"
 
 namespace herald::payloads {
 namespace {
@@ -161,6 +162,26 @@ void from_json(const json& j, Ack& a) {
   if (a.sender.size() > 64) throw Error(ErrorKind::protocol, "field 'sender' is too long");
 }
 
+void to_json(json& j, const Receipted& r) {
+  json items = json::array();
+  for (const auto& item : r.receipts) items.push_back(json{{"id", item.id}, {"state", ack_state_name(item.state)}});
+  j = json{{"v", kSchemaVersion}, {"receipts", std::move(items)}};
+}
+void from_json(const json& j, Receipted& r) {
+  check_version(j);
+  const auto& items = j.at("receipts");
+  if (!items.is_array()) throw Error(ErrorKind::protocol, "field 'receipts' must be an array");
+  if (items.size() > kMaxReceiptedItems)
+    throw Error(ErrorKind::protocol,
+                "more than " + std::to_string(kMaxReceiptedItems) + " receipts in one confirmation");
+  r.receipts.clear();
+  for (const auto& item : items) {
+    auto id = string_at(item, "id");
+    if (!is_valid_token(id)) throw Error(ErrorKind::protocol, "field 'id' is not a message id");
+    r.receipts.push_back(Receipted::Item{std::move(id), ack_state_from_name(string_at(item, "state"))});
+  }
+}
+
 void to_json(json& j, const Presence& p) {
   j = json{{"v", kSchemaVersion},    {"state", p.online ? "online" : "offline"},
            {"at", to_rfc3339(p.at)}, {"user", p.user},
@@ -251,6 +272,7 @@ template Delivery decode<Delivery>(std::string_view, std::size_t);
 template Recall decode<Recall>(std::string_view, std::size_t);
 template Ack decode<Ack>(std::string_view, std::size_t);
 template Presence decode<Presence>(std::string_view, std::size_t);
+template Receipted decode<Receipted>(std::string_view, std::size_t);
 template Request decode<Request>(std::string_view, std::size_t);
 template Reply decode<Reply>(std::string_view, std::size_t);
 

@@ -10,6 +10,7 @@ constexpr std::string_view kMsg = "msg";
 constexpr std::string_view kRecall = "recall";
 constexpr std::string_view kAck = "ack";
 constexpr std::string_view kPresence = "presence";
+constexpr std::string_view kReceipted = "receipted";
 constexpr std::string_view kReq = "req";
 constexpr std::string_view kReply = "reply";
 constexpr std::string_view kChat = "chat";          // reserved (see topics.md)
@@ -92,6 +93,11 @@ std::string ack(std::string_view id, std::string_view agent_path) {
   return join({kRoot, kAck, id, agent_path});
 }
 
+std::string receipted(std::string_view agent_path) {
+  require_org_path(agent_path, "agent path");
+  return join({kRoot, kReceipted, agent_path});
+}
+
 std::string presence(std::string_view agent_path) {
   require_org_path(agent_path, "agent path");
   return join({kRoot, kPresence, agent_path});
@@ -136,6 +142,7 @@ namespace acl {
 std::vector<std::string> agent_read_own_patterns() { return agent_filters_for_level("%u"); }
 std::string agent_ack_write_pattern() { return join({kRoot, kAck, "+", "%u"}); }
 std::string agent_presence_write_pattern() { return join({kRoot, kPresence, "%u"}); }
+std::string agent_receipted_read_pattern() { return join({kRoot, kReceipted, "%u"}); }
 std::vector<std::string> agent_read_ancestor(std::string_view ancestor_path) {
   return agent_filters_for_level(ancestor_path);
 }
@@ -197,6 +204,11 @@ ParsedTopic parse(std::string_view topic) {
     auto path = rest_from(parts, 2);
     if (!is_valid_org_path(path)) throw malformed(topic, "expected herald/presence/{agent-path}");
     return PresenceTopic{path};
+  }
+  if (type == kReceipted) {
+    auto path = rest_from(parts, 2);
+    if (!is_valid_org_path(path)) throw malformed(topic, "expected herald/receipted/{agent-path}");
+    return ReceiptedTopic{path};
   }
   if (type == kReq) {
     auto scope = rest_from(parts, 5);

@@ -259,7 +259,8 @@ lmdb::Env::Options env_options(const Ledger::Options& o) {
 }
 }  // namespace
 
-Ledger::Ledger(const Options& options) : env_(options.dir, env_options(options)) {
+Ledger::Ledger(const Options& options)
+    : env_(options.dir, env_options(options)), max_early_receipts_(options.max_early_receipts) {
   lmdb::Txn txn(env_, lmdb::Txn::Mode::write);
   auto open = [&](const char* name) { return lmdb::Db::open(txn, name); };
   messages_ = open("messages");
@@ -275,6 +276,8 @@ Ledger::Ledger(const Options& options) : env_(options.dir, env_options(options))
   directory_ = open("directory");
   meta_ = open("meta");
   quarantine_ = open("quarantine");
+  early_ = open("early");
+  early_by_age_ = open("early_by_age");
   txn.commit();
 }
 
@@ -474,6 +477,53 @@ void Ledger::scan_tombstones(
     return true;
   });
 }
+
+bool Ledger::put_early_receipt(lmdb::Txn& txn, std::string_view id, std::string_view agent, payloads::AckState state,
+                               std::string_view ack_payload, TimePoint now) {
+  // The age bound first: the index is oldest first, so this stops at the first young one.
+  auto oldest_kept = be64(time_key(now - kEarlyReceiptMaxAge));
+  std::vector<std::string> old;
+  early_by_age_.scan_from(txn, {}, [&](std::string_view key, std::string_view) {
+    if (key.substr(0, 8) >= oldest_kept) return false;
+    old.emplace_back(key);
+    return true;
+  });
+  for (const auto& key : old) {
+    early_.del(txn, std::string_view(key).substr(8));
+    early_by_age_.del(txn, key);
+  }
+  auto key = join2(join2(id, agent), std::string(1, static_cast<char>('0' + static_cast<int>(state))));
+  if (auto previous = early_.view(txn, key)) {
+    early_by_age_.del(txn, std::string(previous->substr(0, 8)) + key);
+  } else if (early_.count(txn) >= max_early_receipts_) {
+    return false;
+  }
+  auto kept_at = be64(time_key(now));
+  std::string value = kept_at;
+  value.append(ack_payload);
+  early_.put(txn, key, value);
+  early_by_age_.put(txn, kept_at + key, {});
+  return true;
+}
+
+void Ledger::take_early_receipts(lmdb::Txn& txn, std::string_view id,
+                                 const std::function<void(std::string_view, std::string_view)>& fn) {
+  auto prefix = join2(id, {});
+  std::vector<std::pair<std::string, std::string>> found;  // key, value: no writes during the scan
+  early_.scan(txn, prefix, [&](std::string_view key, std::string_view value) {
+    found.emplace_back(key, value);
+    return true;
+  });
+  for (const auto& [key, value] : found) {
+    if (value.size() < 8) throw Error(ErrorKind::storage, "ledger early receipt record is corrupt");
+    auto rest = std::string_view(key).substr(prefix.size());
+    fn(rest.substr(0, rest.rfind(kSep)), std::string_view(value).substr(8));
+    early_.del(txn, key);
+    early_by_age_.del(txn, value.substr(0, 8) + key);
+  }
+}
+
+std::size_t Ledger::early_receipt_count(lmdb::Txn& txn) const { return early_.count(txn); }
 
 bool Ledger::has_directory(lmdb::Txn& txn) const { return meta_.view(txn, "directory_entries").has_value(); }
 

@@ -7,6 +7,7 @@
 #include "handlers/handlers.hpp"
 #include "herald/common/error.hpp"
 #include "herald/common/log.hpp"
+#include "herald/common/payloads.hpp"
 #include "herald/common/topics.hpp"
 
 namespace herald::scheduler {
@@ -36,19 +37,36 @@ Overloaded(Fs...) -> Overloaded<Fs...>;
 void handle(handlers::Batch& b, const Inbound& in) {
   // Zero-length payloads are MQTT's clears of retained copies; nothing to record.
   if (in.payload.empty()) return;
-  std::visit(Overloaded{
-                 [&](const topics::DeliveryTopic& t) { handlers::delivery(b, t, in); },
-                 [&](const topics::RecallTopic& t) { handlers::recall(b, t, in); },
-                 [&](const topics::AckTopic& t) { handlers::receipt(b, t, in); },
-                 [&](const topics::PresenceTopic& t) { handlers::presence(b, t, in); },
-                 [&](const topics::RequestTopic& t) { handlers::request(b, t, in); },
-                 [&](const topics::ReplyTopic&) { throw Error(ErrorKind::protocol, "not a topic heraldd handles"); },
-             },
-             topics::parse(in.topic));
+  std::visit(
+      Overloaded{
+          [&](const topics::DeliveryTopic& t) { handlers::delivery(b, t, in); },
+          [&](const topics::RecallTopic& t) { handlers::recall(b, t, in); },
+          [&](const topics::AckTopic& t) { handlers::receipt(b, t, in); },
+          [&](const topics::PresenceTopic& t) { handlers::presence(b, t, in); },
+          [&](const topics::RequestTopic& t) { handlers::request(b, t, in); },
+          [&](const topics::ReplyTopic&) { throw Error(ErrorKind::protocol, "not a topic heraldd handles"); },
+          [&](const topics::ReceiptedTopic&) { throw Error(ErrorKind::protocol, "not a topic heraldd handles"); },
+      },
+      topics::parse(in.topic));
 }
 
 void log_notes(const handlers::Batch& b) {
   for (const auto& note : b.notes) log::info(note);
+}
+
+// One confirmation per agent per batch (more only past kMaxReceiptedItems), published
+// after the commit like everything else: it promises the receipts are on disk.
+void add_confirmations(handlers::Batch& b) {
+  for (auto& [agent, confirmed] : b.confirmations()) {
+    auto& items = confirmed.receipts;
+    for (std::size_t from = 0; from < items.size(); from += payloads::kMaxReceiptedItems) {
+      payloads::Receipted part;
+      auto to = std::min(items.size(), from + payloads::kMaxReceiptedItems);
+      part.receipts.assign(std::make_move_iterator(items.begin() + static_cast<std::ptrdiff_t>(from)),
+                           std::make_move_iterator(items.begin() + static_cast<std::ptrdiff_t>(to)));
+      b.publish(topics::receipted(agent), payloads::encode(part), false);
+    }
+  }
 }
 
 }  // namespace
@@ -69,6 +87,7 @@ std::vector<Outbound> Processor::process(const std::vector<Inbound>& batch) {
   }
   b.txn.commit();
   log_notes(b);
+  add_confirmations(b);
   return std::move(b.out);
 }
 

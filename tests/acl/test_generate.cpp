@@ -172,6 +172,7 @@ TEST_CASE("the whole acl_file: header, agent patterns, accounts, revoked agents,
         "pattern read herald/recall/+/+/%u\n"
         "pattern write herald/ack/+/%u\n"
         "pattern write herald/presence/%u\n"
+        "pattern read herald/receipted/%u\n"
         "\n"
         "# Admin accounts (disabled accounts are left out).\n"
         "\n"
@@ -230,4 +231,6 @@ TEST_CASE("agents: patterns bind their own path, ancestors come from the directo
   CHECK(agent_ancestor_rules("org/branch01/pc001").size() == 6);
   CHECK(agent_ancestor_rules("org/pc001").size() == 3);
   CHECK(pattern_line(agent_pattern_rules().at(3)) == "pattern write herald/ack/+/%u");
+  // Each agent reads heraldd's confirmations of its own receipts, nobody else's.
+  CHECK(pattern_line(agent_pattern_rules().back()) == "pattern read herald/receipted/%u");
 }

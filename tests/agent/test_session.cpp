@@ -69,6 +69,27 @@ struct Admin {
   }
 };
 
+// Stands in for heraldd: confirms receipts on an agent's herald/receipted/{path}, which
+// only the server role may write.
+void confirm(herald::testing::Broker& broker, const std::string& agent_path,
+             std::vector<payloads::Receipted::Item> items) {
+  mqtt::async_client client(broker.people_uri(), "heraldd:test-confirm");
+  auto ssl = mqtt::ssl_options_builder().trust_store(broker.ca_file().string()).finalize();
+  client
+      .connect(mqtt::connect_options_builder()
+                   .user_name("heraldd")
+                   .password(broker.password("heraldd"))
+                   .ssl(ssl)
+                   .clean_session(true)
+                   .finalize())
+      ->wait();
+  payloads::Receipted r;
+  r.receipts = std::move(items);
+  auto payload = payloads::encode(r);
+  client.publish(topics::receipted(agent_path), payload.data(), payload.size(), 1, false)->wait();
+  client.disconnect()->wait();
+}
+
 }  // namespace
 
 TEST_CASE("sessions sharing one executor and env receive, show, receipt and recall") {
@@ -129,7 +150,14 @@ TEST_CASE("sessions sharing one executor and env receive, show, receipt and reca
   }
   CHECK(inboxes[0]->find("alert1"));
   CHECK_FALSE(inboxes[2]->find("alert1"));
-  // All receipts were acknowledged by the broker, so the outboxes are empty.
+  // The broker acknowledged the receipts, but only heraldd's confirmation empties the
+  // outboxes: the broker may drop a receipt nobody is subscribed to.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  CHECK(inboxes[0]->outbox_size() == 1);
+  CHECK(inboxes[1]->outbox_size() == 1);
+  confirm(broker, paths[0], {{"alert1", payloads::AckState::displayed}});
+  confirm(broker, paths[1], {{"alert1", payloads::AckState::displayed}});
+  // All receipts were confirmed, so the outboxes are empty.
   CHECK(eventually([&] { return inboxes[0]->outbox_size() == 0 && inboxes[1]->outbox_size() == 0; }));
 
   // A read receipt queued by another process (herald-agent show) goes out on wake().
@@ -177,4 +205,59 @@ TEST_CASE("sessions sharing one executor and env receive, show, receipt and reca
       std::chrono::seconds(20)));
 
   for (auto& s : sessions) s->stop();
+}
+
+TEST_CASE("a receipt stays in the outbox after PUBACK and is sent again until heraldd confirms it") {
+  herald::testing::TempDir tmp("agent-confirm");
+  herald::testing::Broker broker(tmp.path() / "broker", herald::testing::default_directory_csv());
+  Admin admin(broker);
+  lmdb::Env::Options options = agent_env_options();
+  options.durable = false;
+  lmdb::Env env((tmp.path() / "agent").string(), options);
+  NullDisplay display;
+  Inbox inbox(env);
+  const std::string path = "org/branch01/pc001";
+  auto [crt, key] = broker.agent_cert(path);
+  SessionSettings s;
+  s.broker.uri = broker.agent_uri();
+  s.broker.ca_file = broker.ca_file().string();
+  s.broker.cert_file = crt.string();
+  s.broker.key_file = key.string();
+  s.path = path;
+  s.user = "jk";
+  s.max_flush_delay = std::chrono::milliseconds(0);
+  s.receipt_timeout = std::chrono::milliseconds(1000);
+  s.cleanup_delay = std::chrono::milliseconds(0);
+  AgentSession session(s, inbox, display);
+  session.start();
+  REQUIRE(eventually([&] { return session.is_connected(); }));
+
+  auto sent = [&](const std::string& id) {
+    std::lock_guard lock(admin.mutex);
+    std::size_t n = 0;
+    for (const auto& [topic, payload] : admin.received)
+      if (std::get<topics::AckTopic>(topics::parse(topic)).id == id) ++n;
+    return n;
+  };
+  payloads::Delivery d;
+  d.body = "Read me";
+  d.sent_at = herald::now();
+  d.expires_at = d.sent_at + std::chrono::hours(1);
+  admin.publish(topics::delivery(topics::Kind::message, "admin", "m1", Target::parse(path)), payloads::encode(d));
+  REQUIRE(eventually([&] { return sent("m1") >= 1; }));
+  CHECK(inbox.outbox_size() == 1);
+  // Not confirmed: sent again after receipt_timeout, and again after twice that.
+  CHECK(eventually([&] { return sent("m1") >= 3; }, std::chrono::seconds(8)));
+  CHECK(inbox.outbox_size() == 1);
+
+  // A confirmation for another state or id changes nothing; the right one empties it.
+  confirm(broker, path, {{"m1", payloads::AckState::read}, {"other", payloads::AckState::delivered}});
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(inbox.outbox_size() == 1);
+  confirm(broker, path, {{"m1", payloads::AckState::delivered}});
+  CHECK(eventually([&] { return inbox.outbox_size() == 0; }));
+  auto after = sent("m1");
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  CHECK(sent("m1") == after);  // confirmed: never sent again
+  session.stop();
 }

@@ -252,6 +252,12 @@ TEST_CASE("denial matrix: the broker refuses every forbidden action and allows e
   mon->subscribe({"herald/ack/+/org/#", "herald/presence/org/#", "herald/alert/#", "herald/msg/#", "herald/reply/#"});
   helpdesk->subscribe({"herald/reply/" + kHelpdesk + "/#"});
 
+  // herald-agent also subscribes to heraldd's confirmations of its receipts; the tampered
+  // agent and the monitor try to read other computers' confirmations.
+  for (auto& [path, p] : computers) p->subscribe({topics::receipted(path)});
+  evil->subscribe({"herald/receipted/#", topics::receipted("org/branch01/pc001")});
+  mon->subscribe({"herald/receipted/#"});
+
   std::set<std::string> revoked;  // computers cut off by the revocation step at the end
 
   // After a publish was acknowledged, a sync message from heraldd reaching the tap and
@@ -339,6 +345,10 @@ TEST_CASE("denial matrix: the broker refuses every forbidden action and allows e
     tap->publish(t);
     m.add("agent or ops1 subscribed to another account's replies", "ledger", who_got(t));
   }
+  forbidden("agent publishes a confirmation of its own receipts", *computers["org/branch01/pc001"],
+            topics::receipted("org/branch01/pc001"));
+  forbidden("agent publishes a confirmation to another computer", *computers["org/branch01/pc001"],
+            topics::receipted("org/branch01/pc002"));
   {
     auto t = topics::request("admin", id(), "status", "org");
     admin->publish(t);
@@ -373,6 +383,9 @@ TEST_CASE("denial matrix: the broker refuses every forbidden action and allows e
   forbidden("mon1 publishes an alert", *mon, topics::delivery(Kind::alert, kMonitor, id(), to("org")));
   forbidden("mon1 publishes a receipt", *mon, topics::ack(id(), "org/branch01/pc001"));
   forbidden("mon1 publishes presence", *mon, topics::presence("org/branch01/pc001"));
+  forbidden("mon1 publishes a confirmation of receipts", *mon, topics::receipted("org/branch01/pc001"));
+  forbidden("admin publishes a confirmation of receipts", *admin, topics::receipted("org/branch01/pc001"));
+  forbidden("ops1 publishes a confirmation of receipts", *ops, topics::receipted("org/branch01/pc001"));
   forbidden("mon1 publishes a request", *mon, topics::request(kMonitor, id(), "status", "org"));
   forbidden("helpdesk1 sends a message", *helpdesk, topics::delivery(Kind::message, kHelpdesk, id(), to("org")));
   forbidden("trainer1 alerts org", *trainer, topics::delivery(Kind::alert, kTrainer, id(), to("org")));
@@ -406,6 +419,14 @@ TEST_CASE("denial matrix: the broker refuses every forbidden action and allows e
     m.add("heraldd replies to helpdesk1: only helpdesk1 (and the tap) get it", "true, ledger",
           std::string(helpdesk->got(t) || eventually([&] { return helpdesk->got(t); }, 2s) ? "true" : "false") + ", " +
               who_got(t));
+  }
+
+  // After every refused publish on this topic above (got() remembers topics).
+  {
+    auto t = topics::receipted("org/branch01/pc001");
+    auto verdict = tap->publish(t);
+    m.add("heraldd confirms receipts; evil and mon1 subscribed to other computers' confirmations",
+          "accepted, ledger org/branch01/pc001", verdict + ", " + who_got(t));
   }
 
   // ---- payload limits (issue 9): the broker refuses what Herald would drop

@@ -136,3 +136,22 @@ TEST_CASE("deeply nested JSON is refused before any parser walks it") {
                           R"(","sent_at":"2026-11-22T13:00:00Z","expires_at":"2026-11-23T13:00:00Z"})";
   CHECK_NOTHROW(decode<Delivery>(in_string));
 }
+
+TEST_CASE("a confirmation of receipts round-trips and is bounded") {
+  Receipted r;
+  r.receipts = {{"m1", AckState::read}, {"m2", AckState::delivered}};
+  auto text = encode(r);
+  CHECK(text == R"({"receipts":[{"id":"m1","state":"read"},{"id":"m2","state":"delivered"}],"v":1})");
+  CHECK(decode<Receipted>(text).receipts == r.receipts);
+  CHECK(decode<Receipted>(R"({"v":1,"receipts":[]})").receipts.empty());
+  for (const char* bad : {R"({"v":1})", R"({"v":1,"receipts":{}})", R"({"v":1,"receipts":[{"id":"m1"}]})",
+                          R"({"v":1,"receipts":[{"id":"a/b","state":"read"}]})",
+                          R"({"v":1,"receipts":[{"id":"m1","state":"seen"}]})", R"({"v":1,"receipts":[7]})"}) {
+    INFO(bad);
+    CHECK_THROWS_AS(decode<Receipted>(bad), herald::Error);
+  }
+  std::string many = R"({"v":1,"receipts":[)";
+  for (std::size_t i = 0; i <= kMaxReceiptedItems; ++i)
+    many += std::string(i ? "," : "") + R"({"id":"m","state":"read"})";
+  CHECK_THROWS_AS(decode<Receipted>(many + "]}"), herald::Error);
+}

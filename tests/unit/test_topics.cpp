@@ -62,3 +62,12 @@ TEST_CASE("ACL patterns bind the account and the scope") {
   CHECK(acl::agent_presence_write_pattern() == "herald/presence/%u");
   CHECK(acl::request_scope("ops1", kOpStatus, "org/branch01") == "herald/req/ops1/+/status/org/branch01/#");
 }
+
+TEST_CASE("heraldd's confirmations go to one agent's own receipted topic, readable by that agent only") {
+  CHECK(receipted("org/b1/pc1") == "herald/receipted/org/b1/pc1");
+  CHECK(std::get<ReceiptedTopic>(parse(receipted("org/b1/pc1"))).agent_path == "org/b1/pc1");
+  CHECK_THROWS_AS(receipted("org/+"), herald::Error);
+  CHECK_THROWS_AS(parse("herald/receipted/org//pc1"), herald::Error);
+  CHECK_THROWS_AS(parse("herald/receipted"), herald::Error);
+  CHECK(acl::agent_receipted_read_pattern() == "herald/receipted/%u");
+}

@@ -147,6 +147,7 @@ void delivery(Batch& b, const topics::DeliveryTopic& t, const Inbound& in) {
   b.notes.push_back("recorded " + std::string(topics::kind_name(m.kind)) + " " + m.id + " from " + m.sender + " to " +
                     target + (in.retained ? " (from the broker's retained store)" : ""));
   if (t.target.is_person()) add_person(b, m, t.target);
+  apply_early_receipts(b, m);
   if (!in.retained) b.publish(topics::reply(t.account, t.id), ok_reply(t.id), false);
 }
 

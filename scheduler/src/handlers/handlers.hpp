@@ -7,6 +7,7 @@
 // batch, and the publishes and log lines that wait for its commit. A handler may
 // throw Error or nlohmann::json::exception for a bad message (it is dropped and
 // logged, the batch goes on); Error(storage) aborts the batch.
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,6 +15,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "herald/common/payloads.hpp"
 #include "herald/common/text.hpp"
 #include "herald/common/time.hpp"
 #include "herald/common/topics.hpp"
@@ -54,6 +56,13 @@ class Batch {
   }
   void clear(std::string topic) { publish(std::move(topic), {}, true); }
 
+  // The agent's receipt is durable once this batch commits: confirmed to it then, one
+  // publish per agent per batch (Processor::process, take_confirmations).
+  void confirm(std::string_view agent_path, std::string id, payloads::AckState state) {
+    confirmations_[std::string(agent_path)].receipts.push_back(payloads::Receipted::Item{std::move(id), state});
+  }
+  std::map<std::string, payloads::Receipted>& confirmations() { return confirmations_; }
+
   // A retained delivery or tombstone arrived: while restoring, the broker still has it.
   void note_retained(const std::string& topic) {
     if (restore_seen_) restore_seen_->insert(topic);
@@ -64,6 +73,7 @@ class Batch {
 
  private:
   std::unordered_map<std::string, std::optional<MessageRecord>> cache_;
+  std::map<std::string, payloads::Receipted> confirmations_;  // by agent path
   std::unordered_set<std::string>* restore_seen_;
 };
 
@@ -88,6 +98,10 @@ void presence(Batch& b, const topics::PresenceTopic& t, const Inbound& in);
 void request(Batch& b, const topics::RequestTopic& t, const Inbound& in);
 
 // ---- shared by several handlers ---------------------------------------------------
+
+// Applies the receipts that arrived before m was recorded (receipt.cpp); delivery.cpp
+// calls it when it records a new message.
+void apply_early_receipts(Batch& b, const MessageRecord& m);
 
 // Person routing (delivery.cpp): publishes m's copy for `login` to `computer` unless
 // already routed there.

@@ -7,6 +7,7 @@
 //   user = LOGIN                       (else: the first logged-in user in utmp)
 //   connect_timeout = 5
 // The agent's org path is its certificate's CN; a `path` key, if present, must match.
+#include <chrono>
 #include <optional>
 #include <string>
 
@@ -26,6 +27,9 @@ struct AgentConfig {
   std::string data_dir = kDefaultDataDir;
   std::string display = "auto";
   std::string display_command;
+  // `receipt_timeout = SECONDS` (default 30): a receipt heraldd has not confirmed this
+  // long after the broker took it is sent again (SessionSettings::receipt_timeout).
+  std::chrono::seconds receipt_timeout{30};
 };
 
 enum class ConfigNeeds {

@@ -1,14 +1,15 @@
 #pragma once
 // The agent's durable state in LMDB: the inbox (messages this computer received), the
-// recall tombstones, and the outbox of receipts waiting for the broker's PUBACK.
+// recall tombstones, and the outbox of receipts waiting for heraldd's confirmation.
 //
 // Durability: every state change and the receipt it causes are written in ONE write
 // transaction (a message is stored together with its `delivered` Ack, a read mark
 // together with its `read` Ack), so after a crash either both exist or neither does.
 // An alert shown right after it was stored has its queued `delivered` Ack replaced by
 // `displayed` (see mark_displayed), so only the furthest state goes out.
-// An outbox entry is deleted only after the broker acknowledged it, so a receipt is
-// sent at least once; heraldd treats repeated receipts as one.
+// An outbox entry is deleted only after heraldd confirmed it recorded the receipt
+// durably (AgentSession; the broker's PUBACK is not enough), so a receipt is sent at
+// least once; heraldd treats repeated receipts as one.
 //
 // Several inboxes can share one Env (the swarm benchmark runs hundreds of agents in one
 // process): each uses the same named databases ("inbox", "tombstones", "outbox",

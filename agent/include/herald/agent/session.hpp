@@ -2,9 +2,12 @@
 // One agent's connection to the broker. Paho callbacks only post events to an Executor;
 // the MessageHandler, LMDB, displays and publishes all run there.
 //
-// On every (re)connect: subscribe QoS 1 to topics::agent_filters(path), publish a
-// retained online Presence, re-send the whole outbox. The last will is a retained
-// offline Presence. Receipts are removed from the outbox only on PUBACK.
+// On every (re)connect: subscribe QoS 1 to topics::agent_filters(path) and to
+// heraldd's confirmations (topics::receipted(path)), publish a retained online
+// Presence, re-send the whole outbox. The last will is a retained offline Presence.
+// A receipt leaves the outbox only when heraldd confirmed it recorded it durably: the
+// broker's PUBACK only proves the broker has it, and a broker that lost heraldd's
+// session drops it (topics.md, "Receipts").
 // Many sessions can share one Executor and one lmdb::Env (each with its own Inbox key
 // prefix): the swarm benchmark runs hundreds in one process. Paho stays in session.cpp.
 #include <chrono>
@@ -41,10 +44,18 @@ struct SessionSettings {
   std::chrono::seconds max_connect_timeout{30};
   std::chrono::seconds max_retry{30};
   std::size_t max_in_flight = 32;  // outbox publishes awaiting PUBACK at once
-  // Receipts the broker acknowledged leave the LMDB outbox together, this long after
-  // the first of them (or at once when cleanup_batch are waiting, and on stop): one
-  // write transaction and fsync per batch instead of one per receipt. A crash before
-  // the cleanup re-sends them, which heraldd ignores (receipts are at-least-once).
+  // A receipt the broker acknowledged (PUBACK) stays in the outbox, marked sent in
+  // memory, until heraldd confirms it on herald/receipted/{path}. One still
+  // unconfirmed receipt_timeout after its PUBACK is sent again; each further attempt
+  // waits twice as long, at most max_receipt_timeout, with +-25 % jitter. Every
+  // reconnect (and every restart) sends all unconfirmed receipts again at once.
+  // heraldd records repeats once and confirms them again.
+  std::chrono::milliseconds receipt_timeout{30000};
+  std::chrono::milliseconds max_receipt_timeout{600000};
+  // Receipts heraldd confirmed leave the LMDB outbox together, this long after the
+  // first of them (or at once when cleanup_batch are waiting, and on stop): one write
+  // transaction and fsync per batch instead of one per receipt. A crash before the
+  // cleanup re-sends them, which heraldd confirms again (receipts are at-least-once).
   std::chrono::milliseconds cleanup_delay{1000};
   std::size_t cleanup_batch = 64;
   // After a delivery, the outbox is flushed after a random delay in 0..max_flush_delay,

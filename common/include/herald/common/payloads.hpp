@@ -76,6 +76,21 @@ struct Ack {
   std::string sender;
 };
 
+// herald/receipted/{agent}: heraldd's confirmation that these receipts of that agent
+// are recorded durably (committed to the ledger, or kept as early receipts for a
+// message not recorded yet). The agent deletes an outbox entry only when confirmed;
+// heraldd confirms repeats too, so a lost confirmation costs one re-send.
+// At most kMaxReceiptedItems items per publish (heraldd splits longer lists).
+inline constexpr std::size_t kMaxReceiptedItems = 1000;
+struct Receipted {
+  struct Item {
+    std::string id;  // the message id of the receipt's topic
+    AckState state = AckState::delivered;
+    bool operator==(const Item&) const = default;
+  };
+  std::vector<Item> receipts;
+};
+
 // herald/presence/{agent}
 struct Presence {
   bool online = false;
@@ -106,6 +121,8 @@ void to_json(nlohmann::json& j, const Recall& r);
 void from_json(const nlohmann::json& j, Recall& r);
 void to_json(nlohmann::json& j, const Ack& a);
 void from_json(const nlohmann::json& j, Ack& a);
+void to_json(nlohmann::json& j, const Receipted& r);
+void from_json(const nlohmann::json& j, Receipted& r);
 void to_json(nlohmann::json& j, const Presence& p);
 void from_json(const nlohmann::json& j, Presence& p);
 void to_json(nlohmann::json& j, const Request& r);

@@ -8,6 +8,7 @@
 //   herald/msg/{account}/{id}/{target...}       admin -> agents   retained, QoS 1
 //   herald/recall/{account}/{id}/{target...}    admin -> agents   retained, QoS 1 (tombstone)
 //   herald/ack/{id}/{agent-path...}             agent -> heraldd  QoS 1
+//   herald/receipted/{agent-path...}            heraldd -> agent  QoS 1 (receipts recorded durably)
 //   herald/presence/{agent-path...}             agent -> heraldd  retained, QoS 1, also last will
 //   herald/req/{account}/{request-id}/{op}/{scope-path...}   admin -> heraldd  QoS 1
 //   herald/reply/{account}/{request-id}         heraldd -> admin  QoS 1
@@ -39,6 +40,9 @@ bool is_known_op(std::string_view op);
 std::string delivery(Kind kind, std::string_view account, std::string_view id, const Target& target);
 std::string recall(std::string_view account, std::string_view id, const Target& target);
 std::string ack(std::string_view id, std::string_view agent_path);
+// heraldd's confirmation to one agent that its receipts are recorded durably; only
+// then does the agent delete them from its outbox.
+std::string receipted(std::string_view agent_path);
 std::string presence(std::string_view agent_path);
 std::string request(std::string_view account, std::string_view request_id, std::string_view op,
                     std::string_view scope_path);
@@ -62,6 +66,7 @@ namespace acl {
 std::vector<std::string> agent_read_own_patterns();  // herald/alert/+/+/%u ...
 std::string agent_ack_write_pattern();               // herald/ack/+/%u
 std::string agent_presence_write_pattern();          // herald/presence/%u
+std::string agent_receipted_read_pattern();          // herald/receipted/%u
 // Rules for one ancestor level of an agent (literal, in the agent's user block).
 std::vector<std::string> agent_read_ancestor(std::string_view ancestor_path);
 // Admin capabilities bound to the account's own name and a scope (org path or
@@ -100,6 +105,9 @@ struct AckTopic {
 struct PresenceTopic {
   std::string agent_path;
 };
+struct ReceiptedTopic {
+  std::string agent_path;
+};
 struct RequestTopic {
   std::string account;
   std::string request_id;
@@ -110,7 +118,8 @@ struct ReplyTopic {
   std::string account;
   std::string request_id;
 };
-using ParsedTopic = std::variant<DeliveryTopic, RecallTopic, AckTopic, PresenceTopic, RequestTopic, ReplyTopic>;
+using ParsedTopic =
+    std::variant<DeliveryTopic, RecallTopic, AckTopic, PresenceTopic, RequestTopic, ReplyTopic, ReceiptedTopic>;
 
 // Throws Error(protocol) for anything that is not exactly one of the shapes above.
 ParsedTopic parse(std::string_view topic);

@@ -26,6 +26,10 @@
 //                                                         decoded on every status scan)
 //   meta         name                      -> value   ("directory_entries" -> count,
 //                                                         decimal: a directory was imported)
+//   early        id \0 agent \0 state       -> be64(kept_at ms) Ack payload as received:
+//                                                         receipts for a message not recorded
+//                                                         yet, applied when it is (see EARLY)
+//   early_by_age be64(kept_at ms) early-key  -> ""          oldest first, for the age bound
 //   quarantine   table \0 key               -> the bytes of a damaged record, set aside
 //
 // DAMAGED RECORDS never stop heraldd: a record that does not decode is logged once per
@@ -39,14 +43,28 @@
 //   publishes anything that depends on it: the "recorded" reply, person-routed copies,
 //   clears. So when `herald send` sees {"recorded": id}, the message is on disk, and a
 //   receipt is durable once the batch that contains it has committed.
-// - KNOWN LIMIT: Paho acknowledges a QoS 1 message to the broker (PUBACK) when the
-//   message callback returns, i.e. when the message is in heraldd's in-memory queue,
-//   not when it is committed. Between the broker's delivery and the batch commit
-//   (milliseconds; one batch) a kill -9 or power loss loses that batch: those receipts
-//   and presences are gone (agents do not re-send an acknowledged receipt). Retained
-//   deliveries and tombstones in that window are not lost for good: the broker still
-//   retains them and re-sends them on heraldd's next subscribe, and heraldd records
-//   them then (without the "recorded" reply the sender was waiting for).
+// - RECEIPTS ARE CONFIRMED END TO END. The broker's PUBACK to an agent proves nothing
+//   about heraldd (a broker that lost heraldd's session drops receipts nobody is
+//   subscribed to), nor does Paho's PUBACK from heraldd (sent when the message is in
+//   heraldd's in-memory queue). So after the write transaction that recorded a batch's
+//   receipts has committed, heraldd publishes, per agent, one Receipted confirmation
+//   (herald/receipted/{agent}: the ids and states of its receipts in that batch), and
+//   the agent deletes a receipt from its outbox only then; it re-sends unconfirmed
+//   ones after a reconnect and after a timeout. A receipt lost anywhere on the way
+//   (broker restart without heraldd's session, kill -9 of heraldd before the commit)
+//   is therefore sent again. Repeats are recorded once and confirmed again. Presences
+//   in such a window are still lost: the next one replaces them. Retained deliveries
+//   and tombstones are not lost for good either: the broker still retains them and
+//   re-sends them on heraldd's next subscribe, and heraldd records them then (without
+//   the "recorded" reply the sender was waiting for).
+// - EARLY RECEIPTS. A receipt for an id heraldd has not recorded (it missed the live
+//   delivery and records the message later from the broker's retained store) is kept
+//   in `early` and confirmed to the agent; recording the message applies and deletes
+//   its early receipts in the same transaction. Bounds: an early receipt is deleted
+//   unapplied kEarlyReceiptMaxAge (24 h) after it was kept (a message that has not
+//   arrived by then is not coming: a forged id or a ledger restored from an old
+//   backup), and at most kMaxEarlyReceipts (100,000) are kept: when full, a new one is
+//   dropped WITHOUT confirmation, so its agent keeps it and sends it again later.
 // - Requests (status, pending, list) are answered inside the batch's write transaction,
 //   so they see every receipt recorded earlier in the same batch, and their replies go
 //   out after the commit like everything else. A batch of requests alone writes
@@ -65,6 +83,7 @@
 // until the transaction ends or its next write, never copied. That is what lets a
 // status of thousands of recipients read its receipts, directory and presences in
 // place. What is returned by value (MessageRecord, Receipt, strings) is a copy.
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -130,6 +149,10 @@ struct ReceiptView {
   std::string_view computer;
 };
 
+// The bounds of the early receipts (see EARLY RECEIPTS above).
+inline constexpr std::chrono::hours kEarlyReceiptMaxAge{24};
+inline constexpr std::size_t kMaxEarlyReceipts = 100000;
+
 struct PresenceRecord {
   bool online = false;
   TimePoint at{};
@@ -140,8 +163,9 @@ class Ledger {
  public:
   struct Options {
     std::string dir;
-    bool durable = true;                           // false only in tests and benchmarks
-    std::size_t map_size = std::size_t{16} << 30;  // address space, not disk: 16 GiB
+    bool durable = true;                                 // false only in tests and benchmarks
+    std::size_t map_size = std::size_t{16} << 30;        // address space, not disk: 16 GiB
+    std::size_t max_early_receipts = kMaxEarlyReceipts;  // smaller only in tests
   };
   explicit Ledger(const Options& options);
 
@@ -207,6 +231,17 @@ class Ledger {
       lmdb::Txn& txn, std::string_view id,
       const std::function<void(std::string_view account, std::string_view target, std::string_view payload)>& fn) const;
 
+  // Early receipts: `ack_payload` (as received) of `agent`'s receipt in `state` for an
+  // id not recorded yet. Deletes those older than kEarlyReceiptMaxAge first. Returns
+  // false, keeping nothing, if Options::max_early_receipts are kept already. A repeat replaces
+  // the earlier copy.
+  bool put_early_receipt(lmdb::Txn& txn, std::string_view id, std::string_view agent, payloads::AckState state,
+                         std::string_view ack_payload, TimePoint now);
+  // Calls fn(agent, ack_payload) for each early receipt of id and deletes them all.
+  void take_early_receipts(lmdb::Txn& txn, std::string_view id,
+                           const std::function<void(std::string_view agent, std::string_view ack_payload)>& fn);
+  std::size_t early_receipt_count(lmdb::Txn& txn) const;
+
   // Org directory.
   bool has_directory(lmdb::Txn& txn) const;
   void replace_directory(lmdb::Txn& txn, const std::vector<DirectoryEntry>& entries);
@@ -220,8 +255,9 @@ class Ledger {
 
  private:
   lmdb::Env env_;
+  std::size_t max_early_receipts_;
   lmdb::Db messages_, payloads_, by_sent_, open_, receipts_, person_msgs_, routes_, tombstones_, presence_,
-      online_users_, directory_, meta_, quarantine_;
+      online_users_, directory_, meta_, quarantine_, early_, early_by_age_;
 };
 
 // Encodings, exposed for tests.
