@@ -220,7 +220,7 @@ class Drill {
     int kind = pick(3);
     k.part = kind < 2 ? kind : 2 + pick(static_cast<int>(agents_.size()));
     k.wipe = kind == 0 && pick(4) == 0;
-    k.delay = Ms(pick(1500));
+    k.delay = Ms(pick(2500));  // the traffic takes about 2-3 s
     k.downtime = Ms(200 + pick(1300));
     return k;
   }
@@ -292,7 +292,7 @@ class Drill {
   // branch or one computer), reads by random agents of messages addressed to them, and
   // now and then a recall.
   void traffic(int& sent, int& failed, int& reads, int& recalls) {
-    int ops = 4 + pick(3);
+    int ops = 6 + pick(5);
     bool recalled = false;
     for (int i = 0; i < ops; ++i) {
       check_stop();
