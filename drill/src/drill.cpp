@@ -53,8 +53,8 @@ std::string numbered(const char* prefix, int n, int width) {
 std::vector<Computer> computers(int n) {
   std::vector<Computer> out;
   for (int i = 0; i < n; ++i)
-    out.push_back({"org/" + numbered("branch", i % 2 + 1, 2) + "/" + numbered("pc", i / 2 + 1, 3),
-                   numbered("drill", i + 1, 3)});
+    out.push_back(
+        {"org/" + numbered("branch", i % 2 + 1, 2) + "/" + numbered("pc", i / 2 + 1, 3), numbered("drill", i + 1, 3)});
   return out;
 }
 
@@ -67,8 +67,8 @@ std::string directory_csv(const std::vector<Computer>& pcs) {
 }
 
 bool covers(const std::string& target, const std::string& path) {
-  return path == target || (path.size() > target.size() && path.compare(0, target.size(), target) == 0 &&
-                            path[target.size()] == '/');
+  return path == target ||
+         (path.size() > target.size() && path.compare(0, target.size(), target) == 0 && path[target.size()] == '/');
 }
 
 std::size_t count_of(const std::string& text, std::string_view what) {
@@ -208,8 +208,7 @@ class Drill {
     if (back_in)
       line << ", back after " << seconds_text(*back_in);
     else
-      line << ", NOT back after " << std::chrono::duration_cast<std::chrono::seconds>(kRecoveryTimeout).count()
-           << " s";
+      line << ", NOT back after " << std::chrono::duration_cast<std::chrono::seconds>(kRecoveryTimeout).count() << " s";
     progress_ << line.str() << std::endl;
   }
 
@@ -279,6 +278,7 @@ class Drill {
       parts.push_back(static_cast<std::size_t>(k.part - 1));
     auto begin = Clock::now();
     while (Clock::now() - begin < kRecoveryTimeout) {
+      check_stop();
       auto now = ready_counts();
       bool all = true;
       for (auto i : parts) all = all && now[i] > before[i];
@@ -321,8 +321,8 @@ class Drill {
       target = pcs_[static_cast<std::size_t>(pick(static_cast<int>(pcs_.size())))].path;
     // Titles are unique: one send that shows up under two ids is a duplicate.
     std::string title = std::string(kTitlePrefix) + "r" + std::to_string(round_) + " #" + std::to_string(++sends_);
-    auto r = sys_->herald({alert ? "alert" : "send", "--to", target, "--title", title, "--body",
-                           "crash drill traffic", "--json"});
+    auto r = sys_->herald(
+        {alert ? "alert" : "send", "--to", target, "--title", title, "--body", "crash drill traffic", "--json"});
     if (r.exit_code != 0) {
       ++report_.sends_failed;
       return false;
@@ -483,8 +483,8 @@ class Drill {
         if (n > 1) problem(f.duplicated, id + " is " + std::to_string(n) + " times in " + agents_[a]->path());
       for (const auto& [title, under] : inboxes[a].titles)
         if (under.size() > 1)
-          problem(f.duplicated, "one send, " + std::to_string(under.size()) + " ids in " + agents_[a]->path() +
-                                    ": '" + title + "'");
+          problem(f.duplicated,
+                  "one send, " + std::to_string(under.size()) + " ids in " + agents_[a]->path() + ": '" + title + "'");
     }
     std::map<std::string, std::vector<std::string>> reads_of;  // id -> computers that read it
     for (const auto& [path, id] : reads_) reads_of[id].push_back(path);
@@ -584,7 +584,7 @@ class Drill {
   int round_ = 0;
   int sends_ = 0;
   std::vector<Sent> sent_;
-  std::set<std::pair<std::string, std::string>> reads_;                  // (computer, id) shown
+  std::set<std::pair<std::string, std::string>> reads_;                   // (computer, id) shown
   std::set<std::tuple<std::string, std::string, std::string>> recorded_;  // (computer, id, what) seen in the ledger
 };
 

@@ -20,11 +20,11 @@ namespace herald::drill {
 struct Options {
   int agents = 4;
   int rounds = 100;
-  std::uint64_t seed = 0;  // 0: a random seed (the report names it, to repeat a run)
-  std::string work_dir;    // parent of the drill's directory (default /tmp)
-  std::string bin_dir;     // the built programs (empty: the fixture's build)
-  std::string source_dir;  // the source tree, for broker-config/ (empty: the fixture's)
-  bool keep = false;       // keep the directory (logs, ledger, inboxes)
+  std::uint64_t seed = 0;   // 0: a random seed (the report names it, to repeat a run)
+  std::string work_dir;     // parent of the drill's directory (default /tmp)
+  std::string bin_dir;      // the built programs (empty: the fixture's build)
+  std::string source_dir;   // the source tree, for broker-config/ (empty: the fixture's)
+  bool keep = false;        // keep the directory (logs, ledger, inboxes)
   int settle_seconds = 60;  // at most this long for the system to converge at the end
 };
 
@@ -39,19 +39,19 @@ struct Report {
   int agents = 0;
   int rounds = 0;
   double seconds = 0;
-  std::map<std::string, int> kills;  // kBroker, kBrokerWiped, kHeraldd, kAgent
-  int messages = 0;                  // sends `herald` reported done (exit 0)
-  int sends_failed = 0;              // sends that failed (killed broker): their fate is the ledger's
-  int recalls = 0;                   // recalls `herald` reported done
-  int deliveries = 0;                // (live message, targeted agent) pairs checked
-  int reads_done = 0;                // `herald-agent show` succeeded
-  int reads_recorded = 0;            // ... and heraldd's status says `read` for that computer
-  int lost_deliveries = 0;           // a targeted inbox lacks a live message
-  int lost_receipts = 0;             // an inbox holds it, heraldd still says `pending`
-  int lost_reads = 0;                // shown, yet not `read` in heraldd's status
-  int lost_messages = 0;             // sent (exit 0), yet unknown to heraldd
-  int duplicated = 0;                // an id twice in one inbox, or one send under two ids
-  int not_recalled = 0;              // recalled, yet still in an inbox or active in the ledger
+  std::map<std::string, int> kills;   // kBroker, kBrokerWiped, kHeraldd, kAgent
+  int messages = 0;                   // sends `herald` reported done (exit 0)
+  int sends_failed = 0;               // sends that failed (killed broker): their fate is the ledger's
+  int recalls = 0;                    // recalls `herald` reported done
+  int deliveries = 0;                 // (live message, targeted agent) pairs checked
+  int reads_done = 0;                 // `herald-agent show` succeeded
+  int reads_recorded = 0;             // ... and heraldd's status says `read` for that computer
+  int lost_deliveries = 0;            // a targeted inbox lacks a live message
+  int lost_receipts = 0;              // an inbox holds it, heraldd still says `pending`
+  int lost_reads = 0;                 // shown, yet not `read` in heraldd's status
+  int lost_messages = 0;              // sent (exit 0), yet unknown to heraldd
+  int duplicated = 0;                 // an id twice in one inbox, or one send under two ids
+  int not_recalled = 0;               // recalled, yet still in an inbox or active in the ledger
   bool checked = false;               // the last look got answers from heraldd and every agent
   std::vector<std::string> problems;  // one line per finding above
 
