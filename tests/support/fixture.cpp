@@ -19,6 +19,11 @@
 namespace herald::testing {
 namespace {
 
+Paths& paths() {
+  static Paths p{HERALD_BIN_DIR, HERALD_SOURCE_DIR, "/tmp"};
+  return p;
+}
+
 std::string read_file(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   std::stringstream s;
@@ -51,7 +56,7 @@ std::string hash_password(const fs::path& tmpdir, const std::string& user, const
 }  // namespace
 
 TempDir::TempDir(const std::string& tag) {
-  std::string templ = "/tmp/herald-" + tag + "-XXXXXX";
+  std::string templ = (paths().temp_root / ("herald-" + tag + "-XXXXXX")).string();
   std::vector<char> buf(templ.begin(), templ.end());
   buf.push_back('\0');
   if (!mkdtemp(buf.data())) throw std::runtime_error("fixture: mkdtemp failed");
@@ -121,8 +126,13 @@ void Process::kill9() {
 
 std::string Process::log() const { return read_file(log_file_); }
 
-fs::path bin(const std::string& name) { return fs::path(HERALD_BIN_DIR) / name; }
-fs::path source_dir() { return fs::path(HERALD_SOURCE_DIR); }
+fs::path bin(const std::string& name) { return paths().bin_dir / name; }
+fs::path source_dir() { return paths().source_dir; }
+void set_paths(const Paths& p) {
+  if (!p.bin_dir.empty()) paths().bin_dir = p.bin_dir;
+  if (!p.source_dir.empty()) paths().source_dir = p.source_dir;
+  if (!p.temp_root.empty()) paths().temp_root = p.temp_root;
+}
 fs::path library_org_csv() { return source_dir() / "deploy" / "demo-org.csv"; }
 
 int free_port() {

@@ -16,7 +16,7 @@ namespace herald::testing {
 
 namespace fs = std::filesystem;
 
-// A fresh directory under /tmp, removed at the end unless HERALD_KEEP_TEST_DIRS is set.
+// A fresh directory under /tmp (see set_paths), removed at the end unless HERALD_KEEP_TEST_DIRS is set.
 class TempDir {
  public:
   explicit TempDir(const std::string& tag);
@@ -63,6 +63,15 @@ class Process {
 // Paths of the built programs and of the source tree.
 fs::path bin(const std::string& name);
 fs::path source_dir();
+// Where bin(), source_dir() and TempDir look: the build's own and /tmp, unless a program
+// other than the tests (the crash drill, drill/) points them elsewhere before it starts
+// anything. An empty field keeps its current value.
+struct Paths {
+  fs::path bin_dir;
+  fs::path source_dir;
+  fs::path temp_root;
+};
+void set_paths(const Paths& paths);
 // The library's directory export (430 entries, 396 computers), kept in the repo as the
 // demo's org; tests read it from there, never from outside the repository.
 fs::path library_org_csv();
