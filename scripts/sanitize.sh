@@ -19,12 +19,14 @@ rm -f "$build.log"
 # Reports go to files, one per process: the daemons the integration tests start are
 # killed or exit with codes the tests do not read, so a report of theirs would otherwise
 # pass unnoticed. Any file here fails the run. LeakSanitizer works in this container
-# (ptrace is allowed), so leaks count too.
+# (ptrace is allowed), so leaks count too; scripts/lsan-suppressions.txt lists the
+# libraries' own leaks.
 logs="$PWD/$build/sanitizer-logs"
 rm -rf "$logs"
 mkdir -p "$logs"
-export ASAN_OPTIONS="detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1:log_path=$logs/asan"
-export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$logs/ubsan"
+export ASAN_OPTIONS="detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1:log_path=$logs/asan:log_exe_name=1"
+export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan-suppressions.txt"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$logs/ubsan:log_exe_name=1"
 ulimit -n 65536 2>/dev/null || true
 rc=0
 (cd "$build" && ctest --output-on-failure "$@") || rc=$?

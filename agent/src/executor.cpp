@@ -64,7 +64,10 @@ void Executor::run() {
       task = std::move(timers_.begin()->second.second);
       timers_.erase(timers_.begin());
     } else if (!timers_.empty()) {
-      wake_.wait_until(lock, timers_.begin()->first);
+      // A copy: wait_until reads the deadline again after waking, and cancel() may
+      // have erased that timer (and freed its key) while the lock was released.
+      auto deadline = timers_.begin()->first;
+      wake_.wait_until(lock, deadline);
       continue;
     } else {
       wake_.wait(lock);
