@@ -85,7 +85,10 @@ TEST_CASE("a receipt queued while the broker is down survives the agent being ki
   REQUIRE(a.cli({"show", id}).exit_code == 0);  // no broker: the receipt waits in the agent's LMDB
   std::this_thread::sleep_for(500ms);
   a.kill9();
+  auto connections_before = sys.heraldd_connections();
   sys.broker().start();
   a.start();
+  // heraldd reconnects on its own; status queries need it subscribed again.
+  REQUIRE(eventually([&] { return sys.heraldd_connections() > connections_before; }, 20s, 200ms));
   CHECK(eventually([&] { return state_of(sys, id, "org/branch01/pc001") == "read"; }, 20s, 200ms));
 }

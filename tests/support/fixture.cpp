@@ -91,6 +91,8 @@ Process::~Process() { stop(); }
 
 void Process::start() {
   if (pid_ > 0 && running()) return;
+  std::error_code ec;
+  log_offset_ = fs::exists(log_file_, ec) ? fs::file_size(log_file_, ec) : 0;
   process::Options options;
   options.env = env_;
   options.out = process::Stream::file(log_file_.string());
@@ -125,6 +127,10 @@ void Process::kill9() {
 }
 
 std::string Process::log() const { return read_file(log_file_); }
+std::string Process::log_of_this_run() const {
+  auto text = log();
+  return text.size() > log_offset_ ? text.substr(static_cast<std::size_t>(log_offset_)) : std::string();
+}
 
 fs::path bin(const std::string& name) { return paths().bin_dir / name; }
 fs::path source_dir() { return paths().source_dir; }
@@ -321,7 +327,8 @@ RunResult Agent::cli(std::vector<std::string> args) {
 }
 
 bool Agent::wait_connected(std::chrono::milliseconds timeout) {
-  return eventually([&] { return log().find(HERALD_AGENT_READY_TEXT) != std::string::npos; }, timeout);
+  return eventually([&] { return process_->log_of_this_run().find(HERALD_AGENT_READY_TEXT) != std::string::npos; },
+                    timeout);
 }
 
 // ---------------------------------------------------------------- System
@@ -351,8 +358,18 @@ System::~System() {
   broker_.reset();
 }
 
+std::size_t System::heraldd_connections() const {
+  auto log = heraldd_->log_of_this_run();
+  std::size_t n = 0;
+  for (auto at = log.find(HERALD_HERALDD_READY_TEXT); at != std::string::npos;
+       at = log.find(HERALD_HERALDD_READY_TEXT, at + 1))
+    ++n;
+  return n;
+}
+
 bool System::wait_heraldd_connected(std::chrono::milliseconds timeout) {
-  return eventually([&] { return heraldd_->log().find(HERALD_HERALDD_READY_TEXT) != std::string::npos; }, timeout);
+  return eventually([&] { return heraldd_->log_of_this_run().find(HERALD_HERALDD_READY_TEXT) != std::string::npos; },
+                    timeout);
 }
 
 Agent& System::agent(const std::string& org_path, const std::string& user) {

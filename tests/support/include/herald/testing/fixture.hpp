@@ -51,11 +51,15 @@ class Process {
   void kill9();  // SIGKILL; waits
   void start();  // (re)start with the same argv
   std::string log() const;
+  // What the current run wrote: a restart appends to the same log, and a wait for a
+  // "ready" line must not be satisfied by the previous run's.
+  std::string log_of_this_run() const;
   const fs::path& log_file() const { return log_file_; }
 
  private:
   std::vector<std::string> argv_;
   fs::path log_file_;
+  std::uintmax_t log_offset_ = 0;  // the log's size when this run started
   std::map<std::string, std::string> env_;
   pid_t pid_ = -1;
 };
@@ -175,6 +179,9 @@ class System {
   fs::path cli_config(const std::string& account, const std::string& scope = "org");
   RunResult herald(std::vector<std::string> args, const std::string& account = "admin", const std::string& input = "");
   bool wait_heraldd_connected(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // How often the running heraldd has connected and subscribed (it reconnects by itself
+  // after a broker restart).
+  std::size_t heraldd_connections() const;
 
  private:
   TempDir tmp_;
