@@ -70,16 +70,10 @@ void delivery(Batch& b, const topics::DeliveryTopic& t, const Inbound& in) {
   // What heraldd will not record is refused and, since deliveries are published
   // retained, cleared from the broker: agents would otherwise show a message no admin
   // can list or recall.
-  payloads::Delivery d;
-  try {
-    d = payloads::decode<payloads::Delivery>(in.payload);
-    payloads::check_received(d, b.now);  // the receive rules agents apply
-  } catch (const Error& e) {
-    if (e.kind() == ErrorKind::storage) throw;
-    return refuse(b, in.topic, t.account, e.what(), kept_copy(b, t));
-  } catch (const nlohmann::json::exception& e) {
-    return refuse(b, in.topic, t.account, e.what(), kept_copy(b, t));
-  }
+  auto decoded = decode_or_refuse<payloads::Delivery>(
+      b, t, in, [&](const payloads::Delivery& d) { payloads::check_received(d, b.now); });  // as agents do
+  if (!decoded) return;
+  auto& d = *decoded;
   auto& known = b.message(t.id);
   auto late_copy = [&](const MessageRecord& m) {
     auto state = m.state(b.now);

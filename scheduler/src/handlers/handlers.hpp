@@ -15,6 +15,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "herald/common/error.hpp"
 #include "herald/common/payloads.hpp"
 #include "herald/common/text.hpp"
 #include "herald/common/time.hpp"
@@ -121,6 +122,24 @@ void refuse(Batch& b, const std::string& topic, std::string_view account, std::s
 // one of its targets or routed computers (delivery.cpp), a recorded tombstone (recall.cpp).
 std::optional<std::string> kept_copy(Batch& b, const topics::DeliveryTopic& t);
 std::optional<std::string> kept_copy(Batch& b, const topics::RecallTopic& t);
+
+// Decodes a retained delivery or recall and applies `check` to it; a payload that
+// breaks the schema or a receive rule is refused (logged, and its retained copy
+// cleared or put back) and nullopt returned. Storage errors propagate.
+template <typename Payload, typename Topic, typename Check>
+std::optional<Payload> decode_or_refuse(Batch& b, const Topic& t, const Inbound& in, Check&& check) {
+  try {
+    auto payload = payloads::decode<Payload>(in.payload);
+    check(payload);
+    return payload;
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::storage) throw;
+    refuse(b, in.topic, t.account, e.what(), kept_copy(b, t));
+  } catch (const nlohmann::json::exception& e) {
+    refuse(b, in.topic, t.account, e.what(), kept_copy(b, t));
+  }
+  return std::nullopt;
+}
 
 // Empty retained publishes on every delivery topic of m, targets and person copies;
 // returns how many (recall.cpp; expiry uses it too).

@@ -31,15 +31,9 @@ std::optional<std::string> kept_copy(Batch& b, const topics::RecallTopic& t) {
 
 void recall(Batch& b, const topics::RecallTopic& t, const Inbound& in) {
   b.note_retained(in.topic);
-  payloads::Recall recall;
-  try {
-    recall = payloads::decode<payloads::Recall>(in.payload);
-  } catch (const Error& e) {
-    if (e.kind() == ErrorKind::storage) throw;
-    return refuse(b, in.topic, t.account, e.what(), kept_copy(b, t));
-  } catch (const nlohmann::json::exception& e) {
-    return refuse(b, in.topic, t.account, e.what(), kept_copy(b, t));
-  }
+  auto decoded = decode_or_refuse<payloads::Recall>(b, t, in, [](const payloads::Recall&) {});
+  if (!decoded) return;
+  auto& recall = *decoded;
   auto& known = b.message(t.id);
   if (!known) {
     // Not cleared: the broker replays retained topics in no set order, so after a lost
