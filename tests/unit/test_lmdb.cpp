@@ -12,31 +12,14 @@
 
 #include "herald/common/error.hpp"
 #include "herald/common/lmdb.hpp"
+#include "temp_dir.hpp"
 
 using namespace herald;
 namespace fs = std::filesystem;
 
+using herald::test::TempDir;
+
 namespace {
-
-struct TempDir {
-  TempDir() {
-    char templ[] = "/tmp/herald-lmdb-test-XXXXXX";
-    REQUIRE(mkdtemp(templ));
-    path = templ;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path path;
-};
-
-std::string contents(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 lmdb::Env::Options options() {
   lmdb::Env::Options o;
@@ -96,12 +79,12 @@ TEST_CASE("lmdb: a data.mdb truncated to half is refused, not mapped (no SIGBUS)
   auto full = fs::file_size(file);
   REQUIRE(full > 100 * 4096);
   fs::resize_file(file, full / 2);
-  auto before = contents(file);
+  auto before = herald::test::read_file(file);
   auto what = refusal(dir.path.string());
   CHECK(contains(what, file.string() + " is truncated"));
   CHECK(contains(what, "restore a backup"));
   CHECK(fs::file_size(file) == full / 2);
-  CHECK(contents(file) == before);
+  CHECK(herald::test::read_file(file) == before);
 }
 
 TEST_CASE("lmdb: a data.mdb without LMDB's meta pages is refused and left as it is") {
@@ -109,10 +92,10 @@ TEST_CASE("lmdb: a data.mdb without LMDB's meta pages is refused and left as it 
   auto file = dir.path / "data.mdb";
   SUBCASE("shorter than a meta page") { std::ofstream(file, std::ios::binary) << "LMDB?"; }
   SUBCASE("overwritten") { std::ofstream(file, std::ios::binary) << std::string(16384, 'z'); }
-  auto before = contents(file);
+  auto before = herald::test::read_file(file);
   auto what = refusal(dir.path.string());
   CHECK(contains(what, "has no valid LMDB meta page"));
-  CHECK(contents(file) == before);
+  CHECK(herald::test::read_file(file) == before);
 }
 
 TEST_CASE("lmdb: a full map is Error(storage) saying so (MDB_MAP_FULL, not a full disk)") {

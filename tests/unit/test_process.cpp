@@ -13,32 +13,16 @@
 
 #include "herald/common/error.hpp"
 #include "herald/common/process.hpp"
+#include "temp_dir.hpp"
 
 using namespace herald;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
+using herald::test::read_file;
+using herald::test::TempDir;
+
 namespace {
-
-struct TempDir {
-  TempDir() {
-    char templ[] = "/tmp/herald-process-test-XXXXXX";
-    REQUIRE(mkdtemp(templ));
-    path = templ;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path path;
-};
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::string error_of(const std::function<void()>& f) {
   try {
