@@ -46,6 +46,10 @@ void handle(handlers::Batch& b, const Inbound& in) {
           [&](const topics::RequestTopic& t) { handlers::request(b, t, in); },
           [&](const topics::ReplyTopic&) { throw Error(ErrorKind::protocol, "not a topic heraldd handles"); },
           [&](const topics::ReceiptedTopic&) { throw Error(ErrorKind::protocol, "not a topic heraldd handles"); },
+          [&](const topics::CampaignTopic&) {
+            throw Error(ErrorKind::protocol, "courses and campaigns are not handled yet");
+          },
+          [&](const topics::ScheduleTopic&) { throw Error(ErrorKind::protocol, "schedules are not handled yet"); },
       },
       topics::parse(in.topic));
 }

@@ -27,6 +27,28 @@ inline constexpr std::size_t kMaxLinkBytes = 2048;
 inline constexpr std::size_t kMaxPayloadBytes = 256 * 1024;
 inline constexpr std::size_t kMaxRequestBytes = 8 * 1024 * 1024;  // directory import
 
+// An image that travels inside a Delivery (a course lesson's). On the wire `data` is
+// base64; in memory it is the raw bytes. `name` is a safe file name (1-64 of
+// A-Z a-z 0-9 . _ -, not starting with '.'), so an agent can write it into a folder.
+struct Image {
+  std::string name;
+  std::string type;  // "image/png" | "image/jpeg", checked against the magic bytes
+  std::string data;  // raw bytes
+  bool operator==(const Image&) const = default;
+};
+inline constexpr std::size_t kMaxImages = 8;
+
+// What makes a Delivery a course lesson: lesson `number` of `of` of course `course`,
+// sent by campaign `campaign`. Shown by agents ("lesson 3 of 8"); heraldd counts
+// progress from its own records, never from this claim.
+struct LessonRef {
+  std::string course;      // course id
+  std::string campaign;    // campaign id
+  std::size_t number = 0;  // 1-based
+  std::size_t of = 0;
+  bool operator==(const LessonRef&) const = default;
+};
+
 // herald/alert/... and herald/msg/...
 struct Delivery {
   std::string title;
@@ -38,6 +60,8 @@ struct Delivery {
   // Set by heraldd on the copy of a person-addressed message that it routes to the
   // computer where that person is logged in.
   std::string for_user;
+  std::vector<Image> images;        // optional on the wire ("images"), at most kMaxImages
+  std::optional<LessonRef> lesson;  // optional on the wire ("lesson")
 };
 // Throws Error(usage) naming the first limit a Delivery breaks. Every message expires:
 // expires_at is required, after sent_at and at most kMaxExpiry (366 days) after it.

@@ -291,6 +291,78 @@ struct CampaignList {
   bool operator==(const CampaignList&) const = default;
 };
 
+// One campaign with its lessons' occurrences: `herald campaign show ID --json`.
+struct Occurrence {
+  std::size_t number = 0;              // lesson number, 1-based
+  TimePoint due_at{};                  // when the schedule says
+  std::optional<TimePoint> sent_at;    // when heraldd sent it (null: not yet)
+  std::optional<std::string> message;  // the lesson's message id once sent
+  bool operator==(const Occurrence&) const = default;
+};
+struct CampaignDetail {
+  Campaign campaign;
+  std::string sender;                   // the account that started it (lessons are sent in its name)
+  std::vector<Occurrence> occurrences;  // every lesson, in order
+  bool operator==(const CampaignDetail&) const = default;
+};
+
+// `herald course list --json`, and one course (`herald course show ID --json`).
+struct CourseSummary {
+  std::string id;
+  std::string title;
+  std::size_t lessons = 0;
+  std::string created_by;
+  TimePoint created_at{};
+  std::size_t campaigns = 0;  // active or paused campaigns using it
+  bool operator==(const CourseSummary&) const = default;
+};
+struct CourseList {
+  std::vector<CourseSummary> courses;
+  bool operator==(const CourseList&) const = default;
+};
+struct LessonSummary {
+  std::size_t number = 0;
+  std::string title;
+  std::size_t images = 0, links = 0, bytes = 0;  // bytes: the lesson's encoded Delivery
+  bool operator==(const LessonSummary&) const = default;
+};
+struct CourseDetail {
+  CourseSummary course;
+  std::vector<LessonSummary> lessons;
+  bool operator==(const CourseDetail&) const = default;
+};
+
+// `herald schedule list --json`: delayed and recurring messages.
+enum class ScheduleState { active, cancelled, finished };
+std::string_view state_name(ScheduleState s);
+ScheduleState schedule_state_from_name(std::string_view name);  // throws Error(protocol)
+struct ScheduledMessage {
+  std::string id;
+  std::string kind;  // alert | message
+  std::string title;
+  std::string sender;
+  std::vector<std::string> targets;
+  std::string schedule;  // the rule; "" for one delayed message
+  std::string at, tz, start;
+  ScheduleState state = ScheduleState::active;
+  std::size_t sent = 0;
+  std::optional<std::size_t> total;  // null: open-ended
+  std::optional<TimePoint> next_at;
+  std::optional<std::string> last_message;  // id of the latest occurrence
+  bool operator==(const ScheduledMessage&) const = default;
+};
+struct ScheduleList {
+  std::vector<ScheduledMessage> schedules;
+  bool operator==(const ScheduleList&) const = default;
+};
+
+// `herald remind COURSE|ID --json`: who was notified again.
+struct Reminded {
+  std::string id;                       // the course or message id
+  std::vector<std::string> recipients;  // computers (org paths) notified, sorted
+  bool operator==(const Reminded&) const = default;
+};
+
 // `herald chat history TARGET --json`
 struct ChatLine {
   std::uint64_t seq = 0;
@@ -322,6 +394,11 @@ std::string encode(const Recorded& r);
 std::string encode(const Progress& r);
 std::string encode(const CampaignList& r);
 std::string encode(const ChatHistory& r);
+std::string encode(const CampaignDetail& r);
+std::string encode(const CourseList& r);
+std::string encode(const CourseDetail& r);
+std::string encode(const ScheduleList& r);
+std::string encode(const Reminded& r);
 
 void to_json(nlohmann::json& j, const Status& r);
 void from_json(const nlohmann::json& j, Status& r);
@@ -339,6 +416,16 @@ void to_json(nlohmann::json& j, const CampaignList& r);
 void from_json(const nlohmann::json& j, CampaignList& r);
 void to_json(nlohmann::json& j, const ChatHistory& r);
 void from_json(const nlohmann::json& j, ChatHistory& r);
+void to_json(nlohmann::json& j, const CampaignDetail& r);
+void from_json(const nlohmann::json& j, CampaignDetail& r);
+void to_json(nlohmann::json& j, const CourseList& r);
+void from_json(const nlohmann::json& j, CourseList& r);
+void to_json(nlohmann::json& j, const CourseDetail& r);
+void from_json(const nlohmann::json& j, CourseDetail& r);
+void to_json(nlohmann::json& j, const ScheduleList& r);
+void from_json(const nlohmann::json& j, ScheduleList& r);
+void to_json(nlohmann::json& j, const Reminded& r);
+void from_json(const nlohmann::json& j, Reminded& r);
 
 // A Reply's `result` as T; throws Error(protocol) naming what does not match.
 template <typename T>

@@ -12,6 +12,8 @@
 //   herald/presence/{agent-path...}             agent -> heraldd  retained, QoS 1, also last will
 //   herald/req/{account}/{request-id}/{op}/{scope-path...}   admin -> heraldd  QoS 1
 //   herald/reply/{account}/{request-id}         heraldd -> admin  QoS 1
+//   herald/campaign/{account}/{request-id}/{scope...}        admin -> heraldd  QoS 1 (courses, campaigns)
+//   herald/schedule/{account}/{request-id}/{kind}/{scope...} admin -> heraldd  QoS 1 (delayed, recurring)
 // {target...} is an org path (org/branch01/pc042) or user/{login}.
 #include <string>
 #include <string_view>
@@ -35,6 +37,11 @@ inline constexpr std::string_view kOpStatus = "status";
 inline constexpr std::string_view kOpPending = "pending";
 inline constexpr std::string_view kOpList = "list";
 inline constexpr std::string_view kOpImport = "import";
+// Reads about courses, campaigns, schedules and course progress: granted with `status`.
+inline constexpr std::string_view kOpCourses = "courses";
+inline constexpr std::string_view kOpCampaigns = "campaigns";
+inline constexpr std::string_view kOpSchedules = "schedules";
+inline constexpr std::string_view kOpProgress = "progress";
 bool is_known_op(std::string_view op);
 
 std::string delivery(Kind kind, std::string_view account, std::string_view id, const Target& target);
@@ -47,6 +54,18 @@ std::string presence(std::string_view agent_path);
 std::string request(std::string_view account, std::string_view request_id, std::string_view op,
                     std::string_view scope_path);
 std::string reply(std::string_view account, std::string_view request_id);
+// {scope...} of the two below is a scope's wire levels: an org path (org/branch01),
+// "user" (every person) or "user/LOGIN" (one person); the deepest one that covers every
+// target the request touches (see scope_covering()).
+// Course and campaign changes (a CampaignRequest): the broker lets an account publish
+// here only with the `campaign` capability over {scope}; heraldd checks that what the
+// request touches lies under {scope}.
+std::string campaign(std::string_view account, std::string_view request_id, std::string_view scope_path);
+// Delayed and recurring messages (a ScheduleRequest): publishing needs the `alert` or
+// `message` capability (by {kind}) over {scope}, as sending does.
+std::string schedule(std::string_view account, std::string_view request_id, Kind kind, std::string_view scope_path);
+std::string all_campaign_requests();  // herald/campaign/#
+std::string all_schedule_requests();  // herald/schedule/#
 
 // Subscription filters.
 // What one agent subscribes to for one ancestor-or-self level of its path.
@@ -77,12 +96,13 @@ std::string request_scope(std::string_view account, std::string_view op, std::st
 std::string replies(std::string_view account);
 std::string ack_read_scope(std::string_view scope);
 std::string presence_read_scope(std::string_view scope);
-// Reserved for the chat and campaign (e-learning) features, so that herald-acl can
-// grant them now and the topics do not change when the features land:
+// Reserved for the chat feature, so that herald-acl can grant it now:
 //   herald/chat/{account}/{conversation-id}/{target...}
-//   herald/campaign/{account}/{campaign-id}/{target...}
 std::string chat_scope(std::string_view account, std::string_view scope);
+// herald/campaign/{account}/+/{S}/#
 std::string campaign_scope(std::string_view account, std::string_view scope);
+// herald/schedule/{account}/+/{alert|msg}/{S}/#
+std::string schedule_scope(Kind kind, std::string_view account, std::string_view scope);
 // Everything Herald uses (herald/#): heraldd's own account.
 std::string everything();
 }  // namespace acl
@@ -118,8 +138,27 @@ struct ReplyTopic {
   std::string account;
   std::string request_id;
 };
-using ParsedTopic =
-    std::variant<DeliveryTopic, RecallTopic, AckTopic, PresenceTopic, RequestTopic, ReplyTopic, ReceiptedTopic>;
+struct CampaignTopic {
+  std::string account;
+  std::string request_id;
+  std::string scope;  // wire levels: org/..., user or user/LOGIN
+};
+struct ScheduleTopic {
+  std::string account;
+  std::string request_id;
+  Kind kind;
+  std::string scope;
+};
+// The deepest scope (wire levels) covering every target: their deepest common org
+// ancestor, "user/LOGIN" for one person, "user" for several. Throws Error(usage) if
+// the targets mix computers and people (no single scope covers both: start one per
+// kind) or are empty.
+std::string scope_covering(const std::vector<Target>& targets);
+// Does a target lie under a scope in wire levels (org/... covers its subtree, user
+// covers every person, user/LOGIN that person)?
+bool scope_covers(std::string_view scope_path, const Target& target);
+using ParsedTopic = std::variant<DeliveryTopic, RecallTopic, AckTopic, PresenceTopic, RequestTopic, ReplyTopic,
+                                 ReceiptedTopic, CampaignTopic, ScheduleTopic>;
 
 // Throws Error(protocol) for anything that is not exactly one of the shapes above.
 ParsedTopic parse(std::string_view topic);
