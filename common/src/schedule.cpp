@@ -148,6 +148,9 @@ icaltimezone* zone_for(std::string_view tz) {
 
 icaltimetype local_time_of(TimePoint t, icaltimezone* zone) {
   auto seconds = std::chrono::floor<std::chrono::seconds>(t).time_since_epoch().count();
+  // Years 1 to 9999, where libical's conversions (and YYYY-MM-DD) hold.
+  if (seconds < -62135596800 || seconds > 253402300799)
+    throw usage("time " + std::to_string(seconds) + " s since 1970 is outside the years 1 to 9999");
   return icaltime_from_timet_with_zone(static_cast<time_t>(seconds), 0, zone);
 }
 
@@ -217,6 +220,7 @@ class Expansion {
 
     auto invalid = [&](const std::string& why) { return usage("invalid rule " + quote(r.rule) + ": " + why); };
     if (r.rule.size() > kMaxRuleBytes) throw invalid("longer than 1000 characters");
+    if (r.rule.find('\0') != std::string::npos) throw invalid("contains a NUL byte");
     if (r.rule.rfind("RRULE:", 0) == 0) throw invalid("write it without the 'RRULE:' prefix");
     icalerror_clear_errno();
     icalrecurrencetype recur = icalrecurrencetype_from_string(r.rule.c_str());
@@ -412,15 +416,16 @@ void add_event_days(icalcomponent* event, std::size_t number, std::vector<std::s
   icaltimetype start = icalcomponent_get_dtstart(event);
   icaltimetype end = icalcomponent_get_dtend(event);
   icalerror_clear_errno();
-  if (icaltime_is_null_time(start) || !icaltime_is_valid_time(start) || start.year < 1 || start.year > 9999)
-    throw bad("has no valid DTSTART");
+  // libical takes 20261232 as a date; YYYY-MM-DD checks it.
+  if (icaltime_is_null_time(start) || !parse_ymd(date_of(start))) throw bad("has no valid DTSTART");
+  if (!icaltime_is_null_time(end) && !parse_ymd(date_of(end))) throw bad("has no valid DTEND");
   // The days the event covers, as the dates written in the file: a DATE event up to
   // but excluding DTEND (RFC 5545), a timed one up to DTEND's day unless it ends at
   // midnight.
   icaltimetype last_excluded = start;
   last_excluded.is_date = 1;
   icaltime_adjust(&last_excluded, 1, 0, 0, 0);
-  if (!icaltime_is_null_time(end) && icaltime_is_valid_time(end)) {
+  if (!icaltime_is_null_time(end)) {
     icaltimetype end_day = end;
     end_day.is_date = 1;
     if (!end.is_date && (end.hour != 0 || end.minute != 0 || end.second != 0)) icaltime_adjust(&end_day, 1, 0, 0, 0);

@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "herald/common/error.hpp"
@@ -207,6 +208,9 @@ TEST_CASE("invalid schedules are refused with one line naming the problem") {
   // Input quoted in errors stays one printable line.
   check_usage_error([&] { schedule::validate(with([](Recurrence& r) { r.rule = "FREQ=DAILY\n;X=\x1b[2J"; })); },
                     "invalid rule 'FREQ=DAILY?;X=?[2J'");
+  check_usage_error(
+      [&] { schedule::validate(with([](Recurrence& r) { r.rule = std::string("FREQ=DAILY\0;X", 13); })); },
+      "contains a NUL byte");
 }
 
 TEST_CASE("other zones and UTC") {
@@ -229,6 +233,26 @@ TEST_CASE("local dates and times of an instant") {
   CHECK(schedule::local_time(t, "Europe/Warsaw") == "2027-01-01 00:30");
   CHECK(schedule::local_time(t, "America/New_York") == "2026-12-31 18:30");
   CHECK(schedule::today(t, "Europe/Warsaw") == "2027-01-01");
+  CHECK(schedule::local_time(from_rfc3339("1970-01-01T00:00:00Z"), "UTC") == "1970-01-01 00:00");
+  check_usage_error([] { schedule::local_date(TimePoint::max(), "UTC"); }, "outside the years 1 to 9999");
+}
+
+TEST_CASE("schedules expand from many threads at once (libical's zone cache is shared)") {
+  std::vector<std::thread> threads;
+  std::vector<int> ok(4, 0);
+  for (int i = 0; i < 4; ++i)
+    threads.emplace_back([&ok, i] {
+      const char* zones[] = {"Europe/Warsaw", "America/New_York", "Asia/Tokyo", "Australia/Sydney"};
+      for (int k = 0; k < 50; ++k) {
+        Recurrence r;
+        r.rule = "FREQ=WEEKLY;BYDAY=TU,WE,TH,FR;COUNT=8";
+        r.start = "2027-03-22";
+        r.tz = zones[(i + k) % 4];
+        if (schedule::occurrences(r, 100).size() == 8) ++ok[static_cast<std::size_t>(i)];
+      }
+    });
+  for (auto& t : threads) t.join();
+  CHECK(ok == std::vector<int>(4, 50));
 }
 
 TEST_CASE("skip dates from an iCalendar file") {
@@ -294,6 +318,19 @@ TEST_CASE("skip dates from an iCalendar file") {
             "BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;VALUE=DATE:24.12.2026\nEND:VEVENT\nEND:VCALENDAR\n");
       },
       "skip dates: event 1: cannot be read (libical: 'Can't parse as DATE value in DTSTART property");
+  check_usage_error(
+      [] {
+        schedule::parse_skip_dates(
+            "BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;VALUE=DATE:20261232\nEND:VEVENT\nEND:VCALENDAR\n");
+      },
+      "event 1: has no valid DTSTART");
+  check_usage_error(
+      [] {
+        schedule::parse_skip_dates(
+            "BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;VALUE=DATE:20261230\nDTEND;VALUE=DATE:"
+            "20261300\nEND:VEVENT\nEND:VCALENDAR\n");
+      },
+      "event 1: has no valid DTEND");
   check_usage_error([] { schedule::parse_skip_dates("BEGIN:VCALENDAR\nthis is no iCalendar\nEND:VCALENDAR\n"); },
                     "the iCalendar file cannot be read (libical:");
   check_usage_error([] { schedule::parse_skip_dates("BEGIN:VCALENDAR\nBEGIN:VEVENT\n"); },
