@@ -458,8 +458,33 @@ void add_event_days(icalcomponent* event, std::size_t number, std::vector<std::s
   icalerror_clear_errno();
 }
 
+// libical's parser prints "Encountered END before BEGIN" to stderr itself (icalerror_warn
+// cannot be switched off), so that one structural error is found here first.
+void check_nesting(std::string_view text) {
+  std::size_t depth = 0, line_number = 0;
+  for (std::size_t begin = 0; begin < text.size();) {
+    std::size_t end = text.find('\n', begin);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(begin, end - begin);
+    begin = end + 1;
+    ++line_number;
+    if (line.empty() || line.front() == ' ' || line.front() == '\t') continue;  // a folded line goes on
+    std::string name(line.substr(0, std::min(line.find_first_of(":;"), line.size())));
+    for (auto& c : name)
+      if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    if (name == "BEGIN") {
+      ++depth;
+    } else if (name == "END") {
+      if (depth == 0)
+        throw usage("skip dates, line " + std::to_string(line_number) + ": " + quote(line) + " without BEGIN");
+      --depth;
+    }
+  }
+}
+
 std::vector<std::string> parse_ics(std::string_view text) {
   if (text.find('\0') != std::string_view::npos) throw usage("skip dates: the iCalendar file contains a NUL byte");
+  check_nesting(text);
   std::string copy(text);
   IcalLock lock;
   std::unique_ptr<icalcomponent, ComponentFree> root(icalparser_parse_string(copy.c_str()));
