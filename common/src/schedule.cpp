@@ -4,8 +4,10 @@
 // and an iCalendar parser for holiday files.
 //
 // libical keeps process-wide state (the builtin zone cache, icalerrno, the error
-// state), so every call into it holds one mutex. Expansions are short (tens of
-// occurrences), so the lock is never held for long in practice.
+// state), so every call into it holds one mutex. Expansions are short (the pilot course:
+// 0.1 ms). The exception is a rule that can never match in a way libical does not see
+// at once (FREQ=MONTHLY;BYDAY=-1FR;BYMONTHDAY=13): libical searches up to the year 2582
+// before giving up, about 3 s, once, when the rule is refused.
 #include "herald/common/schedule.hpp"
 
 #include <libical/ical.h>
