@@ -37,6 +37,16 @@ struct Image {
   bool operator==(const Image&) const = default;
 };
 inline constexpr std::size_t kMaxImages = 8;
+// 1-64 of A-Z a-z 0-9 . _ -, not starting with '.': never a path, never hidden.
+bool is_safe_file_name(std::string_view name);
+// "image/png" or "image/jpeg" by the magic bytes of `data`; "" for anything else.
+std::string_view sniff_image_type(std::string_view data);
+// Strict base64 (RFC 4648 alphabet, padded, no whitespace). decode throws Error(protocol).
+std::string base64_encode(std::string_view bytes);
+std::string base64_decode(std::string_view text);
+// Throws Error(usage) naming the image: unsafe name, unknown type, type not matching
+// the magic bytes, no data.
+void validate(const Image& i);
 
 // What makes a Delivery a course lesson: lesson `number` of `of` of course `course`,
 // sent by campaign `campaign`. Shown by agents ("lesson 3 of 8"); heraldd counts
@@ -139,6 +149,10 @@ struct Reply {
   nlohmann::json result;  // op-specific
 };
 
+void to_json(nlohmann::json& j, const Image& i);    // {"name","type","data": base64}
+void from_json(const nlohmann::json& j, Image& i);  // types and base64 only; validate() the rest
+void to_json(nlohmann::json& j, const LessonRef& l);
+void from_json(const nlohmann::json& j, LessonRef& l);
 void to_json(nlohmann::json& j, const Delivery& d);
 void from_json(const nlohmann::json& j, Delivery& d);
 void to_json(nlohmann::json& j, const Recall& r);
