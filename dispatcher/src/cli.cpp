@@ -186,9 +186,10 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   progress_cmd->fallthrough();
 
   RemindOptions remind;
-  auto* remind_cmd = app.add_subcommand("remind", "notify again those who have not read a course's lessons or a message");
-  remind_cmd->add_option("ID", remind.id,
-                         "a message id (as herald send prints: YYYYMMDDTHHMMSSZ-hex), or else a course id")
+  auto* remind_cmd =
+      app.add_subcommand("remind", "notify again those who have not read a course's lessons or a message");
+  remind_cmd
+      ->add_option("ID", remind.id, "a message id (as herald send prints: YYYYMMDDTHHMMSSZ-hex), or else a course id")
       ->required()
       ->type_name("COURSE|ID");
   remind_cmd->add_flag("--json", remind.json, "print heraldd's result as JSON");

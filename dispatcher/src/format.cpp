@@ -88,7 +88,9 @@ simdjson::dom::array array_at(const Object& j, std::string_view k) {
 }
 
 // Network text for a headline or a cell.
-std::string safe(std::string_view text, std::size_t max_bytes = 200) { return text::printable(dash(std::string(text)), max_bytes); }
+std::string safe(std::string_view text, std::size_t max_bytes = 200) {
+  return text::printable(dash(std::string(text)), max_bytes);
+}
 
 std::string time_or_dash(const std::optional<TimePoint>& t) { return t ? to_rfc3339(*t) : "-"; }
 
@@ -261,8 +263,8 @@ void print_schedule_list(const results::ScheduleList& result, std::ostream& out)
     when += " at " + safe(s.at, 16) + " " + safe(s.tz, 64);
     table.add({safe(s.id, 64), safe(s.kind, 16), std::string(results::state_name(s.state)),
                std::to_string(s.sent) + (s.total ? "/" + std::to_string(*s.total) : std::string()),
-               local_or_dash(s.next_at, s.tz), text::shorten(when, 70), text::shorten(safe(targets_text(s.targets)), 40),
-               text::shorten(safe(s.title), 40)});
+               local_or_dash(s.next_at, s.tz), text::shorten(when, 70),
+               text::shorten(safe(targets_text(s.targets)), 40), text::shorten(safe(s.title), 40)});
   }
   table.print(out);
 }
@@ -274,10 +276,10 @@ void print_progress(const results::Progress& result, std::ostream& out) {
     out << '\n';
     text::Table people({"PERSON", "READ", "FIRST", "LAST"});
     for (const auto& p : result.people)
-      people.add({person_text(p.name, p.login),
-                  std::to_string(p.read) + " of " + std::to_string(p.sent) + " sent, " + std::to_string(p.total) +
-                      " total",
-                  time_or_dash(p.first_at), time_or_dash(p.last_at)});
+      people.add(
+          {person_text(p.name, p.login),
+           std::to_string(p.read) + " of " + std::to_string(p.sent) + " sent, " + std::to_string(p.total) + " total",
+           time_or_dash(p.first_at), time_or_dash(p.last_at)});
     people.print(out);
   }
   if (!result.lessons.empty()) {

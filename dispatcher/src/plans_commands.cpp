@@ -114,7 +114,8 @@ json submit(Session& session, const Settings& settings, const std::string& topic
   if (!reply) {
     auto text = no_answer_text(settings.request_timeout);
     // MQTT 3.1.1 drops a refused publish silently, so a refusal looks the same.
-    if (!session.reports_refusals()) text += "; with MQTT 3.1.1 a refusal by the broker looks the same (" + refused + "?)";
+    if (!session.reports_refusals())
+      text += "; with MQTT 3.1.1 a refusal by the broker looks the same (" + refused + "?)";
     throw Error(ErrorKind::unreachable, text);
   }
   if (!reply->ok) throw Error(error_kind_from_reply(reply->error_kind), reply->error);
@@ -124,13 +125,27 @@ json submit(Session& session, const Settings& settings, const std::string& topic
 std::string campaign_refused_text(std::string_view account, plans::CampaignOp op, std::string_view scope) {
   std::string what;
   switch (op) {
-    case plans::CampaignOp::course_create: what = "create courses"; break;
-    case plans::CampaignOp::course_delete: what = "delete courses"; break;
-    case plans::CampaignOp::start: what = "start campaigns"; break;
-    case plans::CampaignOp::pause: what = "pause campaigns"; break;
-    case plans::CampaignOp::resume: what = "resume campaigns"; break;
-    case plans::CampaignOp::cancel: what = "cancel campaigns"; break;
-    case plans::CampaignOp::remind: what = "send course reminders"; break;
+    case plans::CampaignOp::course_create:
+      what = "create courses";
+      break;
+    case plans::CampaignOp::course_delete:
+      what = "delete courses";
+      break;
+    case plans::CampaignOp::start:
+      what = "start campaigns";
+      break;
+    case plans::CampaignOp::pause:
+      what = "pause campaigns";
+      break;
+    case plans::CampaignOp::resume:
+      what = "resume campaigns";
+      break;
+    case plans::CampaignOp::cancel:
+      what = "cancel campaigns";
+      break;
+    case plans::CampaignOp::remind:
+      what = "send course reminders";
+      break;
   }
   return std::string(account) + " may not " + what + " under " + std::string(scope);
 }
@@ -155,8 +170,8 @@ struct Connected {
   }
   json campaign(const plans::CampaignRequest& request, const std::string& scope) {
     auto rid = new_id();
-    return submit(session, settings, topics::campaign(session.account(), rid, scope), rid,
-                  payloads::encode(request), campaign_refused_text(session.account(), request.op, scope));
+    return submit(session, settings, topics::campaign(session.account(), rid, scope), rid, payloads::encode(request),
+                  campaign_refused_text(session.account(), request.op, scope));
   }
   json schedule(const plans::ScheduleRequest& request, topics::Kind kind, const std::string& scope) {
     auto rid = new_id();
@@ -226,7 +241,7 @@ TimePoint parse_instant(const std::string& text) {
   };
   try {
     if (!text.empty() && text.back() == 'Z') return from_rfc3339(text);
-    if (text.size() < 26) throw bad();
+    if (text.size() < 25) throw bad();
     auto offset = text.substr(text.size() - 6);
     if ((offset[0] != '+' && offset[0] != '-') || !is_hhmm(offset.substr(1))) throw bad();
     auto utc = from_rfc3339(text.substr(0, text.size() - 6) + "Z");
@@ -315,8 +330,8 @@ schedule::Recurrence resolve_recurrence(const WhenOptions& o, std::string_view t
     auto first = schedule::occurrences(r, 1);
     if (first.empty()) throw Error(ErrorKind::usage, "the schedule has no occurrence from " + r.start);
     if (first.front() < now)
-      throw Error(ErrorKind::usage, "the first delivery, " + schedule::local_time(first.front(), tz) + " " + r.tz +
-                                        ", is in the past");
+      throw Error(ErrorKind::usage,
+                  "the first delivery, " + schedule::local_time(first.front(), tz) + " " + r.tz + ", is in the past");
     return r;
   }
   // Today in the zone, unless today's time has passed: a course started at 10:00
@@ -455,7 +470,8 @@ int run_course_delete(const CourseOptions& o, const GlobalOptions& global, std::
 int run_campaign_start(const CampaignOptions& o, const GlobalOptions& global, std::ostream& out) {
   auto targets = parse_targets(o.to);
   auto scope = plan_scope(targets);
-  if (o.when.rule.empty()) throw Error(ErrorKind::usage, "missing --schedule RULE (e.g. FREQ=WEEKLY;BYDAY=TU,WE,TH,FR;COUNT=8)");
+  if (o.when.rule.empty())
+    throw Error(ErrorKind::usage, "missing --schedule RULE (e.g. FREQ=WEEKLY;BYDAY=TU,WE,TH,FR;COUNT=8)");
   if (!is_hhmm(o.when.at)) throw Error(ErrorKind::usage, "invalid --at '" + o.when.at + "': expected HH:MM");
   auto lifetime = lifetime_from(o.expires, plans::kDefaultLessonLifetime);
   auto ref = course_ref(o.course);
@@ -508,7 +524,8 @@ int run_campaign_start(const CampaignOptions& o, const GlobalOptions& global, st
 
 int run_campaign_preview(const CampaignOptions& o, const GlobalOptions& global, std::ostream& out) {
   if (!o.to.empty()) (void)plan_scope(parse_targets(o.to));
-  if (o.when.rule.empty()) throw Error(ErrorKind::usage, "missing --schedule RULE (e.g. FREQ=WEEKLY;BYDAY=TU,WE,TH,FR;COUNT=8)");
+  if (o.when.rule.empty())
+    throw Error(ErrorKind::usage, "missing --schedule RULE (e.g. FREQ=WEEKLY;BYDAY=TU,WE,TH,FR;COUNT=8)");
   if (!is_hhmm(o.when.at)) throw Error(ErrorKind::usage, "invalid --at '" + o.when.at + "': expected HH:MM");
   if (!o.expires.empty()) (void)lifetime_from(o.expires, plans::kDefaultLessonLifetime);
   auto ref = course_ref(o.course);
@@ -531,16 +548,18 @@ int run_campaign_preview(const CampaignOptions& o, const GlobalOptions& global, 
   if (o.json) {
     json deliveries = json::array();
     for (const auto& p : planned)
-      deliveries.push_back(
-          {{"lesson", p.number}, {"title", p.title}, {"local", schedule::local_time(p.at, tz)}, {"at", to_rfc3339(p.at)}});
-    out << json{{"course", ref.id},     {"rule", when.rule},  {"at", when.at},          {"tz", when.tz},
+      deliveries.push_back({{"lesson", p.number},
+                            {"title", p.title},
+                            {"local", schedule::local_time(p.at, tz)},
+                            {"at", to_rfc3339(p.at)}});
+    out << json{{"course", ref.id},    {"rule", when.rule},        {"at", when.at},           {"tz", when.tz},
                 {"start", when.start}, {"lessons", titles.size()}, {"deliveries", deliveries}}
                .dump()
         << '\n';
     return 0;
   }
-  out << "course " << text::printable(ref.id) << ": " << titles.size() << " lessons, " << when.rule << " at "
-      << when.at << " " << when.tz << " from " << when.start << '\n';
+  out << "course " << text::printable(ref.id) << ": " << titles.size() << " lessons, " << when.rule << " at " << when.at
+      << " " << when.tz << " from " << when.start << '\n';
   print_planned(planned, when.tz, out);
   if (times.size() < titles.size())
     out << "warning: the schedule ends after " << times.size() << " of " << titles.size()
@@ -571,8 +590,7 @@ int run_campaign_show(const CampaignOptions& o, const GlobalOptions& global, std
   return 0;
 }
 
-int run_campaign_change(std::string_view op, const CampaignOptions& o, const GlobalOptions& global,
-                        std::ostream& out) {
+int run_campaign_change(std::string_view op, const CampaignOptions& o, const GlobalOptions& global, std::ostream& out) {
   plans::CampaignRequest request;
   if (op == "pause")
     request.op = plans::CampaignOp::pause;
@@ -595,9 +613,11 @@ int run_campaign_change(std::string_view op, const CampaignOptions& o, const Glo
     return 0;
   }
   auto after = results::read<results::CampaignDetail>(result);
-  out << (op == "pause" ? "paused " : op == "resume" ? "resumed " : "cancelled ") << text::printable(after.campaign.id)
-      << " (" << results::state_name(after.campaign.state) << ", " << after.campaign.sent << " of "
-      << after.campaign.total << " lessons sent)\n";
+  out << (op == "pause"    ? "paused "
+          : op == "resume" ? "resumed "
+                           : "cancelled ")
+      << text::printable(after.campaign.id) << " (" << results::state_name(after.campaign.state) << ", "
+      << after.campaign.sent << " of " << after.campaign.total << " lessons sent)\n";
   return 0;
 }
 
@@ -671,7 +691,8 @@ int run_schedule_cancel(const ScheduleOptions& o, const GlobalOptions& global, s
   try {
     kind = topics::kind_from_name(it->kind);
   } catch (const Error&) {
-    throw Error(ErrorKind::protocol, "heraldd names an unknown kind '" + text::printable(it->kind, 16) + "' for " + o.id);
+    throw Error(ErrorKind::protocol,
+                "heraldd names an unknown kind '" + text::printable(it->kind, 16) + "' for " + o.id);
   }
   auto scope = plan_scope(targets_from_result(it->targets, "schedule " + o.id));
   plans::ScheduleRequest request;

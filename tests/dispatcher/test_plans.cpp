@@ -108,8 +108,7 @@ TEST_CASE("the system time zone comes from /etc/timezone, else the /etc/localtim
 TEST_CASE("--tz defaults to the config's timezone; the config's clock sets now for the defaults") {
   isolate_environment();
   TempDir dir;
-  auto conf = dir.write("herald.conf",
-                        "timezone = Europe/Warsaw\nclock = simulated 2026-03-01T08:00:00.000Z 1\n");
+  auto conf = dir.write("herald.conf", "timezone = Europe/Warsaw\nclock = simulated 2026-03-01T08:00:00.000Z 1\n");
   auto d = local_defaults(conf.string());
   CHECK(d.timezone == "Europe/Warsaw");
   CHECK(d.now >= from_rfc3339("2026-03-01T08:00:00.000Z"));
@@ -216,7 +215,8 @@ TEST_CASE("--at alone: HH:MM, a local day and time, or an RFC 3339 instant") {
   }
   o.at = "2026-12-24 16:00";
   o.start = "2026-12-20";
-  CHECK(error_text_of([&] { resolve_delayed(o, "UTC", now); }) == "--at 2026-12-24 16:00 names a day already: drop --start");
+  CHECK(error_text_of([&] { resolve_delayed(o, "UTC", now); }) ==
+        "--at 2026-12-24 16:00 names a day already: drop --start");
 }
 
 TEST_CASE("--skip-dates: a comma-separated list, or a file") {
@@ -235,7 +235,9 @@ TEST_CASE("a plan's scope covers its targets; computers and people cannot be mix
   CHECK(plan_scope({Target::parse("org/branch01/pc1"), Target::parse("org/branch01/pc2")}) == "org/branch01");
   CHECK(plan_scope({Target::parse("org/branch01"), Target::parse("org/branch02")}) == "org");
   CHECK(plan_scope({Target::parse("user:anowak")}) == "user/anowak");
-  CHECK(error_text_of([] { plan_scope({Target::parse("org"), Target::parse("user:anowak")}); }) ==
+  CHECK(error_text_of([] {
+          plan_scope({Target::parse("org"), Target::parse("user:anowak")});
+        }) ==
         "cannot plan for computers (org/...) and people (user:...) at once: make one for each, as they need "
         "different rights");
   CHECK(error_kind_of([] { plan_scope({}); }) == ErrorKind::usage);
@@ -268,18 +270,18 @@ TEST_CASE("plan commands check their input before reading any configuration") {
   CHECK(r.code == 2);
   CHECK(r.err == "herald: error: invalid --at '9am': expected HH:MM\n");
 
-  r = herald_cli({"campaign", "start", "bhp-2026", "--to", "org", "--schedule", "FREQ=DAILY;COUNT=2", "--at",
-                  "09:00", "--tz", "Mars/Olympus"});
+  r = herald_cli({"campaign", "start", "bhp-2026", "--to", "org", "--schedule", "FREQ=DAILY;COUNT=2", "--at", "09:00",
+                  "--tz", "Mars/Olympus"});
   CHECK(r.code == 2);
   CHECK(r.err.rfind("herald: error: ", 0) == 0);
 
-  r = herald_cli({"campaign", "start", "bhp-2026", "--to", "org", "--schedule", "FREQ=DAILY;COUNT=2", "--at",
-                  "09:00", "--start", "2020-01-01", "--tz", "UTC"});
+  r = herald_cli({"campaign", "start", "bhp-2026", "--to", "org", "--schedule", "FREQ=DAILY;COUNT=2", "--at", "09:00",
+                  "--start", "2020-01-01", "--tz", "UTC"});
   CHECK(r.code == 2);
   CHECK(r.err == "herald: error: the first delivery, 2020-01-01 09:00 UTC, is in the past\n");
 
-  r = herald_cli({"campaign", "start", "bhp-2026", "--to", "org", "--schedule", "FREQ=DAILY;COUNT=2", "--at",
-                  "09:00", "--skip-dates", "/nonexistent/holidays.ics"});
+  r = herald_cli({"campaign", "start", "bhp-2026", "--to", "org", "--schedule", "FREQ=DAILY;COUNT=2", "--at", "09:00",
+                  "--skip-dates", "/nonexistent/holidays.ics"});
   CHECK(r.code == 3);
   CHECK(r.err == "herald: error: cannot read skip dates file /nonexistent/holidays.ics\n");
 
@@ -304,16 +306,14 @@ TEST_CASE("plan commands check their input before reading any configuration") {
   CHECK(r.code == 2);
   CHECK(r.err == "herald: error: --tz, --start and --skip-dates need --repeat RULE or --at TIME\n");
 
-  r = herald_cli({"send", "--to", "org", "--title", "T", "--body", "x", "--repeat", "FREQ=MONTHLY;BYMONTHDAY=1",
-                  "--at", "2026-12-01 09:00"});
+  r = herald_cli({"send", "--to", "org", "--title", "T", "--body", "x", "--repeat", "FREQ=MONTHLY;BYMONTHDAY=1", "--at",
+                  "2026-12-01 09:00"});
   CHECK(r.code == 2);
   CHECK(r.err == "herald: error: invalid --at '2026-12-01 09:00': with --repeat it is a time of day, HH:MM\n");
 
-  r = herald_cli({"send", "--to", "org", "--title", "T", "--body", "x", "--at", "16:00", "--skip-dates",
-                  "2026-12-24"});
+  r = herald_cli({"send", "--to", "org", "--title", "T", "--body", "x", "--at", "16:00", "--skip-dates", "2026-12-24"});
   CHECK(r.code == 2);
-  CHECK(r.err ==
-        "herald: error: --skip-dates needs --repeat (one delayed message has no series to skip in)\n");
+  CHECK(r.err == "herald: error: --skip-dates needs --repeat (one delayed message has no series to skip in)\n");
 
   r = herald_cli({"alert", "--to", "org", "--to", "user:anowak", "--body", "x", "--repeat", "FREQ=DAILY"});
   CHECK(r.code == 2);
@@ -328,8 +328,13 @@ TEST_CASE("plan commands check their input before reading any configuration") {
   CHECK(r.code == 2);
   CHECK(r.err == "herald: error: invalid campaign id '../x': an id is 1-64 letters, digits, '.', '_' or '-'\n");
 
-  for (auto args : std::vector<std::vector<std::string>>{{"course"}, {"campaign"}, {"schedule"}, {"progress"},
-                                                         {"remind"}, {"campaign", "show"}, {"course", "rename"}}) {
+  for (auto args : std::vector<std::vector<std::string>>{{"course"},
+                                                         {"campaign"},
+                                                         {"schedule"},
+                                                         {"progress"},
+                                                         {"remind"},
+                                                         {"campaign", "show"},
+                                                         {"course", "rename"}}) {
     CAPTURE(args.size());
     r = herald_cli(args);
     CHECK(r.code == 2);
@@ -341,8 +346,9 @@ TEST_CASE("valid plan commands get as far as the configuration") {
   isolate_environment();
   for (auto args : std::vector<std::vector<std::string>>{
            {"course", "list"},
-           {"campaign", "start", "bhp-2026", "--to", "org/branch01", "--schedule", "FREQ=WEEKLY;BYDAY=TU,WE,TH,FR;COUNT=8",
-            "--at", "09:00", "--tz", "Europe/Warsaw", "--skip-dates", "2026-12-24,2026-12-25"},
+           {"campaign", "start", "bhp-2026", "--to", "org/branch01", "--schedule",
+            "FREQ=WEEKLY;BYDAY=TU,WE,TH,FR;COUNT=8", "--at", "09:00", "--tz", "Europe/Warsaw", "--skip-dates",
+            "2026-12-24,2026-12-25"},
            {"send", "--to", "org", "--title", "IT", "--body", "Restart", "--repeat", "FREQ=MONTHLY;BYMONTHDAY=1"},
            {"alert", "--to", "user:anowak", "--body", "x", "--at", "2099-01-01T09:00:00Z"},
            {"schedule", "list"},
@@ -415,10 +421,9 @@ TEST_CASE("campaign list and campaign show: due times in the campaign's zone and
   results::CampaignDetail detail;
   detail.campaign = c;
   detail.sender = "trainer";
-  detail.occurrences = {
-      {1, from_rfc3339("2026-12-01T08:00:00.000Z"), from_rfc3339("2026-12-01T08:00:00.120Z"),
-       std::string("20261201T080000Z-bbbbbbbbbb")},
-      {2, from_rfc3339("2026-12-02T08:00:00.000Z"), std::nullopt, std::nullopt}};
+  detail.occurrences = {{1, from_rfc3339("2026-12-01T08:00:00.000Z"), from_rfc3339("2026-12-01T08:00:00.120Z"),
+                         std::string("20261201T080000Z-bbbbbbbbbb")},
+                        {2, from_rfc3339("2026-12-02T08:00:00.000Z"), std::nullopt, std::nullopt}};
   CHECK(printed(print_campaign_detail, detail) ==
         "20261124T100000Z-aaaaaaaaaa (active): course bhp-2026 to org/branch01, FREQ=WEEKLY;BYDAY=TU,WE,TH,FR;COUNT=8 "
         "at 09:00 Europe/Warsaw, 1 of 2 lessons sent, started by trainer\n"
@@ -453,13 +458,14 @@ TEST_CASE("schedule list: recurring and delayed messages") {
   once.sent = 1;
   once.total = 1;
   results::ScheduleList list{{monthly, once}};
-  CHECK(printed(print_schedule_list, list) ==
-        "ID                           KIND     STATE     SENT  NEXT              WHEN                                   "
-        "          TARGETS      TITLE\n"
-        "20261124T100000Z-cccccccccc  message  active    2     2027-02-01 09:00  FREQ=MONTHLY;BYMONTHDAY=1 at 09:00 "
-        "Europe/Warsaw  org          Restart your computer\n"
-        "20261124T100000Z-dddddddddd  alert    finished  1/1   -                 once at 16:00 UTC                      "
-        "          user:anowak  -\n");
+  CHECK(
+      printed(print_schedule_list, list) ==
+      "ID                           KIND     STATE     SENT  NEXT              WHEN                                   "
+      "           TARGETS      TITLE\n"
+      "20261124T100000Z-cccccccccc  message  active    2     2027-02-01 09:00  FREQ=MONTHLY;BYMONTHDAY=1 at 09:00 "
+      "Europe/Warsaw  org          Restart your computer\n"
+      "20261124T100000Z-dddddddddd  alert    finished  1/1   -                 once at 16:00 UTC                      "
+      "           user:anowak  -\n");
   CHECK(printed(print_schedule_list, results::ScheduleList{}) == "nothing scheduled\n");
 }
 
@@ -481,8 +487,8 @@ TEST_CASE("progress: per person, per lesson, not started") {
   CHECK(printed(print_progress, sample_progress()) ==
         "course bhp-2026: 2 people, 1 not started\n"
         "\n"
-        "PERSON                             READ                  FIRST                     LAST\n"
-        "Anna Nowak (anowak)                3 of 5 sent, 8 total  2026-12-01T08:05:00.000Z  2026-12-04T09:00:00.000Z\n"
+        "PERSON                         READ                  FIRST                     LAST\n"
+        "Anna Nowak (anowak)            3 of 5 sent, 8 total  2026-12-01T08:05:00.000Z  2026-12-04T09:00:00.000Z\n"
         "Kowalski, \"Janek\" (jkowalski)  0 of 5 sent, 8 total  -                         -\n"
         "\n"
         "LESSON  SENT  READ  UNREAD  TITLE\n"
@@ -509,12 +515,12 @@ TEST_CASE("planned deliveries: lesson, local time, UTC and title") {
   std::vector<PlannedDelivery> planned{{1, "Fire exits", from_rfc3339("2026-03-27T08:00:00.000Z")},
                                        {2, "First aid", from_rfc3339("2026-03-31T07:00:00.000Z")}};
   // 09:00 local on both sides of the March change.
-  CHECK(printed(
-            [](const std::vector<PlannedDelivery>& p, std::ostream& out) { print_planned(p, "Europe/Warsaw", out); },
-            planned) ==
-        "#  LOCAL (Europe/Warsaw)  UTC                       TITLE\n"
-        "1  2026-03-27 09:00       2026-03-27T08:00:00.000Z  Fire exits\n"
-        "2  2026-03-31 09:00       2026-03-31T07:00:00.000Z  First aid\n");
+  CHECK(
+      printed([](const std::vector<PlannedDelivery>& p, std::ostream& out) { print_planned(p, "Europe/Warsaw", out); },
+              planned) ==
+      "#  LOCAL (Europe/Warsaw)  UTC                       TITLE\n"
+      "1  2026-03-27 09:00       2026-03-27T08:00:00.000Z  Fire exits\n"
+      "2  2026-03-31 09:00       2026-03-31T07:00:00.000Z  First aid\n");
   planned[0].title.clear();
   planned[1].title.clear();
   CHECK(printed([](const std::vector<PlannedDelivery>& p, std::ostream& out) { print_planned(p, "UTC", out); },

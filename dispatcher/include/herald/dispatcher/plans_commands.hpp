@@ -88,8 +88,7 @@ int run_campaign_preview(const CampaignOptions& o, const GlobalOptions& global, 
 int run_campaign_list(const CampaignOptions& o, const GlobalOptions& global, std::ostream& out);
 int run_campaign_show(const CampaignOptions& o, const GlobalOptions& global, std::ostream& out);
 // op: "pause", "resume" or "cancel"
-int run_campaign_change(std::string_view op, const CampaignOptions& o, const GlobalOptions& global,
-                        std::ostream& out);
+int run_campaign_change(std::string_view op, const CampaignOptions& o, const GlobalOptions& global, std::ostream& out);
 
 // herald send|alert with --repeat or --at: a ScheduleRequest create. run_send calls it.
 int run_send_later(const SendOptions& o, const GlobalOptions& global, std::ostream& out);
