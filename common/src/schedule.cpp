@@ -246,6 +246,15 @@ class Expansion {
         recur.by_second[0] != ICAL_RECURRENCE_ARRAY_MAX)
       throw invalid("BYHOUR, BYMINUTE and BYSECOND are not used: the time of day is 'at'");
 
+    // RFC 5545: a numbered BYDAY (2TU, -1FR) only with MONTHLY or YEARLY, and not with
+    // BYWEEKNO; libical 3.0.16 expands FREQ=WEEKLY;BYDAY=2TU,WE out of order.
+    bool numbered_day = false;
+    for (int i = 0; i < ICAL_BY_DAY_SIZE && recur.by_day[i] != ICAL_RECURRENCE_ARRAY_MAX; ++i)
+      numbered_day = numbered_day || icalrecurrencetype_day_position(recur.by_day[i]) != 0;
+    bool weekno = recur.by_week_no[0] != ICAL_RECURRENCE_ARRAY_MAX;
+    if (numbered_day && (!(recur.freq == ICAL_MONTHLY_RECURRENCE || recur.freq == ICAL_YEARLY_RECURRENCE) || weekno))
+      throw invalid("a numbered BYDAY (like 2TU) needs FREQ=MONTHLY or FREQ=YEARLY without BYWEEKNO");
+
     // COUNT counts held occurrences only (skip dates do not use it up), so libical gets
     // the rule without it and the count is kept here.
     if (recur.count > 0) {
@@ -294,6 +303,11 @@ class Expansion {
       icaltimetype local = icalrecur_iterator_next(iterator_.get());
       icalerror_clear_errno();
       if (icaltime_is_null_time(local)) return std::nullopt;
+      // Each instance must come after the previous one: a defence against libical
+      // handing back an out-of-order instance, so that occurrence(i) stays meaningful.
+      if (have_last_ && icaltime_compare(local, last_) <= 0) continue;
+      have_last_ = true;
+      last_ = local;
       if (skipped(local)) {
         ++skipped_total_;
         continue;
@@ -357,6 +371,8 @@ class Expansion {
   std::optional<time_t> until_;
   bool open_ended_ = false;
   bool single_done_ = false;
+  bool have_last_ = false;
+  icaltimetype last_{};
   std::size_t held_ = 0;
   std::size_t skipped_total_ = 0;
 };

@@ -182,6 +182,8 @@ TEST_CASE("invalid schedules are refused with one line naming the problem") {
                     "FREQ must be DAILY, WEEKLY, MONTHLY or YEARLY");
   check_usage_error([&] { schedule::validate(with([](Recurrence& r) { r.rule = "FREQ=DAILY;BYHOUR=9,14"; })); },
                     "the time of day is 'at'");
+  check_usage_error([&] { schedule::validate(with([](Recurrence& r) { r.rule = "FREQ=WEEKLY;BYDAY=2TU,WE"; })); },
+                    "a numbered BYDAY (like 2TU) needs FREQ=MONTHLY or FREQ=YEARLY");
   // Rules that never produce an instance.
   check_usage_error(
       [&] { schedule::validate(with([](Recurrence& r) { r.rule = "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30"; })); },
@@ -211,6 +213,16 @@ TEST_CASE("invalid schedules are refused with one line naming the problem") {
   check_usage_error(
       [&] { schedule::validate(with([](Recurrence& r) { r.rule = std::string("FREQ=DAILY\0;X", 13); })); },
       "contains a NUL byte");
+}
+
+TEST_CASE("numbered weekdays in a monthly rule") {
+  // The last Friday of each month (with a lesson per month), and the 2nd Tuesday.
+  auto last_friday = schedule::occurrences(warsaw("FREQ=MONTHLY;BYDAY=-1FR;COUNT=3", "2026-11-30"), 10);
+  CHECK(utc(last_friday) ==
+        std::vector<std::string>{"2026-12-25T08:00:00.000Z", "2027-01-29T08:00:00.000Z", "2027-02-26T08:00:00.000Z"});
+  auto r = warsaw("FREQ=MONTHLY;BYDAY=-1FR;COUNT=3", "2026-11-30");
+  r.skip_dates = {"2026-12-25"};  // the series goes on to March, still 3
+  CHECK(schedule::local_date(schedule::occurrences(r, 10).back(), "Europe/Warsaw") == "2027-03-26");
 }
 
 TEST_CASE("other zones and UTC") {
