@@ -50,6 +50,7 @@ void handle(handlers::Batch& b, const Inbound& in) {
             throw Error(ErrorKind::protocol, "courses and campaigns are not handled yet");
           },
           [&](const topics::ScheduleTopic&) { throw Error(ErrorKind::protocol, "schedules are not handled yet"); },
+          [&](const topics::RemindTopic&) { throw Error(ErrorKind::protocol, "not a topic heraldd handles"); },
       },
       topics::parse(in.topic));
 }
