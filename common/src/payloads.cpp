@@ -287,6 +287,12 @@ void from_json(const json& j, Delivery& d) {
   }
 }
 
+void to_json(json& j, const Remind& r) { j = json{{"v", kSchemaVersion}, {"at", to_rfc3339(r.at)}}; }
+void from_json(const json& j, Remind& r) {
+  check_version(j);
+  r.at = time_at(j, "at");
+}
+
 void to_json(json& j, const Recall& r) {
   j = json{
       {"v", kSchemaVersion}, {"recalled_at", to_rfc3339(r.recalled_at)}, {"expires_at", time_or_null(r.expires_at)}};
@@ -422,6 +428,7 @@ T decode(std::string_view payload, std::size_t max_bytes) {
 
 template Delivery decode<Delivery>(std::string_view, std::size_t);
 template Recall decode<Recall>(std::string_view, std::size_t);
+template Remind decode<Remind>(std::string_view, std::size_t);
 template Ack decode<Ack>(std::string_view, std::size_t);
 template Presence decode<Presence>(std::string_view, std::size_t);
 template Receipted decode<Receipted>(std::string_view, std::size_t);

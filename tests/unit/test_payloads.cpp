@@ -284,3 +284,14 @@ TEST_CASE("validate checks images and the lesson reference before anything is se
   CHECK(sniff_image_type(kJpeg) == "image/jpeg");
   CHECK(sniff_image_type("\x89PN") == "");
 }
+
+TEST_CASE("a reminder is {v, at}; anything else is a protocol error") {
+  Remind r{from_rfc3339("2026-11-22T13:00:00.000Z")};
+  CHECK(encode(r) == R"({"at":"2026-11-22T13:00:00.000Z","v":1})");
+  CHECK(decode<Remind>(encode(r)).at == r.at);
+  for (const char* bad : {"", "{}", R"({"v":1})", R"({"v":2,"at":"2026-11-22T13:00:00Z"})", R"({"v":1,"at":5})",
+                          R"({"v":1,"at":"soon"})", "[1]"}) {
+    CAPTURE(bad);
+    CHECK_THROWS_AS(decode<Remind>(bad), Error);
+  }
+}

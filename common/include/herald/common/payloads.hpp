@@ -94,6 +94,14 @@ struct Recall {
   std::optional<TimePoint> expires_at;
 };
 
+// herald/remind/{account}/{id}/{agent-path}: heraldd asks one agent to show a message
+// it holds but has not read again (`herald remind`). Not retained; `at` is when
+// heraldd sent it. The agent ignores it unless it holds that id from that account
+// unread; it never creates an inbox entry.
+struct Remind {
+  TimePoint at{};
+};
+
 enum class AckState { delivered = 1, displayed = 2, read = 3 };
 std::string_view ack_state_name(AckState s);
 AckState ack_state_from_name(std::string_view name);  // throws Error(protocol)
@@ -155,6 +163,8 @@ void to_json(nlohmann::json& j, const LessonRef& l);
 void from_json(const nlohmann::json& j, LessonRef& l);
 void to_json(nlohmann::json& j, const Delivery& d);
 void from_json(const nlohmann::json& j, Delivery& d);
+void to_json(nlohmann::json& j, const Remind& r);
+void from_json(const nlohmann::json& j, Remind& r);
 void to_json(nlohmann::json& j, const Recall& r);
 void from_json(const nlohmann::json& j, Recall& r);
 void to_json(nlohmann::json& j, const Ack& a);
