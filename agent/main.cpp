@@ -34,6 +34,9 @@ int main(int argc, char** argv) {
   show->add_option("ID", id, "Message id (see herald-agent inbox)")->required();
   show->add_option("--config,-c", config_path, "Configuration file ($HERALD_AGENT_CONFIG or /etc/herald/agent.conf)");
   show->add_flag("--json", json, "Print the message as JSON");
+  std::string save_images;
+  show->add_option("--save-images", save_images,
+                   "Also write the message's images into DIR (created if missing; existing files are not overwritten)");
 
   try {
     app.parse(argc, argv);
@@ -59,7 +62,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     auto config = herald::agent::load_agent_config(file, herald::agent::ConfigNeeds::path);
-    herald::agent::show_message(config, id, json, std::cout);
+    herald::agent::show_message(config, id, json, std::cout, save_images);
     return 0;
   } catch (const herald::Error& e) {
     if (e.kind() == herald::ErrorKind::not_permitted)

@@ -27,6 +27,10 @@ std::string rebuild(const t::ParsedTopic& parsed) {
         if constexpr (std::is_same_v<V, t::PresenceTopic>) return t::presence(v.agent_path);
         if constexpr (std::is_same_v<V, t::RequestTopic>) return t::request(v.account, v.request_id, v.op, v.scope);
         if constexpr (std::is_same_v<V, t::ReplyTopic>) return t::reply(v.account, v.request_id);
+        if constexpr (std::is_same_v<V, t::ReceiptedTopic>) return t::receipted(v.agent_path);
+        if constexpr (std::is_same_v<V, t::CampaignTopic>) return t::campaign(v.account, v.request_id, v.scope);
+        if constexpr (std::is_same_v<V, t::ScheduleTopic>) return t::schedule(v.account, v.request_id, v.kind, v.scope);
+        if constexpr (std::is_same_v<V, t::RemindTopic>) return t::remind(v.account, v.id, v.agent_path);
       },
       parsed);
 }

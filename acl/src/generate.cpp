@@ -40,16 +40,23 @@ std::string code(std::string_view text) { return "`" + std::string(text) + "`"; 
 std::vector<Rule> capability_rules(Capability capability, std::string_view account, std::string_view scope) {
   using topics::Kind;
   switch (capability) {
+    // Scheduling a message needs the same right as sending it now.
     case Capability::alert:
       return {rule(kWrite, tacl::send_scope(Kind::alert, account, scope)),
-              rule(kWrite, tacl::recall_scope(account, scope))};
+              rule(kWrite, tacl::recall_scope(account, scope)),
+              rule(kWrite, tacl::schedule_scope(Kind::alert, account, scope))};
     case Capability::message:
       return {rule(kWrite, tacl::send_scope(Kind::message, account, scope)),
-              rule(kWrite, tacl::recall_scope(account, scope))};
+              rule(kWrite, tacl::recall_scope(account, scope)),
+              rule(kWrite, tacl::schedule_scope(Kind::message, account, scope))};
     case Capability::status:
       return {rule(kWrite, tacl::request_scope(account, topics::kOpStatus, scope)),
               rule(kWrite, tacl::request_scope(account, topics::kOpPending, scope)),
-              rule(kWrite, tacl::request_scope(account, topics::kOpList, scope))};
+              rule(kWrite, tacl::request_scope(account, topics::kOpList, scope)),
+              rule(kWrite, tacl::request_scope(account, topics::kOpCourses, scope)),
+              rule(kWrite, tacl::request_scope(account, topics::kOpCampaigns, scope)),
+              rule(kWrite, tacl::request_scope(account, topics::kOpSchedules, scope)),
+              rule(kWrite, tacl::request_scope(account, topics::kOpProgress, scope))};
     case Capability::admin:
       return {rule(kWrite, tacl::request_scope(account, topics::kOpImport, scope))};
     case Capability::monitor:
@@ -83,6 +90,8 @@ std::vector<Rule> agent_pattern_rules() {
   for (auto& t : tacl::agent_read_own_patterns()) rules.push_back(rule(kRead, std::move(t)));
   rules.push_back(rule(kWrite, tacl::agent_ack_write_pattern()));
   rules.push_back(rule(kWrite, tacl::agent_presence_write_pattern()));
+  // heraldd's reminders to this computer (only heraldd may write them).
+  rules.push_back(rule(kRead, tacl::agent_remind_read_pattern()));
   // heraldd's confirmations of the agent's own receipts (only heraldd may write them).
   rules.push_back(rule(kRead, tacl::agent_receipted_read_pattern()));
   return rules;

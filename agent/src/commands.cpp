@@ -1,5 +1,6 @@
 #include "herald/agent/commands.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
@@ -147,8 +148,12 @@ std::string format_message(const StoredMessage& m) {
       << "Expires:   " << time_or_dash(d.expires_at) << '\n'
       << "Received:  " << to_rfc3339(m.received_at) << '\n'
       << "Read:      " << time_or_dash(m.read_at) << '\n';
+  if (d.lesson)
+    out << "Lesson " << d.lesson->number << " of " << d.lesson->of << " (course " << d.lesson->course << ")\n";
   if (!d.title.empty()) out << "Title:     " << printable(d.title, 200) << '\n';
   for (const auto& link : d.links) out << "Link:      " << printable(link, 2048) << '\n';
+  for (const auto& image : d.images)
+    out << "Image:     " << printable(image.name, 64) << " (" << image.type << ", " << image.data.size() << " bytes)\n";
   out << '\n' << printable(d.body, payloads::kMaxBodyBytes, true) << '\n';
   return out.str();
 }
@@ -166,7 +171,53 @@ void list_inbox(const AgentConfig& config, bool json, std::ostream& out) {
   }
 }
 
-void show_message(const AgentConfig& config, const std::string& id, bool json, std::ostream& out) {
+std::vector<std::filesystem::path> save_images(const std::vector<payloads::Image>& images,
+                                               const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  // Everything is checked before the first file is written: a refusal leaves DIR as it was.
+  for (const auto& image : images) {
+    if (!payloads::is_safe_file_name(image.name))
+      throw Error(ErrorKind::usage, "image name '" + printable(image.name, 80) + "' is not a safe file name");
+    std::error_code ec;
+    if (fs::symlink_status(dir / image.name, ec).type() != fs::file_type::not_found)
+      throw Error(ErrorKind::usage,
+                  (dir / image.name).string() + " exists: not overwritten (save into another folder)");
+  }
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw Error(ErrorKind::storage, "cannot create " + dir.string() + ": " + ec.message());
+  std::vector<fs::path> written;
+  for (const auto& image : images) {
+    auto path = dir / image.name;
+    // O_EXCL: a file (or a link to anywhere) that appeared since the check is refused,
+    // never followed or overwritten.
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) {
+      int err = errno;
+      if (err == EEXIST)
+        throw Error(ErrorKind::usage, path.string() + " exists: not overwritten (save into another folder)");
+      throw Error(ErrorKind::storage, "cannot write " + path.string() + ": " + std::strerror(err));
+    }
+    Fd file{fd};
+    std::size_t done = 0;
+    while (done < image.data.size()) {
+      auto n = ::write(file.fd, image.data.data() + done, image.data.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) throw Error(ErrorKind::storage, "cannot write " + path.string() + ": " + std::strerror(errno));
+      done += static_cast<std::size_t>(n);
+    }
+    if (::close(file.fd) != 0) {
+      file.fd = -1;
+      throw Error(ErrorKind::storage, "cannot write " + path.string() + ": " + std::strerror(errno));
+    }
+    file.fd = -1;
+    written.push_back(path);
+  }
+  return written;
+}
+
+void show_message(const AgentConfig& config, const std::string& id, bool json, std::ostream& out,
+                  const std::filesystem::path& save_images_dir) {
   if (!is_valid_token(id)) throw Error(ErrorKind::not_found, "unknown message id '" + printable(id, 80) + "'");
   StoredMessage m;
   {
@@ -181,6 +232,14 @@ void show_message(const AgentConfig& config, const std::string& id, bool json, s
     out << to_json(m).dump(2) << '\n';
   else
     out << format_message(m);
+  if (save_images_dir.empty()) return;
+  if (m.delivery.images.empty()) {
+    if (!json) out << "no images to save\n";
+    return;
+  }
+  auto written = save_images(m.delivery.images, save_images_dir);
+  if (!json)
+    for (const auto& path : written) out << "saved " << path.string() << '\n';
 }
 
 }  // namespace herald::agent

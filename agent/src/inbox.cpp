@@ -114,23 +114,38 @@ std::string StoredMessage::state() const {
   return "delivered";
 }
 
-json to_json(const StoredMessage& m) {
+json to_json(const StoredMessage& m, bool with_image_data) {
   const auto& d = m.delivery;
-  return json{{"id", m.id},
-              {"kind", std::string(topics::kind_name(m.kind))},
-              {"title", d.title},
-              {"body", d.body},
-              {"severity", d.severity},
-              {"links", d.links},
-              {"sender", m.sender},
-              {"target", m.target},
-              {"sent_at", to_rfc3339(d.sent_at)},
-              {"expires_at", time_or_null(d.expires_at)},
-              {"received_at", to_rfc3339(m.received_at)},
-              {"displayed_at", time_or_null(m.displayed_at)},
-              {"read_at", time_or_null(m.read_at)},
-              {"for_user", d.for_user},
-              {"state", m.state()}};
+  json j{{"id", m.id},
+         {"kind", std::string(topics::kind_name(m.kind))},
+         {"title", d.title},
+         {"body", d.body},
+         {"severity", d.severity},
+         {"links", d.links},
+         {"sender", m.sender},
+         {"target", m.target},
+         {"sent_at", to_rfc3339(d.sent_at)},
+         {"expires_at", time_or_null(d.expires_at)},
+         {"received_at", to_rfc3339(m.received_at)},
+         {"displayed_at", time_or_null(m.displayed_at)},
+         {"read_at", time_or_null(m.read_at)},
+         {"for_user", d.for_user},
+         {"state", m.state()}};
+  // Only when present: the inbox of an agent without lessons lists what it always did.
+  if (d.lesson) j["lesson"] = *d.lesson;
+  if (!d.images.empty()) {
+    if (with_image_data) {
+      j["images"] = d.images;
+    } else {
+      // A listing shows what is attached, not megabytes of base64: `show --save-images`
+      // writes the pictures themselves.
+      auto images = json::array();
+      for (const auto& image : d.images)
+        images.push_back(json{{"name", image.name}, {"type", image.type}, {"size", image.data.size()}});
+      j["images"] = std::move(images);
+    }
+  }
+  return j;
 }
 
 StoredMessage stored_message_from_json(const json& j) {
@@ -147,6 +162,10 @@ StoredMessage stored_message_from_json(const json& j) {
     m.delivery.sent_at = from_rfc3339(j.at("sent_at").get<std::string>());
     m.delivery.expires_at = optional_time(j, "expires_at");
     m.delivery.for_user = j.at("for_user").get<std::string>();
+    // Checked on receipt; a stored record that no longer passes is damaged.
+    if (auto it = j.find("images"); it != j.end()) m.delivery.images = it->get<std::vector<payloads::Image>>();
+    if (auto it = j.find("lesson"); it != j.end()) m.delivery.lesson = it->get<payloads::LessonRef>();
+    for (const auto& image : m.delivery.images) payloads::validate(image);
     m.received_at = from_rfc3339(j.at("received_at").get<std::string>());
     m.displayed_at = optional_time(j, "displayed_at");
     m.read_at = optional_time(j, "read_at");
@@ -243,7 +262,7 @@ DeliveryOutcome Inbox::accept(const topics::DeliveryTopic& topic, const payloads
   m.delivery = delivery;
   m.received_at = now;
   m.displayed_at = displayed_at;
-  messages_.put(txn, key(m.id), to_json(m).dump());
+  messages_.put(txn, key(m.id), to_json(m, true).dump());
   auto entry_key = displayed_at ? enqueue_ack(txn, m, payloads::AckState::displayed, *displayed_at, agent_path, user)
                                 : enqueue_ack(txn, m, payloads::AckState::delivered, now, agent_path, user);
   txn.commit();
@@ -261,7 +280,7 @@ bool Inbox::mark_displayed(std::string_view id, TimePoint at, std::string_view a
   auto& m = *parsed;
   if (m.displayed_at) return false;
   m.displayed_at = at;
-  messages_.put(txn, key(id), to_json(m).dump());
+  messages_.put(txn, key(id), to_json(m, true).dump());
   payloads::Ack ack{payloads::AckState::displayed, at, std::string(user), m.sender};
   if (replaces.empty() || !replace_delivered_ack(txn, replaces, id, agent_path, ack))
     enqueue_in(txn, topics::ack(id, agent_path), payloads::encode(ack));
@@ -284,7 +303,7 @@ StoredMessage Inbox::mark_read(std::string_view id, TimePoint at, std::string_vi
   if (m.expired(at)) throw Error(ErrorKind::not_found, "unknown message id '" + std::string(id) + "'");
   if (m.read_at) return m;  // read once; opening it again sends nothing new
   m.read_at = at;
-  messages_.put(txn, key(id), to_json(m).dump());
+  messages_.put(txn, key(id), to_json(m, true).dump());
   enqueue_ack(txn, m, payloads::AckState::read, at, agent_path, user);
   txn.commit();
   return m;

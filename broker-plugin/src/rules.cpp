@@ -20,11 +20,13 @@ std::optional<std::size_t> payload_limit(std::string_view topic) {
   try {
     parsed = topics::parse(topic);
   } catch (const Error&) {
-    // Not a Herald topic (the ACL refuses those anyway) or a reserved one (chat,
-    // campaign): the general limit.
+    // Not a Herald topic (the ACL refuses those anyway) or a reserved one (chat): the
+    // general limit.
     return payloads::kMaxPayloadBytes;
   }
-  if (std::holds_alternative<topics::RequestTopic>(parsed)) return payloads::kMaxRequestBytes;
+  // A directory import and a whole course (its lessons' images inside) are large.
+  if (std::holds_alternative<topics::RequestTopic>(parsed) || std::holds_alternative<topics::CampaignTopic>(parsed))
+    return payloads::kMaxRequestBytes;
   if (std::holds_alternative<topics::ReplyTopic>(parsed)) return std::nullopt;
   return payloads::kMaxPayloadBytes;
 }

@@ -1,5 +1,6 @@
 #include "herald/common/payloads.hpp"
 
+#include <cstdint>
 #include <type_traits>
 #include <utility>
 
@@ -47,6 +48,101 @@ json time_or_null(const std::optional<TimePoint>& t) { return t ? json(to_rfc333
 
 }  // namespace
 
+bool is_safe_file_name(std::string_view name) {
+  if (name.empty() || name.size() > 64 || name.front() == '.') return false;
+  for (char c : name) {
+    bool ok =
+        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string_view sniff_image_type(std::string_view data) {
+  static constexpr std::string_view png_magic{"\x89PNG\r\n\x1a\n", 8};
+  static constexpr std::string_view jpeg_magic{"\xff\xd8\xff", 3};
+  if (data.substr(0, png_magic.size()) == png_magic) return "image/png";
+  if (data.substr(0, jpeg_magic.size()) == jpeg_magic) return "image/jpeg";
+  return {};
+}
+
+namespace {
+constexpr std::string_view kBase64Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+int base64_value(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == '/') return 63;
+  return -1;
+}
+}  // namespace
+
+// Our own codec rather than OpenSSL's EVP_DecodeBlock: that one skips surrounding
+// whitespace and returns the padding as zero bytes, so the length of the image would
+// need repairing by hand; a strict decoder refuses every non-canonical spelling instead.
+std::string base64_encode(std::string_view bytes) {
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 3 <= bytes.size(); i += 3) {
+    auto n = (std::uint32_t(std::uint8_t(bytes[i])) << 16) | (std::uint32_t(std::uint8_t(bytes[i + 1])) << 8) |
+             std::uint32_t(std::uint8_t(bytes[i + 2]));
+    out += kBase64Alphabet[(n >> 18) & 63];
+    out += kBase64Alphabet[(n >> 12) & 63];
+    out += kBase64Alphabet[(n >> 6) & 63];
+    out += kBase64Alphabet[n & 63];
+  }
+  std::size_t rest = bytes.size() - i;
+  if (rest > 0) {
+    std::uint32_t n = std::uint32_t(std::uint8_t(bytes[i])) << 16;
+    if (rest == 2) n |= std::uint32_t(std::uint8_t(bytes[i + 1])) << 8;
+    out += kBase64Alphabet[(n >> 18) & 63];
+    out += kBase64Alphabet[(n >> 12) & 63];
+    out += rest == 2 ? kBase64Alphabet[(n >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+std::string base64_decode(std::string_view text) {
+  if (text.size() % 4 != 0) throw Error(ErrorKind::protocol, "invalid base64: length is not a multiple of 4");
+  std::string out;
+  out.reserve(text.size() / 4 * 3);
+  for (std::size_t i = 0; i < text.size(); i += 4) {
+    bool last = i + 4 == text.size();
+    std::size_t pad = 0;
+    if (last && text[i + 3] == '=') pad = text[i + 2] == '=' ? 2 : 1;
+    int v[4] = {0, 0, 0, 0};
+    for (std::size_t k = 0; k < 4 - pad; ++k) {
+      v[k] = base64_value(text[i + k]);
+      if (v[k] < 0) throw Error(ErrorKind::protocol, "invalid base64: unexpected character");
+    }
+    std::uint32_t n =
+        (std::uint32_t(v[0]) << 18) | (std::uint32_t(v[1]) << 12) | (std::uint32_t(v[2]) << 6) | std::uint32_t(v[3]);
+    // Bits below the last whole byte must be zero: one spelling per byte string.
+    if ((pad == 1 && (n & 0xff) != 0) || (pad == 2 && (n & 0xffff) != 0))
+      throw Error(ErrorKind::protocol, "invalid base64: non-canonical padding");
+    out += char((n >> 16) & 0xff);
+    if (pad < 2) out += char((n >> 8) & 0xff);
+    if (pad < 1) out += char(n & 0xff);
+  }
+  return out;
+}
+
+void validate(const Image& i) {
+  if (!is_safe_file_name(i.name))
+    throw Error(ErrorKind::usage, "image name '" + i.name.substr(0, 80) +
+                                      "' is not a safe file name (1-64 of A-Z a-z 0-9 . _ -, not starting with '.')");
+  if (i.type != "image/png" && i.type != "image/jpeg")
+    throw Error(ErrorKind::usage,
+                "image " + i.name + ": type '" + i.type.substr(0, 40) + "' is not image/png or image/jpeg");
+  if (i.data.empty()) throw Error(ErrorKind::usage, "image " + i.name + " is empty");
+  if (sniff_image_type(i.data) != i.type)
+    throw Error(ErrorKind::usage, "image " + i.name + " is not a " + i.type + " (its bytes say otherwise)");
+}
+
 bool is_valid_severity(std::string_view s) { return s == "info" || s == "warning" || s == "critical"; }
 
 void validate(const Delivery& d) {
@@ -67,6 +163,24 @@ void validate(const Delivery& d) {
     if (!web || link.size() > kMaxLinkBytes || link.find_first_of(" \t\r\n") != std::string::npos)
       throw Error(ErrorKind::usage, "invalid link '" + link.substr(0, 80) + "': expected an http(s) URL under " +
                                         std::to_string(kMaxLinkBytes) + " bytes");
+  }
+  if (d.images.size() > kMaxImages)
+    throw Error(ErrorKind::usage,
+                "too many images: " + std::to_string(d.images.size()) + " (limit " + std::to_string(kMaxImages) + ")");
+  for (std::size_t i = 0; i < d.images.size(); ++i) {
+    validate(d.images[i]);
+    // Agents save images by name into one folder: a repeated name would overwrite.
+    for (std::size_t k = 0; k < i; ++k)
+      if (d.images[k].name == d.images[i].name)
+        throw Error(ErrorKind::usage, "image name " + d.images[i].name + " appears twice");
+  }
+  if (d.lesson) {
+    const auto& l = *d.lesson;
+    if (!is_valid_token(l.course) || !is_valid_token(l.campaign))
+      throw Error(ErrorKind::usage, "lesson: course and campaign must be ids (1-64 of A-Z a-z 0-9 . _ -)");
+    if (l.of < 1 || l.number < 1 || l.number > l.of)
+      throw Error(ErrorKind::usage, "lesson number " + std::to_string(l.number) + " of " + std::to_string(l.of) +
+                                        " is not between 1 and the number of lessons");
   }
   if (!d.expires_at) throw Error(ErrorKind::usage, "no expiry: every message expires (at most 366 days)");
   if (*d.expires_at <= d.sent_at) throw Error(ErrorKind::usage, "expiry is not after the send time");
@@ -100,6 +214,31 @@ AckState ack_state_from_name(std::string_view name) {
   throw Error(ErrorKind::protocol, "unknown receipt state '" + std::string(name) + "'");
 }
 
+void to_json(json& j, const Image& i) { j = json{{"name", i.name}, {"type", i.type}, {"data", base64_encode(i.data)}}; }
+void from_json(const json& j, Image& i) {
+  if (!j.is_object()) throw Error(ErrorKind::protocol, "an image must be a JSON object");
+  i.name = string_at(j, "name");
+  i.type = string_at(j, "type");
+  i.data = base64_decode(string_at(j, "data"));
+}
+
+void to_json(json& j, const LessonRef& l) {
+  j = json{{"course", l.course}, {"campaign", l.campaign}, {"number", l.number}, {"of", l.of}};
+}
+void from_json(const json& j, LessonRef& l) {
+  if (!j.is_object()) throw Error(ErrorKind::protocol, "field 'lesson' must be a JSON object");
+  l.course = string_at(j, "course");
+  l.campaign = string_at(j, "campaign");
+  auto count_at = [&](const char* key) {
+    const auto& v = j.at(key);
+    if (!v.is_number_unsigned())
+      throw Error(ErrorKind::protocol, std::string("field 'lesson.") + key + "' must be a non-negative integer");
+    return v.get<std::size_t>();
+  };
+  l.number = count_at("number");
+  l.of = count_at("of");
+}
+
 void to_json(json& j, const Delivery& d) {
   j = json{{"v", kSchemaVersion},
            {"title", d.title},
@@ -109,6 +248,8 @@ void to_json(json& j, const Delivery& d) {
            {"sent_at", to_rfc3339(d.sent_at)},
            {"expires_at", time_or_null(d.expires_at)}};
   if (!d.for_user.empty()) j["for_user"] = d.for_user;
+  if (!d.images.empty()) j["images"] = d.images;
+  if (d.lesson) j["lesson"] = *d.lesson;
 }
 
 void from_json(const json& j, Delivery& d) {
@@ -128,11 +269,28 @@ void from_json(const json& j, Delivery& d) {
   d.sent_at = time_at(j, "sent_at");
   d.expires_at = optional_time(j, "expires_at");
   d.for_user = optional_string(j, "for_user");
+  d.images.clear();
+  if (auto it = j.find("images"); it != j.end() && !it->is_null()) {
+    if (!it->is_array()) throw Error(ErrorKind::protocol, "field 'images' must be an array");
+    // Checked before decoding any: a hostile list of thousands costs nothing.
+    if (it->size() > kMaxImages)
+      throw Error(ErrorKind::protocol,
+                  "too many images: " + std::to_string(it->size()) + " (limit " + std::to_string(kMaxImages) + ")");
+    for (const auto& image : *it) d.images.push_back(image.get<Image>());
+  }
+  d.lesson.reset();
+  if (auto it = j.find("lesson"); it != j.end() && !it->is_null()) d.lesson = it->get<LessonRef>();
   try {
     validate(d);
   } catch (const Error& e) {
     throw Error(ErrorKind::protocol, e.what());
   }
+}
+
+void to_json(json& j, const Remind& r) { j = json{{"v", kSchemaVersion}, {"at", to_rfc3339(r.at)}}; }
+void from_json(const json& j, Remind& r) {
+  check_version(j);
+  r.at = time_at(j, "at");
 }
 
 void to_json(json& j, const Recall& r) {
@@ -270,6 +428,7 @@ T decode(std::string_view payload, std::size_t max_bytes) {
 
 template Delivery decode<Delivery>(std::string_view, std::size_t);
 template Recall decode<Recall>(std::string_view, std::size_t);
+template Remind decode<Remind>(std::string_view, std::size_t);
 template Ack decode<Ack>(std::string_view, std::size_t);
 template Presence decode<Presence>(std::string_view, std::size_t);
 template Receipted decode<Receipted>(std::string_view, std::size_t);

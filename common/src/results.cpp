@@ -63,6 +63,13 @@ void str_or_null(std::string& out, const std::optional<S>& s) {
 
 void num(std::string& out, std::uint64_t n) { out += std::to_string(n); }
 
+void num_or_null(std::string& out, const std::optional<std::size_t>& n) {
+  if (n)
+    num(out, *n);
+  else
+    out += "null";
+}
+
 void strings(std::string& out, const std::vector<std::string>& items) {
   out.push_back('[');
   for (std::size_t i = 0; i < items.size(); ++i) {
@@ -130,6 +137,13 @@ std::uint64_t count_at(const json& j, std::string_view k) {
   const auto& v = at(j, k);
   if (!v.is_number_unsigned()) bad(k, "must be a non-negative integer");
   return v.get<std::uint64_t>();
+}
+
+std::optional<std::uint64_t> optional_count(const json& j, std::string_view k) {
+  const auto* v = nullable(j, k);
+  if (!v) return std::nullopt;
+  if (!v->is_number_unsigned()) bad(k, "must be a non-negative integer or null");
+  return v->get<std::uint64_t>();
 }
 
 TimePoint time_at(const json& j, std::string_view k) { return from_rfc3339(string_at(j, k)); }
@@ -219,6 +233,18 @@ std::string_view state_name(CampaignState s) {
   return "active";
 }
 
+std::string_view state_name(ScheduleState s) {
+  switch (s) {
+    case ScheduleState::active:
+      return "active";
+    case ScheduleState::cancelled:
+      return "cancelled";
+    case ScheduleState::finished:
+      return "finished";
+  }
+  return "active";
+}
+
 MessageState message_state_from_name(std::string_view name) {
   for (auto s : {MessageState::active, MessageState::expired, MessageState::recalled})
     if (state_name(s) == name) return s;
@@ -235,6 +261,12 @@ CampaignState campaign_state_from_name(std::string_view name) {
   for (auto s : {CampaignState::active, CampaignState::paused, CampaignState::cancelled, CampaignState::finished})
     if (state_name(s) == name) return s;
   throw Error(ErrorKind::protocol, "unknown campaign state '" + std::string(name) + "'");
+}
+
+ScheduleState schedule_state_from_name(std::string_view name) {
+  for (auto s : {ScheduleState::active, ScheduleState::cancelled, ScheduleState::finished})
+    if (state_name(s) == name) return s;
+  throw Error(ErrorKind::protocol, "unknown schedule state '" + std::string(name) + "'");
 }
 
 void Totals::add(ReceiptState s) {
@@ -512,36 +544,173 @@ std::string encode(const Progress& r) {
   return out;
 }
 
+namespace {
+// A campaign's fields, as a list row and as the head of a campaign's detail.
+void campaign_object(std::string& out, const Campaign& c) {
+  out.push_back('{');
+  name(out, key::id, true);
+  str(out, c.id);
+  name(out, key::course);
+  str(out, c.course);
+  name(out, key::targets);
+  strings(out, c.targets);
+  name(out, key::schedule);
+  str(out, c.schedule);
+  name(out, key::at);
+  str(out, c.at);
+  name(out, key::tz);
+  str(out, c.tz);
+  name(out, key::state);
+  str(out, state_name(c.state));
+  name(out, key::sent);
+  num(out, c.sent);
+  name(out, key::total);
+  num(out, c.total);
+  name(out, key::next_at);
+  time_or_null(out, c.next_at);
+  out.push_back('}');
+}
+
+void course_object(std::string& out, const CourseSummary& c) {
+  out.push_back('{');
+  name(out, key::id, true);
+  str(out, c.id);
+  name(out, key::title);
+  str(out, c.title);
+  name(out, key::lessons);
+  num(out, c.lessons);
+  name(out, key::created_by);
+  str(out, c.created_by);
+  name(out, key::created_at);
+  time_or_null(out, c.created_at);
+  name(out, key::campaigns);
+  num(out, c.campaigns);
+  out.push_back('}');
+}
+}  // namespace
+
 std::string encode(const CampaignList& r) {
   std::string out = "{";
   name(out, key::campaigns, true);
   out.push_back('[');
   for (std::size_t i = 0; i < r.campaigns.size(); ++i) {
-    const auto& c = r.campaigns[i];
+    if (i) out.push_back(',');
+    campaign_object(out, r.campaigns[i]);
+  }
+  out += "]}";
+  return out;
+}
+
+std::string encode(const CampaignDetail& r) {
+  std::string out = "{";
+  name(out, key::campaign, true);
+  campaign_object(out, r.campaign);
+  name(out, key::sender);
+  str(out, r.sender);
+  name(out, key::occurrences);
+  out.push_back('[');
+  for (std::size_t i = 0; i < r.occurrences.size(); ++i) {
+    const auto& o = r.occurrences[i];
     out += i ? ",{" : "{";
-    name(out, key::id, true);
-    str(out, c.id);
-    name(out, key::course);
-    str(out, c.course);
-    name(out, key::targets);
-    strings(out, c.targets);
-    name(out, key::schedule);
-    str(out, c.schedule);
-    name(out, key::at);
-    str(out, c.at);
-    name(out, key::tz);
-    str(out, c.tz);
-    name(out, key::state);
-    str(out, state_name(c.state));
-    name(out, key::sent);
-    num(out, c.sent);
-    name(out, key::total);
-    num(out, c.total);
-    name(out, key::next_at);
-    time_or_null(out, c.next_at);
+    name(out, key::number, true);
+    num(out, o.number);
+    name(out, key::due_at);
+    time_or_null(out, o.due_at);
+    name(out, key::sent_at);
+    time_or_null(out, o.sent_at);
+    name(out, key::message);
+    str_or_null(out, o.message);
     out.push_back('}');
   }
   out += "]}";
+  return out;
+}
+
+std::string encode(const CourseList& r) {
+  std::string out = "{";
+  name(out, key::courses, true);
+  out.push_back('[');
+  for (std::size_t i = 0; i < r.courses.size(); ++i) {
+    if (i) out.push_back(',');
+    course_object(out, r.courses[i]);
+  }
+  out += "]}";
+  return out;
+}
+
+std::string encode(const CourseDetail& r) {
+  std::string out = "{";
+  name(out, key::course, true);
+  course_object(out, r.course);
+  name(out, key::lessons);
+  out.push_back('[');
+  for (std::size_t i = 0; i < r.lessons.size(); ++i) {
+    const auto& l = r.lessons[i];
+    out += i ? ",{" : "{";
+    name(out, key::number, true);
+    num(out, l.number);
+    name(out, key::title);
+    str(out, l.title);
+    name(out, key::images);
+    num(out, l.images);
+    name(out, key::links);
+    num(out, l.links);
+    name(out, key::bytes);
+    num(out, l.bytes);
+    out.push_back('}');
+  }
+  out += "]}";
+  return out;
+}
+
+std::string encode(const ScheduleList& r) {
+  std::string out = "{";
+  name(out, key::schedules, true);
+  out.push_back('[');
+  for (std::size_t i = 0; i < r.schedules.size(); ++i) {
+    const auto& m = r.schedules[i];
+    out += i ? ",{" : "{";
+    name(out, key::id, true);
+    str(out, m.id);
+    name(out, key::kind);
+    str(out, m.kind);
+    name(out, key::title);
+    str(out, m.title);
+    name(out, key::sender);
+    str(out, m.sender);
+    name(out, key::targets);
+    strings(out, m.targets);
+    name(out, key::schedule);
+    str(out, m.schedule);
+    name(out, key::at);
+    str(out, m.at);
+    name(out, key::tz);
+    str(out, m.tz);
+    name(out, key::start);
+    str(out, m.start);
+    name(out, key::state);
+    str(out, state_name(m.state));
+    name(out, key::sent);
+    num(out, m.sent);
+    name(out, key::total);
+    num_or_null(out, m.total);
+    name(out, key::next_at);
+    time_or_null(out, m.next_at);
+    name(out, key::last_message);
+    str_or_null(out, m.last_message);
+    out.push_back('}');
+  }
+  out += "]}";
+  return out;
+}
+
+std::string encode(const Reminded& r) {
+  std::string out = "{";
+  name(out, key::id, true);
+  str(out, r.id);
+  name(out, key::recipients);
+  strings(out, r.recipients);
+  out.push_back('}');
   return out;
 }
 
@@ -598,6 +767,11 @@ void to_json(json& j, const Recorded& r) { j = parse(encode(r)); }
 void to_json(json& j, const Progress& r) { j = parse(encode(r)); }
 void to_json(json& j, const CampaignList& r) { j = parse(encode(r)); }
 void to_json(json& j, const ChatHistory& r) { j = parse(encode(r)); }
+void to_json(json& j, const CampaignDetail& r) { j = parse(encode(r)); }
+void to_json(json& j, const CourseList& r) { j = parse(encode(r)); }
+void to_json(json& j, const CourseDetail& r) { j = parse(encode(r)); }
+void to_json(json& j, const ScheduleList& r) { j = parse(encode(r)); }
+void to_json(json& j, const Reminded& r) { j = parse(encode(r)); }
 
 // ---- from_json --------------------------------------------------------------------
 
@@ -702,24 +876,110 @@ void from_json(const json& j, Progress& r) {
   }
 }
 
+namespace {
+Campaign read_campaign(const json& row) {
+  object(row, "campaign row");
+  Campaign c;
+  c.id = string_at(row, key::id);
+  c.course = string_at(row, key::course);
+  c.targets = strings_at(row, key::targets);
+  c.schedule = string_at(row, key::schedule);
+  c.at = string_at(row, key::at);
+  c.tz = string_at(row, key::tz);
+  c.state = campaign_state_from_name(string_at(row, key::state));
+  c.sent = count_at(row, key::sent);
+  c.total = count_at(row, key::total);
+  c.next_at = optional_time(row, key::next_at);
+  return c;
+}
+
+CourseSummary read_course(const json& row) {
+  object(row, "course row");
+  CourseSummary c;
+  c.id = string_at(row, key::id);
+  c.title = string_at(row, key::title);
+  c.lessons = count_at(row, key::lessons);
+  c.created_by = string_at(row, key::created_by);
+  c.created_at = time_at(row, key::created_at);
+  c.campaigns = count_at(row, key::campaigns);
+  return c;
+}
+}  // namespace
+
 void from_json(const json& j, CampaignList& r) {
   object(j, "campaign list");
   r = CampaignList{};
-  for (const auto& row : array_at(j, key::campaigns)) {
-    object(row, "campaign row");
-    Campaign c;
-    c.id = string_at(row, key::id);
-    c.course = string_at(row, key::course);
-    c.targets = strings_at(row, key::targets);
-    c.schedule = string_at(row, key::schedule);
-    c.at = string_at(row, key::at);
-    c.tz = string_at(row, key::tz);
-    c.state = campaign_state_from_name(string_at(row, key::state));
-    c.sent = count_at(row, key::sent);
-    c.total = count_at(row, key::total);
-    c.next_at = optional_time(row, key::next_at);
-    r.campaigns.push_back(std::move(c));
+  for (const auto& row : array_at(j, key::campaigns)) r.campaigns.push_back(read_campaign(row));
+}
+
+void from_json(const json& j, CampaignDetail& r) {
+  object(j, "campaign detail");
+  r = CampaignDetail{};
+  r.campaign = read_campaign(at(j, key::campaign));
+  r.sender = string_at(j, key::sender);
+  for (const auto& row : array_at(j, key::occurrences)) {
+    object(row, "occurrence row");
+    Occurrence o;
+    o.number = count_at(row, key::number);
+    o.due_at = time_at(row, key::due_at);
+    o.sent_at = optional_time(row, key::sent_at);
+    o.message = optional_string(row, key::message);
+    r.occurrences.push_back(std::move(o));
   }
+}
+
+void from_json(const json& j, CourseList& r) {
+  object(j, "course list");
+  r = CourseList{};
+  for (const auto& row : array_at(j, key::courses)) r.courses.push_back(read_course(row));
+}
+
+void from_json(const json& j, CourseDetail& r) {
+  object(j, "course detail");
+  r = CourseDetail{};
+  r.course = read_course(at(j, key::course));
+  for (const auto& row : array_at(j, key::lessons)) {
+    object(row, "lesson row");
+    LessonSummary l;
+    l.number = count_at(row, key::number);
+    l.title = string_at(row, key::title);
+    l.images = count_at(row, key::images);
+    l.links = count_at(row, key::links);
+    l.bytes = count_at(row, key::bytes);
+    r.lessons.push_back(std::move(l));
+  }
+}
+
+void from_json(const json& j, ScheduleList& r) {
+  object(j, "schedule list");
+  r = ScheduleList{};
+  for (const auto& row : array_at(j, key::schedules)) {
+    object(row, "schedule row");
+    ScheduledMessage m;
+    m.id = string_at(row, key::id);
+    m.kind = string_at(row, key::kind);
+    topics::kind_from_name(m.kind);  // alert or message, else Error(protocol)
+    m.title = string_at(row, key::title);
+    m.sender = string_at(row, key::sender);
+    m.targets = strings_at(row, key::targets);
+    m.schedule = string_at(row, key::schedule);
+    m.at = string_at(row, key::at);
+    m.tz = string_at(row, key::tz);
+    m.start = string_at(row, key::start);
+    m.state = schedule_state_from_name(string_at(row, key::state));
+    m.sent = count_at(row, key::sent);
+    m.total = optional_count(row, key::total);
+    m.next_at = optional_time(row, key::next_at);
+    m.last_message = optional_string(row, key::last_message);
+    r.schedules.push_back(std::move(m));
+  }
+}
+
+void from_json(const json& j, Reminded& r) {
+  object(j, "reminded");
+  r = Reminded{};
+  r.id = string_at(j, key::id);
+  r.recipients = strings_at(j, key::recipients);
 }
 
 void from_json(const json& j, ChatHistory& r) {

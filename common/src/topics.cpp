@@ -1,5 +1,7 @@
 #include "herald/common/topics.hpp"
 
+#include <optional>
+
 #include "herald/common/error.hpp"
 
 namespace herald::topics {
@@ -13,8 +15,10 @@ constexpr std::string_view kPresence = "presence";
 constexpr std::string_view kReceipted = "receipted";
 constexpr std::string_view kReq = "req";
 constexpr std::string_view kReply = "reply";
-constexpr std::string_view kChat = "chat";          // reserved (see topics.md)
-constexpr std::string_view kCampaign = "campaign";  // reserved (see topics.md)
+constexpr std::string_view kChat = "chat";  // reserved (see topics.md)
+constexpr std::string_view kCampaign = "campaign";
+constexpr std::string_view kSchedule = "schedule";
+constexpr std::string_view kRemind = "remind";
 
 std::string join(std::initializer_list<std::string_view> parts) {
   std::string out;
@@ -50,6 +54,26 @@ std::string rest_from(const std::vector<std::string>& parts, std::size_t from) {
   return out;
 }
 
+// "user/LOGIN" -> "LOGIN"; anything else -> nullopt (not checked as a login).
+std::optional<std::string_view> person_of_scope(std::string_view scope) {
+  if (scope.size() <= kPersonLevel.size() + 1 || scope.substr(0, kPersonLevel.size()) != kPersonLevel ||
+      scope[kPersonLevel.size()] != '/')
+    return std::nullopt;
+  return scope.substr(kPersonLevel.size() + 1);
+}
+
+// A scope in wire levels: an org path, "user" (every person) or "user/LOGIN".
+bool is_valid_scope(std::string_view scope) {
+  if (scope == kPersonLevel) return true;
+  if (auto login = person_of_scope(scope)) return is_valid_login(*login);
+  return is_valid_org_path(scope);
+}
+
+void require_scope(std::string_view scope) {
+  if (!is_valid_scope(scope))
+    throw Error(ErrorKind::usage, "invalid scope '" + std::string(scope) + "': an org path, 'user' or 'user/LOGIN'");
+}
+
 Target target_from(const std::vector<std::string>& parts, std::size_t from, std::string_view topic) {
   if (parts.size() <= from) throw malformed(topic, "missing target");
   if (parts[from] == kPersonLevel) {
@@ -72,7 +96,8 @@ Kind kind_from_name(std::string_view name) {
 }
 
 bool is_known_op(std::string_view op) {
-  return op == kOpStatus || op == kOpPending || op == kOpList || op == kOpImport;
+  return op == kOpStatus || op == kOpPending || op == kOpList || op == kOpImport || op == kOpCourses ||
+         op == kOpCampaigns || op == kOpSchedules || op == kOpProgress;
 }
 
 std::string delivery(Kind kind, std::string_view account, std::string_view id, const Target& target) {
@@ -118,6 +143,67 @@ std::string reply(std::string_view account, std::string_view request_id) {
   return join({kRoot, kReply, account, request_id});
 }
 
+std::string campaign(std::string_view account, std::string_view request_id, std::string_view scope_path) {
+  require_token(account, "account");
+  require_token(request_id, "request id");
+  require_scope(scope_path);
+  return join({kRoot, kCampaign, account, request_id, scope_path});
+}
+
+std::string schedule(std::string_view account, std::string_view request_id, Kind kind, std::string_view scope_path) {
+  require_token(account, "account");
+  require_token(request_id, "request id");
+  require_scope(scope_path);
+  return join({kRoot, kSchedule, account, request_id, level_of(kind), scope_path});
+}
+
+std::string all_campaign_requests() { return join({kRoot, kCampaign, "#"}); }
+std::string all_schedule_requests() { return join({kRoot, kSchedule, "#"}); }
+
+std::string remind(std::string_view account, std::string_view id, std::string_view agent_path) {
+  require_token(account, "account");
+  require_token(id, "message id");
+  require_org_path(agent_path, "agent path");
+  return join({kRoot, kRemind, account, id, agent_path});
+}
+
+std::string scope_covering(const std::vector<Target>& targets) {
+  if (targets.empty()) throw Error(ErrorKind::usage, "no targets: nothing to cover");
+  bool people = targets.front().is_person();
+  for (const auto& t : targets)
+    if (t.is_person() != people)
+      throw Error(ErrorKind::usage,
+                  "targets mix computers and people: no single scope covers both (start one for each)");
+  if (people) {
+    const auto& login = targets.front().login();
+    for (const auto& t : targets)
+      if (t.login() != login) return std::string(kPersonLevel);
+    return join({kPersonLevel, login});
+  }
+  // The deepest common ancestor: the longest shared run of levels.
+  auto common = split_path(targets.front().org_path());
+  for (const auto& t : targets) {
+    auto levels = split_path(t.org_path());
+    std::size_t n = 0;
+    while (n < common.size() && n < levels.size() && common[n] == levels[n]) ++n;
+    common.resize(n);
+  }
+  // Every org path starts with "org", so at least that level is shared.
+  std::string out;
+  for (const auto& level : common) {
+    if (!out.empty()) out += '/';
+    out += level;
+  }
+  return out;
+}
+
+bool scope_covers(std::string_view scope_path, const Target& target) {
+  if (!is_valid_scope(scope_path)) return false;
+  if (scope_path == kPersonLevel) return target.is_person();
+  if (auto login = person_of_scope(scope_path)) return target.is_person() && target.login() == *login;
+  return !target.is_person() && is_under(target.org_path(), scope_path);
+}
+
 std::vector<std::string> agent_filters_for_level(std::string_view level_path) {
   return {join({kRoot, kAlert, "+", "+", level_path}), join({kRoot, kMsg, "+", "+", level_path}),
           join({kRoot, kRecall, "+", "+", level_path})};
@@ -127,6 +213,8 @@ std::vector<std::string> agent_filters(std::string_view agent_path) {
   std::vector<std::string> out;
   for (const auto& level : ancestors_or_self(agent_path))
     for (auto& f : agent_filters_for_level(level)) out.push_back(std::move(f));
+  // Reminders name one computer: only its own path, never an ancestor's.
+  out.push_back(join({kRoot, kRemind, "+", "+", agent_path}));
   return out;
 }
 
@@ -143,6 +231,7 @@ std::vector<std::string> agent_read_own_patterns() { return agent_filters_for_le
 std::string agent_ack_write_pattern() { return join({kRoot, kAck, "+", "%u"}); }
 std::string agent_presence_write_pattern() { return join({kRoot, kPresence, "%u"}); }
 std::string agent_receipted_read_pattern() { return join({kRoot, kReceipted, "%u"}); }
+std::string agent_remind_read_pattern() { return join({kRoot, kRemind, "+", "+", "%u"}); }
 std::vector<std::string> agent_read_ancestor(std::string_view ancestor_path) {
   return agent_filters_for_level(ancestor_path);
 }
@@ -171,8 +260,13 @@ std::string presence_read_scope(std::string_view scope) { return join({kRoot, kP
 std::string chat_scope(std::string_view account, std::string_view scope) {
   return join({kRoot, kChat, account, "+", scope_levels(scope)});
 }
+// Unlike a target, a request's {scope} may be "user" itself (several people), so
+// "user" grants user/# here: '#' matches the level itself and each person below it.
 std::string campaign_scope(std::string_view account, std::string_view scope) {
-  return join({kRoot, kCampaign, account, "+", scope_levels(scope)});
+  return join({kRoot, kCampaign, account, "+", scope, "#"});
+}
+std::string schedule_scope(Kind kind, std::string_view account, std::string_view scope) {
+  return join({kRoot, kSchedule, account, "+", level_of(kind), scope, "#"});
 }
 std::string everything() { return join({kRoot, "#"}); }
 
@@ -221,6 +315,25 @@ ParsedTopic parse(std::string_view topic) {
     if (parts.size() != 4 || !is_valid_token(parts[2]) || !is_valid_token(parts[3]))
       throw malformed(topic, "expected herald/reply/{account}/{request-id}");
     return ReplyTopic{parts[2], parts[3]};
+  }
+  if (type == kCampaign) {
+    auto scope = rest_from(parts, 4);
+    if (parts.size() < 5 || !is_valid_token(parts[2]) || !is_valid_token(parts[3]) || !is_valid_scope(scope))
+      throw malformed(topic, "expected herald/campaign/{account}/{request-id}/{scope}");
+    return CampaignTopic{parts[2], parts[3], scope};
+  }
+  if (type == kSchedule) {
+    auto scope = rest_from(parts, 5);
+    if (parts.size() < 6 || !is_valid_token(parts[2]) || !is_valid_token(parts[3]) ||
+        (parts[4] != kAlert && parts[4] != kMsg) || !is_valid_scope(scope))
+      throw malformed(topic, "expected herald/schedule/{account}/{request-id}/{alert|msg}/{scope}");
+    return ScheduleTopic{parts[2], parts[3], parts[4] == kAlert ? Kind::alert : Kind::message, scope};
+  }
+  if (type == kRemind) {
+    auto path = rest_from(parts, 4);
+    if (parts.size() < 5 || !is_valid_token(parts[2]) || !is_valid_token(parts[3]) || !is_valid_org_path(path))
+      throw malformed(topic, "expected herald/remind/{account}/{id}/{agent-path}");
+    return RemindTopic{parts[2], parts[3], path};
   }
   throw malformed(topic, "unknown topic type '" + type + "'");
 }

@@ -48,6 +48,7 @@ void handle(handlers::Batch& b, const Inbound& in) {
           [&](const topics::ReceiptedTopic&) { throw Error(ErrorKind::protocol, "not a topic heraldd handles"); },
           [&](const topics::CampaignTopic& t) { handlers::campaign(b, t, in); },
           [&](const topics::ScheduleTopic& t) { handlers::schedule(b, t, in); },
+          [&](const topics::RemindTopic&) { throw Error(ErrorKind::protocol, "not a topic heraldd handles"); },
       },
       topics::parse(in.topic));
 }

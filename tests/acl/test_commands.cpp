@@ -183,15 +183,22 @@ TEST_CASE("show lists capabilities and the exact ACL lines") {
         "  topic write herald/recall/ops1/+/org/branch01/#\n"
         "  topic write herald/recall/ops1/+/user/+\n"
         "  topic read herald/reply/ops1/#\n"
+        "  topic write herald/req/ops1/+/campaigns/org/branch01/#\n"
+        "  topic write herald/req/ops1/+/courses/org/branch01/#\n"
         "  topic write herald/req/ops1/+/list/org/branch01/#\n"
         "  topic write herald/req/ops1/+/pending/org/branch01/#\n"
-        "  topic write herald/req/ops1/+/status/org/branch01/#\n");
+        "  topic write herald/req/ops1/+/progress/org/branch01/#\n"
+        "  topic write herald/req/ops1/+/schedules/org/branch01/#\n"
+        "  topic write herald/req/ops1/+/status/org/branch01/#\n"
+        "  topic write herald/schedule/ops1/+/alert/org/branch01/#\n"
+        "  topic write herald/schedule/ops1/+/msg/org/#\n"
+        "  topic write herald/schedule/ops1/+/msg/user/#\n");
   out.str("");
   cmd_show("ops1", policy, true, out);
   auto j = nlohmann::json::parse(out.str());
   CHECK(j.at("capabilities").at("alert") == nlohmann::json::array({"org/branch01"}));
   CHECK(j.at("enabled") == true);
-  CHECK(j.at("acl").size() == 11);
+  CHECK(j.at("acl").size() == 18);
 }
 
 TEST_CASE("the CLI: one-line errors with the kind as exit code; passwords never printed") {

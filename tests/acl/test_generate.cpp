@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "helpers.hpp"
 
 using namespace herald::acl;
@@ -13,7 +15,7 @@ TEST_CASE("full-admin: everything over org and user") {
                                    "topic write herald/alert/boss/+/org/#",
                                    "topic write herald/alert/boss/+/user/+",
                                    "topic write herald/campaign/boss/+/org/#",
-                                   "topic write herald/campaign/boss/+/user/+",
+                                   "topic write herald/campaign/boss/+/user/#",
                                    "topic write herald/chat/boss/+/org/#",
                                    "topic write herald/chat/boss/+/user/+",
                                    "topic write herald/msg/boss/+/org/#",
@@ -22,10 +24,18 @@ TEST_CASE("full-admin: everything over org and user") {
                                    "topic write herald/recall/boss/+/org/#",
                                    "topic write herald/recall/boss/+/user/+",
                                    "topic read herald/reply/boss/#",
+                                   "topic write herald/req/boss/+/campaigns/org/#",
+                                   "topic write herald/req/boss/+/courses/org/#",
                                    "topic write herald/req/boss/+/import/org/#",
                                    "topic write herald/req/boss/+/list/org/#",
                                    "topic write herald/req/boss/+/pending/org/#",
+                                   "topic write herald/req/boss/+/progress/org/#",
+                                   "topic write herald/req/boss/+/schedules/org/#",
                                    "topic write herald/req/boss/+/status/org/#",
+                                   "topic write herald/schedule/boss/+/alert/org/#",
+                                   "topic write herald/schedule/boss/+/alert/user/#",
+                                   "topic write herald/schedule/boss/+/msg/org/#",
+                                   "topic write herald/schedule/boss/+/msg/user/#",
                                });
 }
 
@@ -39,14 +49,22 @@ TEST_CASE("communications operator: messages everywhere, alerts and status only 
                                    "topic write herald/recall/ops1/+/org/branch01/#",
                                    "topic write herald/recall/ops1/+/user/+",
                                    "topic read herald/reply/ops1/#",
+                                   "topic write herald/req/ops1/+/campaigns/org/branch01/#",
+                                   "topic write herald/req/ops1/+/courses/org/branch01/#",
                                    "topic write herald/req/ops1/+/list/org/branch01/#",
                                    "topic write herald/req/ops1/+/pending/org/branch01/#",
+                                   "topic write herald/req/ops1/+/progress/org/branch01/#",
+                                   "topic write herald/req/ops1/+/schedules/org/branch01/#",
                                    "topic write herald/req/ops1/+/status/org/branch01/#",
+                                   "topic write herald/schedule/ops1/+/alert/org/branch01/#",
+                                   "topic write herald/schedule/ops1/+/msg/org/#",
+                                   "topic write herald/schedule/ops1/+/msg/user/#",
                                });
-  // Nothing else: no chat, campaign, monitor, import, and no read beyond its replies.
+  // Nothing else: no chat, campaign, monitor, import, and no read beyond its replies
+  // (reading about campaigns, herald/req/.../campaigns/..., is status).
   for (const auto& line : lines_of(p, "ops1")) {
     CHECK(line.find("chat") == std::string::npos);
-    CHECK(line.find("campaign") == std::string::npos);
+    CHECK(line.find("herald/campaign/") == std::string::npos);
     CHECK(line.find("import") == std::string::npos);
     if (line.rfind("topic read", 0) == 0) CHECK(line == "topic read herald/reply/ops1/#");
   }
@@ -60,6 +78,8 @@ TEST_CASE("communications operator without alert scopes may not alert at all") {
                                    "topic write herald/recall/ops2/+/org/#",
                                    "topic write herald/recall/ops2/+/user/+",
                                    "topic read herald/reply/ops2/#",
+                                   "topic write herald/schedule/ops2/+/msg/org/#",
+                                   "topic write herald/schedule/ops2/+/msg/user/#",
                                });
 }
 
@@ -75,8 +95,12 @@ TEST_CASE("helpdesk: chat and status over org") {
   CHECK(lines_of(p, "hd") == Lines{
                                  "topic write herald/chat/hd/+/org/#",
                                  "topic read herald/reply/hd/#",
+                                 "topic write herald/req/hd/+/campaigns/org/#",
+                                 "topic write herald/req/hd/+/courses/org/#",
                                  "topic write herald/req/hd/+/list/org/#",
                                  "topic write herald/req/hd/+/pending/org/#",
+                                 "topic write herald/req/hd/+/progress/org/#",
+                                 "topic write herald/req/hd/+/schedules/org/#",
                                  "topic write herald/req/hd/+/status/org/#",
                              });
 }
@@ -86,8 +110,12 @@ TEST_CASE("trainer: campaigns and status over org") {
   CHECK(lines_of(p, "tr") == Lines{
                                  "topic write herald/campaign/tr/+/org/#",
                                  "topic read herald/reply/tr/#",
+                                 "topic write herald/req/tr/+/campaigns/org/#",
+                                 "topic write herald/req/tr/+/courses/org/#",
                                  "topic write herald/req/tr/+/list/org/#",
                                  "topic write herald/req/tr/+/pending/org/#",
+                                 "topic write herald/req/tr/+/progress/org/#",
+                                 "topic write herald/req/tr/+/schedules/org/#",
                                  "topic write herald/req/tr/+/status/org/#",
                              });
 }
@@ -123,9 +151,15 @@ TEST_CASE("account scopes extend the roles' grants; custom roles work") {
                                  "topic read herald/presence/org/branch02/#",
                                  "topic write herald/recall/m2/+/org/branch02/#",
                                  "topic read herald/reply/m2/#",
+                                 "topic write herald/req/m2/+/campaigns/org/branch02/#",
+                                 "topic write herald/req/m2/+/courses/org/branch02/#",
                                  "topic write herald/req/m2/+/list/org/branch02/#",
                                  "topic write herald/req/m2/+/pending/org/branch02/#",
+                                 "topic write herald/req/m2/+/progress/org/branch02/#",
+                                 "topic write herald/req/m2/+/schedules/org/branch02/#",
                                  "topic write herald/req/m2/+/status/org/branch02/#",
+                                 "topic write herald/schedule/m2/+/alert/org/branch02/#",
+                                 "topic write herald/schedule/m2/+/msg/org/branch02/#",
                              });
 }
 
@@ -172,6 +206,7 @@ TEST_CASE("the whole acl_file: header, agent patterns, accounts, revoked agents,
         "pattern read herald/recall/+/+/%u\n"
         "pattern write herald/ack/+/%u\n"
         "pattern write herald/presence/%u\n"
+        "pattern read herald/remind/+/+/%u\n"
         "pattern read herald/receipted/%u\n"
         "\n"
         "# Admin accounts (disabled accounts are left out).\n"
@@ -233,4 +268,8 @@ TEST_CASE("agents: patterns bind their own path, ancestors come from the directo
   CHECK(pattern_line(agent_pattern_rules().at(3)) == "pattern write herald/ack/+/%u");
   // Each agent reads heraldd's confirmations of its own receipts, nobody else's.
   CHECK(pattern_line(agent_pattern_rules().back()) == "pattern read herald/receipted/%u");
+  // And heraldd's reminders addressed to its own path only.
+  auto rules = agent_pattern_rules();
+  CHECK(std::count_if(rules.begin(), rules.end(),
+                      [](const Rule& r) { return pattern_line(r) == "pattern read herald/remind/+/+/%u"; }) == 1);
 }

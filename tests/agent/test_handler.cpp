@@ -238,3 +238,26 @@ TEST_CASE("another account's copy under a stored id is dropped: it neither repla
   for (const auto& receipt : f.inbox.outbox())
     CHECK(payloads::decode<payloads::Ack>(receipt.payload).sender == "admin");
 }
+
+// ---- issue 10: lessons
+
+TEST_CASE("a lesson arrives as a message with its images and reference; a bad image drops the whole delivery") {
+  Fixture f;
+  auto d = test::delivery("Fire exits", "info");
+  d.images = {payloads::Image{"exit.png", "image/png", std::string("\x89PNG\r\n\x1a\n", 8) + "px"}};
+  d.lesson = payloads::LessonRef{"bhp-2026", "c1", 1, 4};
+  auto topic = topics::delivery(topics::Kind::message, "hr", "l1", Target::parse("org"));
+  CHECK(f.handle(topic, payload(d)).action == Action::stored);
+  CHECK(f.display.shown.empty());  // a lesson is a message: it waits in the inbox
+  auto stored = f.inbox.find("l1");
+  REQUIRE(stored);
+  CHECK(stored->delivery.images == d.images);
+  CHECK(stored->delivery.lesson == d.lesson);
+
+  auto hostile = nlohmann::json::parse(payload(d));
+  hostile["images"][0]["name"] = "../../.profile";
+  auto r = f.handle(topics::delivery(topics::Kind::message, "hr", "l2", Target::parse("org")), hostile.dump());
+  CHECK(r.action == Action::dropped);
+  CHECK(r.reason.find("not a safe file name") != std::string::npos);
+  CHECK_FALSE(f.inbox.find("l2"));
+}

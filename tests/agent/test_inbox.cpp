@@ -318,3 +318,35 @@ TEST_CASE("herald-agent inbox lists around a damaged record") {
   list_inbox(config, true, out);
   CHECK(out.str().find("\"good\"") != std::string::npos);
 }
+
+// ---- issue 10: a lesson's images and reference survive storage
+
+TEST_CASE("a lesson is stored with its images and lesson reference; the listing summarises the images") {
+  TempDir dir;
+  lmdb::Env env(dir.path, agent_env_options());
+  Inbox inbox(env);
+  auto d = test::delivery("Fire exits", "info");
+  d.images = {payloads::Image{"exit.png", "image/png", std::string("\x89PNG\r\n\x1a\n\0\xff", 10)}};
+  d.lesson = payloads::LessonRef{"bhp-2026", "c1", 3, 8};
+  REQUIRE(inbox.accept(topics::DeliveryTopic{topics::Kind::message, "hr", "l1", Target::parse("org")}, d, "org/b1/pc1",
+                       "anna", herald::now()) == DeliveryOutcome::stored);
+  auto stored = inbox.find("l1");
+  REQUIRE(stored);
+  CHECK(stored->delivery.images == d.images);
+  REQUIRE(stored->delivery.lesson);
+  CHECK(*stored->delivery.lesson == *d.lesson);
+  // Read back after another write (mark_read rewrites the record).
+  auto read = inbox.mark_read("l1", herald::now(), "org/b1/pc1", "anna");
+  CHECK(read.delivery.images == d.images);
+  CHECK(inbox.find("l1")->delivery.images == d.images);
+
+  auto listing = to_json(*stored);
+  CHECK(listing["lesson"]["of"] == 8);
+  CHECK(listing["images"][0] == nlohmann::json::parse(R"({"name":"exit.png","type":"image/png","size":10})"));
+  auto full = to_json(*stored, true);
+  CHECK(full["images"][0]["data"] == payloads::base64_encode(d.images[0].data));
+  CHECK(stored_message_from_json(full).delivery.images == d.images);
+  // A stored image that no longer passes the receipt checks is a damaged record.
+  full["images"][0]["name"] = "../x.png";
+  CHECK_THROWS_AS(stored_message_from_json(full), Error);
+}

@@ -246,6 +246,24 @@ TEST_CASE("the broker refuses payloads over Herald's limits, per topic") {
   CHECK(eventually([&] { return tap.got(after).has_value(); }));
   CHECK_FALSE(tap.got(too_big).has_value());
 
+  // A course (course-create, its images inside) may be as large as kMaxRequestBytes too;
+  // a scheduled message has the general limit, like the message it becomes.
+  auto course = topics::campaign("admin", next_id(), "org");
+  CHECK(admin.publish(course, std::string(payloads::kMaxRequestBytes, ' '), false) == "accepted");
+  CHECK(eventually([&] { return tap.got(course) == payloads::kMaxRequestBytes; }, 20s));
+  auto too_big_course = topics::campaign("admin", next_id(), "org");
+  CHECK(admin.publish(too_big_course, std::string(payloads::kMaxRequestBytes + 1, ' '), false) == "refused");
+  auto too_big_schedule = topics::schedule("admin", next_id(), topics::Kind::message, "org");
+  CHECK(admin.publish(too_big_schedule, std::string(payloads::kMaxPayloadBytes + 1, ' '), false) == "refused");
+  auto max_schedule = topics::schedule("admin", next_id(), topics::Kind::message, "org");
+  CHECK(admin.publish(max_schedule, std::string(payloads::kMaxPayloadBytes, ' '), false) == "accepted");
+  auto after_course = topics::campaign("admin", next_id(), "org");
+  CHECK(admin.publish(after_course, "{}", false) == "accepted");
+  CHECK(eventually([&] { return tap.got(after_course).has_value(); }));
+  CHECK(tap.got(max_schedule) == payloads::kMaxPayloadBytes);
+  CHECK_FALSE(tap.got(too_big_course).has_value());
+  CHECK_FALSE(tap.got(too_big_schedule).has_value());
+
   // An agent's receipt over the general limit: refused on the agents' listener too.
   Client agent(as_agent(b, "org/branch01/pc001"), "org/branch01/pc001");
   REQUIRE(agent.connect() == "connected");

@@ -155,3 +155,143 @@ TEST_CASE("a confirmation of receipts round-trips and is bounded") {
     many += std::string(i ? "," : "") + R"({"id":"m","state":"read"})";
   CHECK_THROWS_AS(decode<Receipted>(many + "]}"), herald::Error);
 }
+
+namespace {
+const std::string kPng = std::string("\x89PNG\r\n\x1a\n", 8) + "rest-of-a-png";
+const std::string kJpeg = std::string("\xff\xd8\xff\xe0", 4) + "rest-of-a-jpeg";
+
+Delivery lesson_delivery_for_test() {
+  Delivery d;
+  d.title = "Fire exits";
+  d.body = "Keep them clear.";
+  d.sent_at = from_rfc3339("2026-11-22T13:00:00.000Z");
+  d.expires_at = from_rfc3339("2026-11-29T13:00:00.000Z");
+  d.images = {Image{"exit.png", "image/png", kPng}, Image{"plan_2.jpg", "image/jpeg", kJpeg}};
+  d.lesson = LessonRef{"bhp-2026", "c-1", 3, 8};
+  return d;
+}
+
+// The encoded lesson with one field of its JSON replaced by `patch` (a JSON Patch).
+std::string patched(const nlohmann::json& patch) {
+  nlohmann::json j = nlohmann::json::parse(encode(lesson_delivery_for_test()));
+  return j.patch(patch).dump();
+}
+}  // namespace
+
+TEST_CASE("base64 is strict: every byte string has one spelling") {
+  for (std::string raw : {std::string(), std::string("f"), std::string("fo"), std::string("foo"), std::string("foob"),
+                          std::string("fooba"), std::string("foobar"), kPng}) {
+    CAPTURE(raw);
+    CHECK(base64_decode(base64_encode(raw)) == raw);
+  }
+  CHECK(base64_encode("foobar") == "Zm9vYmFy");
+  CHECK(base64_encode("fo") == "Zm8=");
+  CHECK(base64_encode(std::string("\xff\xfe", 2)) == "//4=");
+  for (const char* bad : {"Zm9", "Zm9v\n", " Zm8=", "Zm8", "Zm==Zm9v", "Zm9=", "Zg=x", "Z===", "Zm9v*A==", "===="}) {
+    CAPTURE(bad);
+    CHECK_THROWS_WITH_AS(base64_decode(bad), doctest::Contains("base64"), Error);
+  }
+}
+
+TEST_CASE("images and the lesson reference round-trip; a delivery without them encodes as before") {
+  auto d = lesson_delivery_for_test();
+  auto text = encode(d);
+  CHECK(text.find(R"("images":[{"data":")" + base64_encode(kPng) + R"(","name":"exit.png","type":"image/png"})") !=
+        std::string::npos);
+  CHECK(text.find(R"("lesson":{"campaign":"c-1","course":"bhp-2026","number":3,"of":8})") != std::string::npos);
+  auto back = decode<Delivery>(text);
+  CHECK(back.images == d.images);
+  REQUIRE(back.lesson);
+  CHECK(*back.lesson == *d.lesson);
+
+  d.images.clear();
+  d.lesson.reset();
+  CHECK(
+      encode(d) ==
+      R"({"body":"Keep them clear.","expires_at":"2026-11-29T13:00:00.000Z","links":[],"sent_at":"2026-11-22T13:00:00.000Z","severity":"info","title":"Fire exits","v":1})");
+  auto plain = decode<Delivery>(encode(d));
+  CHECK(plain.images.empty());
+  CHECK_FALSE(plain.lesson);
+}
+
+TEST_CASE("hostile images and lesson references are protocol errors") {
+  using nlohmann::json;
+  auto replace = [](const char* path, json value) {
+    return json::array({{{"op", "replace"}, {"path", path}, {"value", value}}});
+  };
+  CHECK_NOTHROW(decode<Delivery>(patched(json::array())));
+  struct Case {
+    json patch;
+    const char* says;
+  };
+  const Case cases[] = {
+      {replace("/images/0/data", "not base64!"), "base64"},
+      {replace("/images/0/data", base64_encode(kPng) + "\n"), "base64"},
+      {replace("/images/0/data", base64_encode("GIF89a-not-allowed")), "its bytes say otherwise"},
+      {replace("/images/1/data", base64_encode(kPng)), "its bytes say otherwise"},  // says jpeg, is png
+      {replace("/images/0/type", "image/gif"), "not image/png or image/jpeg"},
+      {replace("/images/0/type", 7), "must be a string"},
+      {replace("/images/0/data", ""), "is empty"},
+      {replace("/images/0/name", "../x.png"), "not a safe file name"},
+      {replace("/images/0/name", "/etc/passwd"), "not a safe file name"},
+      {replace("/images/0/name", ".bashrc"), "not a safe file name"},
+      {replace("/images/0/name", ""), "not a safe file name"},
+      {replace("/images/0/name", std::string(65, 'a')), "not a safe file name"},
+      {replace("/images/0/name", "plan_2.jpg"), "appears twice"},
+      {replace("/images/0", "exit.png"), "must be a JSON object"},
+      {replace("/images", json::object()), "must be an array"},
+      {replace("/images", json::array({json::object(), json::object(), json::object(), json::object(), json::object(),
+                                       json::object(), json::object(), json::object(), json::object()})),
+       "too many images: 9"},
+      {replace("/lesson/number", 0), "lesson number 0 of 8"},
+      {replace("/lesson/number", 9), "lesson number 9 of 8"},
+      {replace("/lesson/number", -1), "non-negative integer"},
+      {replace("/lesson/number", "3"), "non-negative integer"},
+      {replace("/lesson/of", 0), "lesson number 3 of 0"},
+      {replace("/lesson/course", "a/b"), "must be ids"},
+      {replace("/lesson/campaign", "+"), "must be ids"},
+      {replace("/lesson", json::array()), "must be a JSON object"},
+      {json::array({{{"op", "remove"}, {"path", "/lesson/of"}}}), "payload"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.patch.dump());
+    CHECK_THROWS_WITH_AS(decode<Delivery>(patched(c.patch)), doctest::Contains(c.says), Error);
+    try {
+      decode<Delivery>(patched(c.patch));
+    } catch (const Error& e) {
+      CHECK(e.kind() == ErrorKind::protocol);
+    }
+  }
+}
+
+TEST_CASE("validate checks images and the lesson reference before anything is sent") {
+  auto d = lesson_delivery_for_test();
+  CHECK_NOTHROW(validate(d));
+  d.images.resize(kMaxImages + 1, Image{"x.png", "image/png", kPng});
+  CHECK_THROWS_WITH_AS(validate(d), doctest::Contains("too many images"), Error);
+  d = lesson_delivery_for_test();
+  d.images[0].name = "../x.png";
+  CHECK_THROWS_WITH_AS(validate(d), doctest::Contains("not a safe file name"), Error);
+  d = lesson_delivery_for_test();
+  d.lesson->number = 0;
+  CHECK_THROWS_AS(validate(d), Error);
+  CHECK(is_safe_file_name("a.png"));
+  CHECK(is_safe_file_name("A-b_c.1.JPG"));
+  CHECK_FALSE(is_safe_file_name("a b.png"));
+  CHECK_FALSE(is_safe_file_name("a\\b.png"));
+  CHECK_FALSE(is_safe_file_name(".."));
+  CHECK(sniff_image_type(kPng) == "image/png");
+  CHECK(sniff_image_type(kJpeg) == "image/jpeg");
+  CHECK(sniff_image_type("\x89PN") == "");
+}
+
+TEST_CASE("a reminder is {v, at}; anything else is a protocol error") {
+  Remind r{from_rfc3339("2026-11-22T13:00:00.000Z")};
+  CHECK(encode(r) == R"({"at":"2026-11-22T13:00:00.000Z","v":1})");
+  CHECK(decode<Remind>(encode(r)).at == r.at);
+  for (const char* bad : {"", "{}", R"({"v":1})", R"({"v":2,"at":"2026-11-22T13:00:00Z"})", R"({"v":1,"at":5})",
+                          R"({"v":1,"at":"soon"})", "[1]"}) {
+    CAPTURE(bad);
+    CHECK_THROWS_AS(decode<Remind>(bad), Error);
+  }
+}

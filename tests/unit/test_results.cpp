@@ -245,3 +245,140 @@ TEST_CASE("a malformed or wrong-typed result is Error(protocol)") {
   rejected<ChatHistory>(R"({"conversation":{"target":"org/pc1","state":"ajar","unread":0},"lines":[]})");
   rejected<ChatHistory>(R"({"conversation":{"target":"org/pc1","state":"open","unread":0},"lines":[{"seq":-1}]})");
 }
+
+namespace {
+
+CampaignDetail sample_campaign_detail() {
+  CampaignDetail d;
+  d.campaign = sample_campaigns().campaigns.at(0);
+  d.sender = "trainer1";
+  d.occurrences.push_back(Occurrence{1, at("2026-11-20T08:00:00.000Z"), at("2026-11-20T08:00:01.000Z"),
+                                     std::string("20261120T080001Z-0a1b2c3d4e")});
+  d.occurrences.push_back(Occurrence{2, at("2026-11-23T08:00:00.000Z"), {}, {}});
+  return d;
+}
+
+CourseList sample_courses() {
+  CourseList l;
+  l.courses.push_back(CourseSummary{"bhp-2026", "Health and safety", 8, "trainer1", at("2026-11-01T10:00:00.000Z"), 2});
+  l.courses.push_back(CourseSummary{"gdpr", "GDPR \"basics\"", 1, "admin", at("2026-10-01T10:00:00.000Z"), 0});
+  return l;
+}
+
+CourseDetail sample_course_detail() {
+  CourseDetail d;
+  d.course = sample_courses().courses.at(0);
+  d.lessons.push_back(LessonSummary{1, "Fire exits", 2, 1, 120000});
+  d.lessons.push_back(LessonSummary{2, "First aid", 0, 0, 900});
+  return d;
+}
+
+ScheduleList sample_schedules() {
+  ScheduleList l;
+  l.schedules.push_back(ScheduledMessage{"s1",
+                                         "message",
+                                         "Timesheets due",
+                                         "ops1",
+                                         {"org/branch01"},
+                                         "FREQ=MONTHLY;BYMONTHDAY=1",
+                                         "09:00",
+                                         "Europe/Warsaw",
+                                         "2026-12-01",
+                                         ScheduleState::active,
+                                         2,
+                                         {},
+                                         at("2027-01-01T08:00:00.000Z"),
+                                         std::string("20261201T080000Z-aa11bb22cc")});
+  l.schedules.push_back(ScheduledMessage{"s2",
+                                         "alert",
+                                         "Drill",
+                                         "ops1",
+                                         {"user:jk"},
+                                         "",
+                                         "14:30",
+                                         "UTC",
+                                         "2026-12-05",
+                                         ScheduleState::finished,
+                                         1,
+                                         1,
+                                         {},
+                                         {}});
+  return l;
+}
+
+}  // namespace
+
+TEST_CASE("the course, campaign, schedule and reminder results round-trip") {
+  round_trip(sample_campaign_detail());
+  round_trip(sample_courses());
+  round_trip(sample_course_detail());
+  round_trip(sample_schedules());
+  round_trip(Reminded{"bhp-2026", {"org/branch01/pc042", "org/branch02/pc001"}});
+  round_trip(CampaignDetail{});
+  round_trip(CourseList{});
+  round_trip(CourseDetail{});
+  round_trip(ScheduleList{});
+  round_trip(Reminded{});
+}
+
+TEST_CASE("schedule states have names, and unknown names are protocol errors") {
+  for (auto s : {ScheduleState::active, ScheduleState::cancelled, ScheduleState::finished})
+    CHECK(schedule_state_from_name(state_name(s)) == s);
+  CHECK(state_name(ScheduleState::cancelled) == "cancelled");
+  CHECK_THROWS_AS(schedule_state_from_name("paused"), Error);
+}
+
+TEST_CASE("the new results' layout: keys in their documented order") {
+  CHECK(encode(Reminded{"m1", {"org/b1/pc1"}}) == R"({"id":"m1","recipients":["org/b1/pc1"]})");
+  CHECK(encode(sample_courses()) ==
+        R"({"courses":[{"id":"bhp-2026","title":"Health and safety","lessons":8,"created_by":"trainer1",)"
+        R"("created_at":"2026-11-01T10:00:00.000Z","campaigns":2},{"id":"gdpr","title":"GDPR \"basics\"",)"
+        R"("lessons":1,"created_by":"admin","created_at":"2026-10-01T10:00:00.000Z","campaigns":0}]})");
+  CHECK(encode(sample_course_detail()) ==
+        R"({"course":{"id":"bhp-2026","title":"Health and safety","lessons":8,"created_by":"trainer1",)"
+        R"("created_at":"2026-11-01T10:00:00.000Z","campaigns":2},"lessons":[{"number":1,"title":"Fire exits",)"
+        R"("images":2,"links":1,"bytes":120000},{"number":2,"title":"First aid","images":0,"links":0,"bytes":900}]})");
+  CHECK(encode(sample_campaign_detail()) ==
+        R"({"campaign":{"id":"c1","course":"security-101","targets":["org/branch01","user:jk"],)"
+        R"("schedule":"weekdays","at":"09:00","tz":"Europe/Warsaw","state":"active","sent":3,"total":10,)"
+        R"("next_at":"2026-11-23T08:00:00.000Z"},"sender":"trainer1","occurrences":[{"number":1,)"
+        R"("due_at":"2026-11-20T08:00:00.000Z","sent_at":"2026-11-20T08:00:01.000Z",)"
+        R"("message":"20261120T080001Z-0a1b2c3d4e"},{"number":2,"due_at":"2026-11-23T08:00:00.000Z",)"
+        R"("sent_at":null,"message":null}]})");
+  CHECK(encode(sample_schedules()) ==
+        R"({"schedules":[{"id":"s1","kind":"message","title":"Timesheets due","sender":"ops1",)"
+        R"("targets":["org/branch01"],"schedule":"FREQ=MONTHLY;BYMONTHDAY=1","at":"09:00","tz":"Europe/Warsaw",)"
+        R"("start":"2026-12-01","state":"active","sent":2,"total":null,"next_at":"2027-01-01T08:00:00.000Z",)"
+        R"("last_message":"20261201T080000Z-aa11bb22cc"},{"id":"s2","kind":"alert","title":"Drill",)"
+        R"("sender":"ops1","targets":["user:jk"],"schedule":"","at":"14:30","tz":"UTC","start":"2026-12-05",)"
+        R"("state":"finished","sent":1,"total":1,"next_at":null,"last_message":null}]})");
+}
+
+TEST_CASE("a malformed course, campaign, schedule or reminder result is Error(protocol)") {
+  rejected<CampaignDetail>(R"({"campaign":null,"sender":"a","occurrences":[]})");
+  rejected<CampaignDetail>(R"({"campaign":[],"sender":"a","occurrences":[]})");
+  rejected<CampaignDetail>(
+      R"({"campaign":{"id":"c","course":"x","targets":[],"schedule":"","at":"09:00","tz":"UTC",)"
+      R"("state":"active","sent":0,"total":1,"next_at":null},"sender":"a","occurrences":[{"number":1}]})");
+  rejected<CampaignDetail>(R"({"campaign":{"id":"c","course":"x","targets":[],"schedule":"","at":"09:00","tz":"UTC",)"
+                           R"("state":"active","sent":0,"total":1,"next_at":null},"occurrences":[]})");
+  rejected<CourseList>(R"({"courses":{}})");
+  rejected<CourseList>(
+      R"({"courses":[{"id":"c","title":"t","lessons":-1,"created_by":"a","created_at":"2026-11-01T10:00:00.000Z",)"
+      R"("campaigns":0}]})");
+  rejected<CourseList>(
+      R"({"courses":[{"id":"c","title":"t","lessons":1,"created_by":"a","created_at":null,"campaigns":0}]})");
+  rejected<CourseDetail>(
+      R"({"course":{"id":"c","title":"t","lessons":1,"created_by":"a","created_at":"2026-11-01T10:00:00.000Z",)"
+      R"("campaigns":0},"lessons":[{"number":1,"title":"t","images":0,"links":0}]})");
+  rejected<CourseDetail>(R"({"lessons":[]})");
+  const char* row_head = R"({"schedules":[{"id":"s","kind":"message","title":"t","sender":"a","targets":[],)"
+                         R"("schedule":"","at":"09:00","tz":"UTC","start":"2026-12-01",)";
+  rejected<ScheduleList>((std::string(row_head) + R"("state":"paused","sent":0,"total":null}]})").c_str());
+  rejected<ScheduleList>((std::string(row_head) + R"("state":"active","sent":0,"total":"many"}]})").c_str());
+  rejected<ScheduleList>((std::string(row_head) + R"("state":"active","total":1}]})").c_str());
+  rejected<ScheduleList>(R"({"schedules":[{"id":"s","kind":"note","title":"t","sender":"a","targets":[],)"
+                         R"("schedule":"","at":"09:00","tz":"UTC","start":"2026-12-01","state":"active","sent":0}]})");
+  rejected<Reminded>(R"({"id":"m1","recipients":"org/pc1"})");
+  rejected<Reminded>(R"({"recipients":[]})");
+}

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <tuple>
 
 #include "handlers.hpp"
 #include "herald/common/course.hpp"

@@ -48,7 +48,10 @@ struct StoredMessage {
 // The `herald-agent inbox --json` / `show --json` shape, also the stored form:
 // id, kind, title, body, severity, links, sender, target, sent_at, expires_at,
 // received_at, displayed_at, read_at, for_user, state. Times are RFC 3339 or null.
-nlohmann::json to_json(const StoredMessage& m);
+// A lesson adds "lesson" {course, campaign, number, of}; a message with images adds
+// "images": [{name, type, size}], or with `with_image_data` (the stored form)
+// [{name, type, data (base64)}].
+nlohmann::json to_json(const StoredMessage& m, bool with_image_data = false);
 // Throws Error(storage) if a stored document is damaged.
 StoredMessage stored_message_from_json(const nlohmann::json& j);
 

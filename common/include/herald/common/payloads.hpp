@@ -37,6 +37,16 @@ struct Image {
   bool operator==(const Image&) const = default;
 };
 inline constexpr std::size_t kMaxImages = 8;
+// 1-64 of A-Z a-z 0-9 . _ -, not starting with '.': never a path, never hidden.
+bool is_safe_file_name(std::string_view name);
+// "image/png" or "image/jpeg" by the magic bytes of `data`; "" for anything else.
+std::string_view sniff_image_type(std::string_view data);
+// Strict base64 (RFC 4648 alphabet, padded, no whitespace). decode throws Error(protocol).
+std::string base64_encode(std::string_view bytes);
+std::string base64_decode(std::string_view text);
+// Throws Error(usage) naming the image: unsafe name, unknown type, type not matching
+// the magic bytes, no data.
+void validate(const Image& i);
 
 // What makes a Delivery a course lesson: lesson `number` of `of` of course `course`,
 // sent by campaign `campaign`. Shown by agents ("lesson 3 of 8"); heraldd counts
@@ -82,6 +92,14 @@ bool is_valid_severity(std::string_view s);
 struct Recall {
   TimePoint recalled_at{};
   std::optional<TimePoint> expires_at;
+};
+
+// herald/remind/{account}/{id}/{agent-path}: heraldd asks one agent to show a message
+// it holds but has not read again (`herald remind`). Not retained; `at` is when
+// heraldd sent it. The agent ignores it unless it holds that id from that account
+// unread; it never creates an inbox entry.
+struct Remind {
+  TimePoint at{};
 };
 
 enum class AckState { delivered = 1, displayed = 2, read = 3 };
@@ -139,8 +157,14 @@ struct Reply {
   nlohmann::json result;  // op-specific
 };
 
+void to_json(nlohmann::json& j, const Image& i);    // {"name","type","data": base64}
+void from_json(const nlohmann::json& j, Image& i);  // types and base64 only; validate() the rest
+void to_json(nlohmann::json& j, const LessonRef& l);
+void from_json(const nlohmann::json& j, LessonRef& l);
 void to_json(nlohmann::json& j, const Delivery& d);
 void from_json(const nlohmann::json& j, Delivery& d);
+void to_json(nlohmann::json& j, const Remind& r);
+void from_json(const nlohmann::json& j, Remind& r);
 void to_json(nlohmann::json& j, const Recall& r);
 void from_json(const nlohmann::json& j, Recall& r);
 void to_json(nlohmann::json& j, const Ack& a);

@@ -83,6 +83,21 @@ inline constexpr std::string_view lines = "lines";
 inline constexpr std::string_view seq = "seq";
 inline constexpr std::string_view from = "from";
 inline constexpr std::string_view text = "text";
+// campaign detail, courses, schedules, reminded
+inline constexpr std::string_view campaign = "campaign";
+inline constexpr std::string_view occurrences = "occurrences";
+inline constexpr std::string_view number = "number";
+inline constexpr std::string_view due_at = "due_at";
+inline constexpr std::string_view message = "message";
+inline constexpr std::string_view courses = "courses";
+inline constexpr std::string_view created_by = "created_by";
+inline constexpr std::string_view created_at = "created_at";
+inline constexpr std::string_view images = "images";
+inline constexpr std::string_view links = "links";
+inline constexpr std::string_view bytes = "bytes";
+inline constexpr std::string_view schedules = "schedules";
+inline constexpr std::string_view start = "start";
+inline constexpr std::string_view last_message = "last_message";
 }  // namespace key
 
 enum class MessageState { active, expired, recalled };

@@ -14,6 +14,7 @@
 //   herald/reply/{account}/{request-id}         heraldd -> admin  QoS 1
 //   herald/campaign/{account}/{request-id}/{scope...}        admin -> heraldd  QoS 1 (courses, campaigns)
 //   herald/schedule/{account}/{request-id}/{kind}/{scope...} admin -> heraldd  QoS 1 (delayed, recurring)
+//   herald/remind/{account}/{id}/{agent-path...}             heraldd -> agent  QoS 1 (show message id again)
 // {target...} is an org path (org/branch01/pc042) or user/{login}.
 #include <string>
 #include <string_view>
@@ -66,11 +67,15 @@ std::string campaign(std::string_view account, std::string_view request_id, std:
 std::string schedule(std::string_view account, std::string_view request_id, Kind kind, std::string_view scope_path);
 std::string all_campaign_requests();  // herald/campaign/#
 std::string all_schedule_requests();  // herald/schedule/#
+// heraldd's reminder to one agent: show message {id} from {account} again if it is
+// still unread there (payloads carry only the time; the agent decides from its inbox).
+std::string remind(std::string_view account, std::string_view id, std::string_view agent_path);
 
 // Subscription filters.
 // What one agent subscribes to for one ancestor-or-self level of its path.
 std::vector<std::string> agent_filters_for_level(std::string_view level_path);
-// All filters an agent at `agent_path` needs (its path and every ancestor).
+// All filters an agent at `agent_path` needs (its path and every ancestor, and the
+// reminders addressed to its own path).
 std::vector<std::string> agent_filters(std::string_view agent_path);
 std::string all_deliveries(Kind kind);              // herald/alert/#
 std::string all_recalls();                          // herald/recall/#
@@ -86,6 +91,7 @@ std::vector<std::string> agent_read_own_patterns();  // herald/alert/+/+/%u ...
 std::string agent_ack_write_pattern();               // herald/ack/+/%u
 std::string agent_presence_write_pattern();          // herald/presence/%u
 std::string agent_receipted_read_pattern();          // herald/receipted/%u
+std::string agent_remind_read_pattern();             // herald/remind/+/+/%u
 // Rules for one ancestor level of an agent (literal, in the agent's user block).
 std::vector<std::string> agent_read_ancestor(std::string_view ancestor_path);
 // Admin capabilities bound to the account's own name and a scope (org path or
@@ -138,6 +144,11 @@ struct ReplyTopic {
   std::string account;
   std::string request_id;
 };
+struct RemindTopic {
+  std::string account;
+  std::string id;
+  std::string agent_path;
+};
 struct CampaignTopic {
   std::string account;
   std::string request_id;
@@ -158,7 +169,7 @@ std::string scope_covering(const std::vector<Target>& targets);
 // covers every person, user/LOGIN that person)?
 bool scope_covers(std::string_view scope_path, const Target& target);
 using ParsedTopic = std::variant<DeliveryTopic, RecallTopic, AckTopic, PresenceTopic, RequestTopic, ReplyTopic,
-                                 ReceiptedTopic, CampaignTopic, ScheduleTopic>;
+                                 ReceiptedTopic, CampaignTopic, ScheduleTopic, RemindTopic>;
 
 // Throws Error(protocol) for anything that is not exactly one of the shapes above.
 ParsedTopic parse(std::string_view topic);
