@@ -179,8 +179,8 @@ void to_json(json& j, const CampaignRequest& r) {
   switch (r.op) {
     case CampaignOp::course_create:
       if (!r.course) throw Error(ErrorKind::usage, "course-create without a course");
-      // PENDING(course.cpp): the course's wire form comes with course::to_json.
-      throw Error(ErrorKind::usage, "course-create is not built yet");
+      j[kCourse] = *r.course;
+      break;
     case CampaignOp::start:
       j[kId] = r.id;
       j[kCourseId] = r.course_id;
@@ -210,10 +210,21 @@ void from_json(const json& j, CampaignRequest& r) {
     }
   if (!known) bad(kOp, "names no campaign operation: '" + op.substr(0, 40) + "'");
   switch (r.op) {
-    case CampaignOp::course_create:
-      // PENDING(course.cpp): read with course::from_json once it is built.
-      required(j, kCourse);
-      throw Error(ErrorKind::protocol, "course-create is not built yet");
+    case CampaignOp::course_create: {
+      // course::from_json checks types and every limit (course::validate); its usage
+      // errors are the sender's protocol errors here.
+      course::Course c;
+      try {
+        c = required(j, kCourse).get<course::Course>();
+      } catch (const Error& e) {
+        if (e.kind() == ErrorKind::protocol) throw;
+        throw Error(ErrorKind::protocol, std::string("field 'course': ") + e.what());
+      } catch (const json::exception& e) {
+        throw Error(ErrorKind::protocol, std::string("field 'course': ") + e.what());
+      }
+      r.course = std::move(c);
+      break;
+    }
     case CampaignOp::start:
       r.id = token_at(j, kId);
       r.course_id = token_at(j, kCourseId);

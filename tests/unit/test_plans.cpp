@@ -261,6 +261,37 @@ TEST_CASE("a schedule request is refused for a bad version, op or field") {
   refused<ScheduleRequest>(with(create, "targets", json::array({"user:a b"})));
 }
 
+TEST_CASE("a course-create request carries the whole course, images base64 inside") {
+  course::Course c;
+  c.id = "bhp-2026";
+  c.title = "Health and safety";
+  payloads::Image png{"exit.png", "image/png", std::string("\x89PNG\r\n\x1a\n", 8) + "pixels\0\xff"};
+  c.lessons.push_back(course::Lesson{"Fire exits", "Use the stairs.", {"https://intranet.example/fire"}, {png}});
+  c.lessons.push_back(course::Lesson{"First aid", "Call 112.", {}, {}});
+  CampaignRequest r;
+  r.op = CampaignOp::course_create;
+  r.course = c;
+  json j = r;
+  CHECK(j["op"] == "course-create");
+  CHECK(j["course"]["id"] == "bhp-2026");
+  CHECK_FALSE(j.contains("id"));
+  CHECK(j.dump().find("pixels") == std::string::npos);  // the image travels encoded
+  auto back = round_trip(r);
+  REQUIRE(back.course);
+  CHECK(back.course->lessons.at(0).images.at(0).data == png.data);
+
+  // The course's own checks are protocol errors here.
+  auto no_lessons = j;
+  no_lessons["course"]["lessons"] = json::array();
+  refused<CampaignRequest>(no_lessons);
+  auto bad_id = j;
+  bad_id["course"]["id"] = "bhp 2026";
+  refused<CampaignRequest>(bad_id);
+  auto no_title = j;
+  no_title["course"].erase("title");
+  refused<CampaignRequest>(no_title);
+}
+
 TEST_CASE("a course-create request cannot be written without its course") {
   CampaignRequest r;
   r.op = CampaignOp::course_create;
