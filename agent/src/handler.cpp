@@ -39,7 +39,8 @@ HandleResult MessageHandler::handle(std::string_view topic, std::string_view pay
       if (auto* delivery = std::get_if<topics::DeliveryTopic>(&parsed))
         return handle_delivery(*delivery, payload, user, now);
       if (auto* recall = std::get_if<topics::RecallTopic>(&parsed)) return handle_recall(*recall, payload, now);
-      throw Dropped{"not a delivery or recall topic"};
+      if (auto* remind = std::get_if<topics::RemindTopic>(&parsed)) return handle_remind(*remind, payload, user, now);
+      throw Dropped{"not a delivery, recall or reminder topic"};
     } catch (const Error& e) {
       if (e.kind() == ErrorKind::storage) throw;
       throw Dropped{e.what()};
@@ -157,15 +158,70 @@ HandleResult MessageHandler::handle_delivery(const topics::DeliveryTopic& topic,
 
 std::optional<TimePoint> MessageHandler::show(const topics::DeliveryTopic& topic, const payloads::Delivery& delivery,
                                               std::string_view user) {
-  ShownAlert alert{topic.id,      delivery.severity, delivery.title,   delivery.body,
-                   topic.account, delivery.links,    std::string(user)};
+  return show(ShownAlert{topic.id, delivery.severity, delivery.title, delivery.body, topic.account, delivery.links,
+                         std::string(user)});
+}
+
+std::optional<TimePoint> MessageHandler::show(const ShownAlert& alert) {
   try {
     display_.show(alert);
   } catch (const std::exception& e) {
-    log::warn("could not display alert " + topic.id + ": " + e.what());
+    log::warn("could not display alert " + alert.id + ": " + e.what());
     return std::nullopt;
   }
   return herald::now();
+}
+
+HandleResult MessageHandler::handle_remind(const topics::RemindTopic& topic, std::string_view payload,
+                                           std::string_view user, TimePoint now) {
+  // Only the schema matters: `at` says when heraldd sent it, and a late reminder of an
+  // unread message is still worth showing.
+  (void)payloads::decode<payloads::Remind>(payload);
+  // The ACL lets an agent read only its own reminders; this keeps a misconfigured broker
+  // from making one screen show what another was reminded of.
+  if (topic.agent_path != agent_path_) throw Dropped{"a reminder for " + topic.agent_path + ", not " + agent_path_};
+  HandleResult r;
+  r.id = topic.id;
+  auto ignore = [&](std::string why) {
+    r.action = HandleResult::Action::ignored;
+    r.reason = std::move(why);
+    log::debug("reminder for " + topic.id + " from " + topic.account + " ignored: " + r.reason);
+    return r;
+  };
+  auto m = inbox_.find(topic.id);
+  if (!m) return ignore("not in this inbox");
+  // Ids are chosen by their sender: the reminder is about this account's message only.
+  if (m->sender != topic.account) return ignore("this inbox holds that id from another account");
+  if (m->expired(now)) return ignore("expired");
+  if (m->read_at) return ignore("already read");
+  if (!m->delivery.for_user.empty() && m->delivery.for_user != user)
+    return ignore("for " + m->delivery.for_user + ", who is not logged in here");
+  if (!budget_.take(now)) {
+    log::warn("reminder for " + topic.id + " from " + topic.account + " not shown: " +
+              std::to_string(kMaxAlertsShownPerMinute) + " alerts were shown on this screen in the last minute");
+    return ignore("over the display budget");
+  }
+  const auto& d = m->delivery;
+  auto at =
+      show(ShownAlert{m->id, d.severity, "Reminder: " + (d.title.empty() ? std::string("unread message") : d.title),
+                      d.body, m->sender, d.links, std::string(user)});
+  if (!at) return ignore("the display failed");
+  r.action = HandleResult::Action::reminded;
+  note("reminded of " + std::string(topics::kind_name(m->kind)) + " " + topic.id + " from " + topic.account);
+  // A message first seen through its reminder was displayed now: its `displayed`
+  // receipt goes out once, like an alert's. Already shown earlier: nothing to record.
+  if (!m->displayed_at) {
+    try {
+      if (inbox_.mark_displayed(topic.id, *at, agent_path_, user)) {
+        r.displayed_at = at;
+        r.outbox_changed = true;
+      }
+    } catch (const Error& e) {
+      // Shown already: holding the reminder for a retry would show it twice.
+      log::warn("reminder for " + topic.id + " shown but its displayed mark not stored: " + e.what());
+    }
+  }
+  return r;
 }
 
 HandleResult MessageHandler::handle_recall(const topics::RecallTopic& topic, std::string_view payload, TimePoint now) {

@@ -261,3 +261,104 @@ TEST_CASE("a lesson arrives as a message with its images and reference; a bad im
   CHECK(r.reason.find("not a safe file name") != std::string::npos);
   CHECK_FALSE(f.inbox.find("l2"));
 }
+
+// ---- issue 10: reminders (herald/remind/{account}/{id}/{agent-path})
+
+namespace {
+std::string remind_payload() { return payloads::encode(payloads::Remind{herald::now()}); }
+std::string message_topic(const std::string& id, const std::string& account = "hr") {
+  return topics::delivery(topics::Kind::message, account, id, Target::parse("org/b1"));
+}
+}  // namespace
+
+TEST_CASE("a reminder shows a stored unread message again through the display, never a second inbox entry") {
+  Fixture f;
+  REQUIRE(f.handle(message_topic("m1"), payload(test::delivery("Lesson 1", "info"))).action == Action::stored);
+  REQUIRE(f.display.shown.empty());
+  REQUIRE(f.inbox.outbox().size() == 1);  // delivered
+
+  auto r = f.handle(topics::remind("hr", "m1", "org/b1/pc1"), remind_payload());
+  CHECK(r.action == Action::reminded);
+  REQUIRE(f.display.shown.size() == 1);
+  CHECK(f.display.shown[0].id == "m1");
+  CHECK(f.display.shown[0].title == "Reminder: Lesson 1");
+  CHECK(f.display.shown[0].sender == "hr");
+  CHECK(f.display.shown[0].user == "anna");
+  // First shown now: displayed once, with its receipt.
+  CHECK(r.displayed_at);
+  CHECK(r.outbox_changed);
+  REQUIRE(f.inbox.outbox().size() == 2);
+  CHECK(payloads::decode<payloads::Ack>(f.inbox.outbox()[1].payload).state == payloads::AckState::displayed);
+  CHECK(f.inbox.messages(herald::now()).size() == 1);
+
+  // Still unread: a second reminder shows it again, with no new receipt or entry.
+  r = f.handle(topics::remind("hr", "m1", "org/b1/pc1"), remind_payload());
+  CHECK(r.action == Action::reminded);
+  CHECK_FALSE(r.outbox_changed);
+  CHECK(f.display.shown.size() == 2);
+  CHECK(f.inbox.outbox().size() == 2);
+  CHECK(f.inbox.messages(herald::now()).size() == 1);
+
+  f.inbox.mark_read("m1", herald::now(), "org/b1/pc1", "anna");
+  r = f.handle(topics::remind("hr", "m1", "org/b1/pc1"), remind_payload());
+  CHECK(r.action == Action::ignored);
+  CHECK(r.reason == "already read");
+  CHECK(f.display.shown.size() == 2);
+}
+
+TEST_CASE("a reminder of a message this inbox does not hold unread, for this user, is ignored") {
+  Fixture f;
+  REQUIRE(f.handle(message_topic("m1"), payload(test::delivery("x", "info"))).action == Action::stored);
+  auto person = test::delivery("for bob", "info");
+  person.for_user = "bob";
+  REQUIRE(f.handle(topics::delivery(topics::Kind::message, "hr", "p1", Target::parse("org/b1/pc1")), payload(person))
+              .action == Action::stored);
+  REQUIRE(f.handle(message_topic("short"), payload(test::delivery("x", "info", std::chrono::minutes(1)))).action ==
+          Action::stored);
+
+  struct Case {
+    std::string topic;
+    std::string reason;
+  };
+  const Case cases[] = {
+      {topics::remind("hr", "nope", "org/b1/pc1"), "not in this inbox"},
+      {topics::remind("other", "m1", "org/b1/pc1"), "this inbox holds that id from another account"},
+      {topics::remind("hr", "p1", "org/b1/pc1"), "for bob, who is not logged in here"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.topic);
+    auto r = f.handle(c.topic, remind_payload());
+    CHECK(r.action == Action::ignored);
+    CHECK(r.reason == c.reason);
+  }
+  auto later = herald::now() + std::chrono::minutes(2);
+  auto r = f.handler.handle(topics::remind("hr", "short", "org/b1/pc1"), remind_payload(), "anna", later);
+  CHECK(r.action == Action::ignored);
+  CHECK(r.reason == "expired");
+  CHECK(f.display.shown.empty());
+  CHECK(f.inbox.messages(herald::now()).size() == 3);  // nothing added
+  CHECK(f.inbox.outbox().size() == 3);                 // nor receipted
+  CHECK(f.handle(topics::remind("hr", "p1", "org/b1/pc1"), remind_payload(), "bob").action == Action::reminded);
+}
+
+TEST_CASE("hostile reminders are dropped and logged; reminders spend the display budget") {
+  Fixture f;
+  REQUIRE(f.handle(message_topic("m1"), payload(test::delivery("x", "info"))).action == Action::stored);
+  for (const char* bad : {"{}", "not json", R"({"v":2,"at":"2026-11-22T13:00:00Z"})", R"({"v":1,"at":3})", "[]"}) {
+    CAPTURE(bad);
+    CHECK(f.handle(topics::remind("hr", "m1", "org/b1/pc1"), bad).action == Action::dropped);
+  }
+  // Another computer's reminder (a broker misconfiguration): not shown here.
+  auto other = f.handle(topics::remind("hr", "m1", "org/b1/pc2"), remind_payload());
+  CHECK(other.action == Action::dropped);
+  CHECK(other.reason.find("not org/b1/pc1") != std::string::npos);
+  CHECK(f.handle("herald/remind/hr/m1", remind_payload()).action == Action::dropped);
+  CHECK(f.display.shown.empty());
+
+  for (std::size_t i = 0; i < kMaxAlertsShownPerMinute; ++i)
+    CHECK(f.handle(topics::remind("hr", "m1", "org/b1/pc1"), remind_payload()).action == Action::reminded);
+  auto over = f.handle(topics::remind("hr", "m1", "org/b1/pc1"), remind_payload());
+  CHECK(over.action == Action::ignored);
+  CHECK(over.reason == "over the display budget");
+  CHECK(f.display.shown.size() == kMaxAlertsShownPerMinute);
+}

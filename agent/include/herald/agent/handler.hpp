@@ -41,6 +41,7 @@ struct HandleResult {
     expired,    // arrived after its expiry
     recalled,   // a tombstone exists for it
     recall,     // a recall was applied (tombstone stored, maybe a message deleted)
+    reminded,   // a reminder showed a stored unread message again (`reason` says if not)
   };
   Action action = Action::ignored;
   std::string id;
@@ -69,9 +70,16 @@ class MessageHandler {
   HandleResult handle_delivery(const topics::DeliveryTopic& topic, std::string_view payload, std::string_view user,
                                TimePoint now);
   HandleResult handle_recall(const topics::RecallTopic& topic, std::string_view payload, TimePoint now);
+  // herald/remind/{account}/{id}/{this path}: shows the stored message again (through the
+  // display and its budget) if this inbox holds it from that account, unexpired and
+  // unread, and for the user at this screen; otherwise Action::ignored with the reason.
+  // Never stores anything but the `displayed` mark of a message not shown before.
+  HandleResult handle_remind(const topics::RemindTopic& topic, std::string_view payload, std::string_view user,
+                             TimePoint now);
   // Shows the alert; returns when, or nullopt if the display failed (logged).
   std::optional<TimePoint> show(const topics::DeliveryTopic& topic, const payloads::Delivery& delivery,
                                 std::string_view user);
+  std::optional<TimePoint> show(const ShownAlert& alert);
   void note(const std::string& text) const;
 
   std::string agent_path_;
