@@ -1,6 +1,8 @@
 // The scheduler inside heraldd: courses, campaigns, delayed and recurring messages,
 // fired by a manual scheduler clock against a real LMDB ledger.
+#include <algorithm>
 #include <memory>
+#include <set>
 
 #include "helpers.hpp"
 #include "herald/common/clock.hpp"
@@ -94,7 +96,11 @@ struct World {
   payloads::Reply query(std::string op, std::string id = {}, std::string scope = "org", std::string account = "hr") {
     auto rid = "q" + std::to_string(++requests);
     auto out = feed(topics::request(account, rid, op, scope), request(std::move(id)));
-    return reply_on(out, topics::reply(account, rid));
+    for (const auto& o : out)  // a progress of 10,000 persons is over a delivery's limit
+      if (o.topic == topics::reply(account, rid))
+        return payloads::decode<payloads::Reply>(o.payload, payloads::kMaxRequestBytes);
+    FAIL("no reply to " << rid);
+    return {};
   }
 
   payloads::Reply create_course(const course::Course& c, std::string scope = "org") {
@@ -260,6 +266,7 @@ TEST_CASE(
   monthly.id = "s-monthly";
   monthly.title = "Change your password";
   monthly.body = "Monthly reminder";
+  monthly.lifetime = 24h * 20;
   monthly.targets = {"org"};
   monthly.when.rule = "FREQ=MONTHLY;BYMONTHDAY=1";
   monthly.when.at = "10:00";
@@ -270,6 +277,7 @@ TEST_CASE(
   delayed.id = "s-once";
   delayed.title = "Office closed";
   delayed.body = "Friday";
+  delayed.lifetime = 24h * 20;
   delayed.targets = {"org/branch02"};
   delayed.when.rule = "";
   delayed.when.at = "12:00";
@@ -462,8 +470,8 @@ TEST_CASE("progress is per person: a lesson read on another computer counts") {
   auto sent = w.feed(topics::campaign("hr", rid2, "org/branch01"), j.dump());
   auto reminded = results::read<results::Reminded>(reply_on(sent, topics::reply("hr", rid2)).result);
   CHECK(reminded.recipients == std::vector<std::string>{"org/branch01/pc2"});
-  CHECK(has(sent, Outbound{topics::remind("hr", ids[0], "org/branch01/pc2"),
-                           "{\"v\":1,\"at\":\"" + to_rfc3339(w.real) + "\"}", false}));
+  CHECK(has(sent, Outbound{topics::remind("hr", ids[0], "org/branch01/pc2"), payloads::encode(payloads::Remind{w.real}),
+                           false}));
 }
 
 TEST_CASE("progress of 10,000 persons and 8 lessons is fast") {
@@ -506,6 +514,7 @@ TEST_CASE("a scheduled message: create, list, cancel; scope and past refused") {
   r.id = "s1";
   r.title = "Backup";
   r.body = "Take the backup tapes home";
+  r.lifetime = 24h;
   r.targets = {"org/branch01"};
   r.when.rule = "FREQ=WEEKLY;BYDAY=FR";
   r.when.at = "16:00";

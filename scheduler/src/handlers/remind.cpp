@@ -3,6 +3,7 @@
 #include "handlers.hpp"
 #include "herald/common/error.hpp"
 #include "herald/common/orgpath.hpp"
+#include "herald/common/payloads.hpp"
 
 namespace herald::scheduler::handlers {
 
@@ -26,7 +27,7 @@ void remind_unread(Batch& b, const std::string& id, std::string_view scope, std:
     if (!computer.empty()) computers.emplace(computer);
     return true;
   });
-  std::string payload = "{\"v\":" + std::to_string(payloads::kSchemaVersion) + ",\"at\":\"" + to_rfc3339(b.now) + "\"}";
+  auto payload = payloads::encode(payloads::Remind{b.now});
   for (const auto& computer : computers) {
     b.publish(topics::remind(m->sender, m->id, computer), payload, false);
     notified.insert(computer);
