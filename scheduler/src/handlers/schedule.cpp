@@ -25,14 +25,6 @@ void require_covered(const topics::ScheduleTopic& t, const std::vector<std::stri
   }
 }
 
-// Without a lifetime in the request, an occurrence lives as long as `herald alert|send`
-// makes a message live by default.
-std::chrono::seconds lifetime_of(const topics::ScheduleTopic& t, std::chrono::seconds requested) {
-  if (requested > std::chrono::seconds(0)) return requested;
-  return t.kind == topics::Kind::alert ? std::chrono::seconds(std::chrono::hours(24))
-                                       : std::chrono::seconds(std::chrono::hours(24 * 90));
-}
-
 std::string create(Batch& b, const topics::ScheduleTopic& t, const plans::ScheduleRequest& r) {
   if (!is_valid_token(r.id)) throw Error(ErrorKind::usage, "invalid schedule id '" + r.id + "'");
   if (r.targets.empty()) throw Error(ErrorKind::usage, "a scheduled message needs at least one target");
@@ -46,7 +38,7 @@ std::string create(Batch& b, const topics::ScheduleTopic& t, const plans::Schedu
   for (const auto& target : r.targets) targets.push_back(Target::parse(target).to_string());
   std::sort(targets.begin(), targets.end());
   targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
-  auto lifetime = lifetime_of(t, r.lifetime);
+  auto lifetime = r.lifetime;  // 1 s to 366 days (plans::from_json)
   payloads::Delivery sample;  // what every occurrence will be, checked once now
   sample.title = r.title;
   sample.body = r.body;
