@@ -6,9 +6,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <thread>
 
 #include "herald/common/error.hpp"
 
@@ -118,7 +120,8 @@ void check_write(int rc, std::string_view operation, std::string_view where, con
   check(rc, operation, where);
 }
 
-void check_store(const std::string& dir) {
+namespace {
+void check_store_once(const std::string& dir) {
   auto path = (std::filesystem::path(dir) / "data.mdb").string();
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -147,6 +150,26 @@ void check_store(const std::string& dir) {
   if (size < needed)
     throw Error(ErrorKind::storage, path + " is truncated: " + std::to_string(size) +
                                         " bytes, but its last page ends at " + std::to_string(needed) + recovery(path));
+}
+
+}  // namespace
+
+// Another process may be creating this very store (an agent's first start while
+// `herald-agent inbox` runs): LMDB creates data.mdb empty and writes its two meta pages
+// a moment later, under its own lock, which this check cannot take. A damaged store
+// stays damaged, so a failed check counts only if it still fails a second later.
+void check_store(const std::string& dir) {
+  using namespace std::chrono_literals;
+  auto deadline = std::chrono::steady_clock::now() + 1s;
+  for (;;) {
+    try {
+      check_store_once(dir);
+      return;
+    } catch (const Error&) {
+      if (std::chrono::steady_clock::now() >= deadline) throw;
+    }
+    std::this_thread::sleep_for(20ms);
+  }
 }
 
 Env::Env(const std::string& dir, const Options& options) : dir_(dir) {

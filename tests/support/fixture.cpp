@@ -333,7 +333,8 @@ bool Agent::wait_connected(std::chrono::milliseconds timeout) {
 
 // ---------------------------------------------------------------- System
 
-System::System(const std::string& tag, std::vector<Account> accounts, std::string directory_csv, bool import_directory)
+System::System(const std::string& tag, std::vector<Account> accounts, std::string directory_csv, bool import_directory,
+               const std::string& heraldd_extra_config)
     : tmp_(tag) {
   broker_ = std::make_unique<Broker>(tmp_.path() / "broker", directory_csv, std::move(accounts));
   auto dir = tmp_.path() / "heraldd";
@@ -345,6 +346,7 @@ System::System(const std::string& tag, std::vector<Account> accounts, std::strin
        << "password = " << broker_->password("heraldd") << "\n"
        << "data_dir = " << (dir / "data").string() << "\n";
   if (import_directory) conf << "directory_csv = " << broker_->directory_file().string() << "\n";
+  conf << heraldd_extra_config;
   write_file(dir / "heraldd.conf", conf.str());
   heraldd_ = std::make_unique<Process>(
       std::vector<std::string>{bin("heraldd").string(), "--config", (dir / "heraldd.conf").string()},

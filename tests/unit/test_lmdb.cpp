@@ -3,6 +3,7 @@
 // an Error(storage) that says so.
 #include <doctest/doctest.h>
 #include <sys/mount.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -60,6 +61,44 @@ TEST_CASE("lmdb: a sound store opens again with its records") {
   auto db = lmdb::Db::open(env, "things");
   lmdb::Txn txn(env, lmdb::Txn::Mode::read);
   CHECK(db.count(txn) == 1000);
+}
+
+TEST_CASE(
+    "lmdb: two processes creating the same new store at once both open it (an agent's first start beside herald-agent "
+    "inbox)") {
+  for (int round = 0; round < 200; ++round) {
+    TempDir dir;
+    int go[2];
+    REQUIRE(pipe(go) == 0);
+    pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+      char byte;
+      int code = ::read(go[0], &byte, 1) == 1 ? 0 : 2;  // both start together
+      try {
+        lmdb::Env env(dir.path.string(), options());
+        lmdb::Db::open(env, "things");
+      } catch (...) {
+        code = 1;  // reported through the exit status
+      }
+      _exit(code);
+    }
+    std::string failure;
+    REQUIRE(::write(go[1], "g", 1) == 1);
+    ::close(go[0]);
+    ::close(go[1]);
+    try {
+      lmdb::Env env(dir.path.string(), options());
+      lmdb::Db::open(env, "things");
+    } catch (const Error& e) {
+      failure = e.what();
+    }
+    int status = 0;
+    REQUIRE(waitpid(child, &status, 0) == child);
+    INFO("round " << round);
+    CHECK(failure == "");
+    CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+  }
 }
 
 TEST_CASE("lmdb: an empty data.mdb is refused and left empty") {

@@ -167,8 +167,10 @@ class Agent {
 // A whole Herald installation: broker, heraldd, agents and the admin CLI.
 class System {
  public:
+  // heraldd_extra_config: lines appended to heraldd.conf (e.g. a simulated `clock`).
   explicit System(const std::string& tag, std::vector<Account> accounts = {},
-                  std::string directory_csv = default_directory_csv(), bool import_directory = true);
+                  std::string directory_csv = default_directory_csv(), bool import_directory = true,
+                  const std::string& heraldd_extra_config = "");
   ~System();
 
   TempDir& tmp() { return tmp_; }
