@@ -4,8 +4,10 @@
 // and an iCalendar parser for holiday files.
 //
 // libical keeps process-wide state (the builtin zone cache, icalerrno, the error
-// state), so every call into it holds one mutex. Expansions are short (tens of
-// occurrences), so the lock is never held for long in practice.
+// state), so every call into it holds one mutex. Expansions are short (the pilot course:
+// 0.1 ms). The exception is a rule that can never match in a way libical does not see
+// at once (FREQ=MONTHLY;BYDAY=-1FR;BYMONTHDAY=13): libical searches up to the year 2582
+// before giving up, about 3 s, once, when the rule is refused.
 #include "herald/common/schedule.hpp"
 
 #include <libical/ical.h>
@@ -246,6 +248,15 @@ class Expansion {
         recur.by_second[0] != ICAL_RECURRENCE_ARRAY_MAX)
       throw invalid("BYHOUR, BYMINUTE and BYSECOND are not used: the time of day is 'at'");
 
+    // RFC 5545: a numbered BYDAY (2TU, -1FR) only with MONTHLY or YEARLY, and not with
+    // BYWEEKNO; libical 3.0.16 expands FREQ=WEEKLY;BYDAY=2TU,WE out of order.
+    bool numbered_day = false;
+    for (int i = 0; i < ICAL_BY_DAY_SIZE && recur.by_day[i] != ICAL_RECURRENCE_ARRAY_MAX; ++i)
+      numbered_day = numbered_day || icalrecurrencetype_day_position(recur.by_day[i]) != 0;
+    bool weekno = recur.by_week_no[0] != ICAL_RECURRENCE_ARRAY_MAX;
+    if (numbered_day && (!(recur.freq == ICAL_MONTHLY_RECURRENCE || recur.freq == ICAL_YEARLY_RECURRENCE) || weekno))
+      throw invalid("a numbered BYDAY (like 2TU) needs FREQ=MONTHLY or FREQ=YEARLY without BYWEEKNO");
+
     // COUNT counts held occurrences only (skip dates do not use it up), so libical gets
     // the rule without it and the count is kept here.
     if (recur.count > 0) {
@@ -294,6 +305,11 @@ class Expansion {
       icaltimetype local = icalrecur_iterator_next(iterator_.get());
       icalerror_clear_errno();
       if (icaltime_is_null_time(local)) return std::nullopt;
+      // Each instance must come after the previous one: a defence against libical
+      // handing back an out-of-order instance, so that occurrence(i) stays meaningful.
+      if (have_last_ && icaltime_compare(local, last_) <= 0) continue;
+      have_last_ = true;
+      last_ = local;
       if (skipped(local)) {
         ++skipped_total_;
         continue;
@@ -357,6 +373,8 @@ class Expansion {
   std::optional<time_t> until_;
   bool open_ended_ = false;
   bool single_done_ = false;
+  bool have_last_ = false;
+  icaltimetype last_{};
   std::size_t held_ = 0;
   std::size_t skipped_total_ = 0;
 };
@@ -442,8 +460,33 @@ void add_event_days(icalcomponent* event, std::size_t number, std::vector<std::s
   icalerror_clear_errno();
 }
 
+// libical's parser prints "Encountered END before BEGIN" to stderr itself (icalerror_warn
+// cannot be switched off), so that one structural error is found here first.
+void check_nesting(std::string_view text) {
+  std::size_t depth = 0, line_number = 0;
+  for (std::size_t begin = 0; begin < text.size();) {
+    std::size_t end = text.find('\n', begin);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(begin, end - begin);
+    begin = end + 1;
+    ++line_number;
+    if (line.empty() || line.front() == ' ' || line.front() == '\t') continue;  // a folded line goes on
+    std::string name(line.substr(0, std::min(line.find_first_of(":;"), line.size())));
+    for (auto& c : name)
+      if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    if (name == "BEGIN") {
+      ++depth;
+    } else if (name == "END") {
+      if (depth == 0)
+        throw usage("skip dates, line " + std::to_string(line_number) + ": " + quote(line) + " without BEGIN");
+      --depth;
+    }
+  }
+}
+
 std::vector<std::string> parse_ics(std::string_view text) {
   if (text.find('\0') != std::string_view::npos) throw usage("skip dates: the iCalendar file contains a NUL byte");
+  check_nesting(text);
   std::string copy(text);
   IcalLock lock;
   std::unique_ptr<icalcomponent, ComponentFree> root(icalparser_parse_string(copy.c_str()));

@@ -20,8 +20,8 @@ TEST_CASE("the system clock reads real time") {
   // steady_at of now+1s is about one second from now; of the past, in the past.
   auto steady_now = std::chrono::steady_clock::now();
   auto in_a_second = clock->steady_at(clock->now() + 1s);
-  CHECK(in_a_second - steady_now > 900ms);
-  CHECK(in_a_second - steady_now < 2s);
+  CHECK(in_a_second - steady_now > 500ms);  // loose: a loaded machine may pause between lines
+  CHECK(in_a_second - steady_now < 5s);
   CHECK(clock->steady_at(clock->now() - 1h) < steady_now);
   // "Nothing due" must not overflow the steady clock.
   CHECK(clock->steady_at(TimePoint::max()) > steady_now + 24h);
@@ -30,22 +30,25 @@ TEST_CASE("the system clock reads real time") {
 
 TEST_CASE("a simulated clock starts where it is told and runs `speed` times as fast") {
   auto start = from_rfc3339("2026-12-01T07:00:00Z");
-  auto clock = simulated_clock(start, 3600);  // an hour per second
+  // Read before the clock is made, so every bound below holds however loaded the
+  // machine is (the clock's own start lies between the two).
   auto steady_start = std::chrono::steady_clock::now();
+  auto clock = simulated_clock(start, 3600);  // an hour per second
   auto t0 = clock->now();
+  auto real0 = std::chrono::steady_clock::now() - steady_start;
   CHECK(t0 >= start);
-  CHECK(t0 - start < 60s);  // well under a second of real time has passed
+  CHECK(t0 - start <= std::chrono::duration_cast<std::chrono::milliseconds>(real0 * 3600) + 1ms);
   std::this_thread::sleep_for(50ms);
   auto t1 = clock->now();
   auto real = std::chrono::steady_clock::now() - steady_start;
   // 50 ms of real time is 180 s of simulated time (and not more than real x speed).
   CHECK(t1 - t0 >= 170s);
-  CHECK(t1 - start <= std::chrono::duration_cast<std::chrono::milliseconds>(real * 3600) + 1s);
+  CHECK(t1 - start <= std::chrono::duration_cast<std::chrono::milliseconds>(real * 3600) + 1ms);
   // steady_at is now()'s inverse: 8 simulated hours from the start are 8 real seconds
   // from the clock's creation.
   auto due = clock->steady_at(start + 8h);
-  CHECK(due - steady_start > 7900ms);
-  CHECK(due - steady_start < 8100ms);
+  CHECK(due - steady_start >= 7999ms);
+  CHECK(due - steady_start < 8s + real);
   CHECK(clock->steady_at(start - 24h) < steady_start);
   CHECK(clock->steady_at(clock->now()) <= std::chrono::steady_clock::now() + 1ms);
   CHECK(clock->steady_at(TimePoint::max()) > steady_start + 24h);

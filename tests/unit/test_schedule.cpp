@@ -1,5 +1,8 @@
 #include <doctest/doctest.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <functional>
 #include <string>
 #include <thread>
@@ -182,6 +185,8 @@ TEST_CASE("invalid schedules are refused with one line naming the problem") {
                     "FREQ must be DAILY, WEEKLY, MONTHLY or YEARLY");
   check_usage_error([&] { schedule::validate(with([](Recurrence& r) { r.rule = "FREQ=DAILY;BYHOUR=9,14"; })); },
                     "the time of day is 'at'");
+  check_usage_error([&] { schedule::validate(with([](Recurrence& r) { r.rule = "FREQ=WEEKLY;BYDAY=2TU,WE"; })); },
+                    "a numbered BYDAY (like 2TU) needs FREQ=MONTHLY or FREQ=YEARLY");
   // Rules that never produce an instance.
   check_usage_error(
       [&] { schedule::validate(with([](Recurrence& r) { r.rule = "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30"; })); },
@@ -211,6 +216,16 @@ TEST_CASE("invalid schedules are refused with one line naming the problem") {
   check_usage_error(
       [&] { schedule::validate(with([](Recurrence& r) { r.rule = std::string("FREQ=DAILY\0;X", 13); })); },
       "contains a NUL byte");
+}
+
+TEST_CASE("numbered weekdays in a monthly rule") {
+  // The last Friday of each month (with a lesson per month), and the 2nd Tuesday.
+  auto last_friday = schedule::occurrences(warsaw("FREQ=MONTHLY;BYDAY=-1FR;COUNT=3", "2026-11-30"), 10);
+  CHECK(utc(last_friday) ==
+        std::vector<std::string>{"2026-12-25T08:00:00.000Z", "2027-01-29T08:00:00.000Z", "2027-02-26T08:00:00.000Z"});
+  auto r = warsaw("FREQ=MONTHLY;BYDAY=-1FR;COUNT=3", "2026-11-30");
+  r.skip_dates = {"2026-12-25"};  // the series goes on to March, still 3
+  CHECK(schedule::local_date(schedule::occurrences(r, 10).back(), "Europe/Warsaw") == "2027-03-26");
 }
 
 TEST_CASE("other zones and UTC") {
@@ -331,6 +346,8 @@ TEST_CASE("skip dates from an iCalendar file") {
             "20261300\nEND:VEVENT\nEND:VCALENDAR\n");
       },
       "event 1: has no valid DTEND");
+  check_usage_error([] { schedule::parse_skip_dates("BEGIN:VCALENDAR\nEND:VCALENDAR\nEND:VEVENT\n"); },
+                    "skip dates, line 3: 'END:VEVENT' without BEGIN");
   check_usage_error([] { schedule::parse_skip_dates("BEGIN:VCALENDAR\nthis is no iCalendar\nEND:VCALENDAR\n"); },
                     "the iCalendar file cannot be read (libical:");
   check_usage_error([] { schedule::parse_skip_dates("BEGIN:VCALENDAR\nBEGIN:VEVENT\n"); },
@@ -353,4 +370,47 @@ TEST_CASE("skip dates from a plain list") {
   check_usage_error([] { schedule::parse_skip_dates(std::string("\x00\x01\xff garbage\n", 13)); }, "line 1: '??? ");
   check_usage_error([] { schedule::parse_skip_dates(std::string("BEGIN:VCALENDAR\n\0\nEND:VCALENDAR", 31)); },
                     "NUL byte");
+}
+
+TEST_CASE("libical prints nothing of its own on bad input") {
+  // libical's icalerror_warn writes to stderr unconditionally; Herald's errors carry the
+  // reason instead. Capture fd 2 around calls that reach libical's error paths.
+  std::fflush(stderr);
+  std::FILE* capture = std::tmpfile();
+  REQUIRE(capture != nullptr);
+  int saved = ::dup(2);
+  REQUIRE(saved >= 0);
+  REQUIRE(::dup2(::fileno(capture), 2) >= 0);
+  for (const char* text : {"BEGIN:VCALENDAR\nEND:VCALENDAR\nEND:VCALENDAR\n", "END:VCALENDAR\n",
+                           "BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART:garbage\nEND:VEVENT\nEND:VCALENDAR\n",
+                           "BEGIN:VCALENDAR\nnonsense\nBEGIN:VEVENT\nX-FOO;VALUE=BAR:1\nEND:VEVENT\n",
+                           "BEGIN:VCALENDAR\nBEGIN:VEVENT\nBEGIN:VALARM\nEND:VEVENT\nEND:VCALENDAR\n"}) {
+    try {
+      schedule::parse_skip_dates(text);
+    } catch (const Error&) {
+    }
+  }
+  for (const char* rule :
+       {"FREQ=DAILY;BYDAY=XX", "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30", "junk", "FREQ=DAILY;UNTIL=x"}) {
+    try {
+      schedule::validate(warsaw(rule, "2026-11-30"));
+    } catch (const Error&) {
+    }
+  }
+  try {
+    schedule::validate(warsaw("", "2026-11-30"));
+    schedule::local_date(TimePoint{}, "No/Such_Zone");
+  } catch (const Error&) {
+  }
+  std::fflush(stderr);
+  ::dup2(saved, 2);
+  ::close(saved);
+  std::fseek(capture, 0, SEEK_END);
+  long written = std::ftell(capture);
+  std::string text(static_cast<std::size_t>(std::max(written, 0L)), '\0');
+  std::rewind(capture);
+  auto got = std::fread(text.data(), 1, text.size(), capture);
+  std::fclose(capture);
+  CHECK(got == text.size());
+  CHECK(text == "");
 }

@@ -6,8 +6,8 @@
 //
 // Local time is kept across daylight saving: "09:00 Europe/Warsaw" is 08:00 UTC in
 // winter and 07:00 UTC in summer. A local time that does not exist on a day (02:30 on
-// the spring change) is taken as the next existing one (03:30, the same instant libical
-// gives); one that occurs twice (02:30 on the autumn change) as the first.
+// the spring change) is taken as the next existing one (03:30, as RFC 5545 reads it);
+// one that occurs twice (02:30 on the autumn change) as the first.
 //
 // Skip dates: an occurrence whose local date is a skip date is not held; the series
 // instead continues with the rule's next instance, and a COUNT in the rule counts only
@@ -27,6 +27,8 @@ namespace herald::schedule {
 struct Recurrence {
   // RFC 5545 RRULE value without the "RRULE:" prefix, e.g.
   // "FREQ=WEEKLY;BYDAY=TU,WE,TH,FR;COUNT=8". Empty: a single occurrence on `start`.
+  // FREQ is DAILY, WEEKLY, MONTHLY or YEARLY; no BYHOUR/BYMINUTE/BYSECOND (the time
+  // of day is `at`); an UNTIL date (UNTIL=20270131) includes that day.
   std::string rule;
   std::string at = "09:00";             // local time of day, HH:MM (24 h)
   std::string tz = "UTC";               // IANA zone, e.g. "Europe/Warsaw"
@@ -51,7 +53,8 @@ std::optional<std::size_t> finite_count(const Recurrence& r, std::size_t cap);
 
 // Holidays for --skip-dates: an iCalendar file (each VEVENT's DTSTART, and every day up
 // to but excluding DTEND for multi-day events, as local dates) or a plain list (one
-// YYYY-MM-DD per line, '#' comments and blank lines ignored). Sorted and unique.
+// YYYY-MM-DD per line, '#' comments and blank lines ignored). Sorted and unique. An
+// event that repeats (RRULE) is refused: each year's holiday is its own event.
 // Throws Error(usage) with the line or event that could not be read.
 std::vector<std::string> parse_skip_dates(std::string_view text);
 
