@@ -39,7 +39,7 @@ std::string create(Batch& b, const topics::ScheduleTopic& t, const plans::Schedu
   std::sort(targets.begin(), targets.end());
   targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
   auto lifetime = r.lifetime;  // 1 s to 366 days (plans::from_json)
-  payloads::Delivery sample;  // what every occurrence will be, checked once now
+  payloads::Delivery sample;   // what every occurrence will be, checked once now
   sample.title = r.title;
   sample.body = r.body;
   sample.severity = r.severity;
