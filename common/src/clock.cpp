@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,7 +43,12 @@ class SystemClock final : public Clock {
 
 class SimulatedClock final : public Clock {
  public:
-  SimulatedClock(TimePoint start, double speed) : start_(start), speed_(speed), steady_start_(Steady::now()) {}
+  // The steady instant at which the clock read `start` is derived from the real instant
+  // `anchor`, so that a restarted heraldd continues the same simulated time.
+  SimulatedClock(TimePoint start, double speed, TimePoint anchor)
+      : start_(start),
+        speed_(speed),
+        steady_start_(steady_after(Steady::now(), seconds_between(herald::now(), anchor))) {}
   TimePoint now() const override {
     double real = std::chrono::duration<double>(Steady::now() - steady_start_).count();
     return start_ + std::chrono::milliseconds(static_cast<std::int64_t>(std::floor(real * speed_ * 1000.0)));
@@ -61,10 +67,10 @@ class SimulatedClock final : public Clock {
 
 std::unique_ptr<Clock> system_clock() { return std::make_unique<SystemClock>(); }
 
-std::unique_ptr<Clock> simulated_clock(TimePoint start, double speed) {
+std::unique_ptr<Clock> simulated_clock(TimePoint start, double speed, std::optional<TimePoint> since) {
   if (!(speed >= 1.0 && speed <= 1e7))
     throw Error(ErrorKind::config, "simulated clock speed " + std::to_string(speed) + " is not from 1 to 10,000,000");
-  return std::make_unique<SimulatedClock>(start, speed);
+  return std::make_unique<SimulatedClock>(start, speed, since.value_or(herald::now()));
 }
 
 std::unique_ptr<Clock> clock_from_config(std::string_view text) {
@@ -77,12 +83,12 @@ std::unique_ptr<Clock> clock_from_config(std::string_view text) {
   }
   auto bad = [&](const std::string& why) {
     return Error(ErrorKind::config, "invalid clock '" + std::string(text.substr(0, 100)) + "': " + why +
-                                        " (use 'system' or 'simulated START SPEED', e.g. 'simulated "
+                                        " (use 'system' or 'simulated START SPEED [SINCE]', e.g. 'simulated "
                                         "2026-12-01T07:00:00Z 3600')");
   };
   if (words.empty() || (words.size() == 1 && words[0] == "system")) return system_clock();
   if (words[0] != "simulated") throw bad("unknown clock '" + std::string(words[0].substr(0, 40)) + "'");
-  if (words.size() != 3) throw bad("expected a start time and a speed");
+  if (words.size() != 3 && words.size() != 4) throw bad("expected a start time, a speed and optionally SINCE");
   TimePoint start;
   try {
     start = from_rfc3339(words[1]);
@@ -93,7 +99,15 @@ std::unique_ptr<Clock> clock_from_config(std::string_view text) {
   auto [end, ec] = std::from_chars(words[2].data(), words[2].data() + words[2].size(), speed);
   if (ec != std::errc() || end != words[2].data() + words[2].size() || !(speed >= 1.0 && speed <= 1e7))
     throw bad("speed '" + std::string(words[2].substr(0, 40)) + "' is not a number from 1 to 10,000,000");
-  return simulated_clock(start, speed);
+  std::optional<TimePoint> since;
+  if (words.size() == 4) {
+    try {
+      since = from_rfc3339(words[3]);
+    } catch (const Error& e) {
+      throw bad(e.what());
+    }
+  }
+  return simulated_clock(start, speed, since);
 }
 
 }  // namespace herald

@@ -3,11 +3,13 @@
 // also brings the IANA zones (Debian's build reads the system's /usr/share/zoneinfo)
 // and an iCalendar parser for holiday files.
 //
-// libical keeps process-wide state (the builtin zone cache, icalerrno, the error
-// state), so every call into it holds one mutex. Expansions are short (the pilot course:
-// 0.1 ms). The exception is a rule that can never match in a way libical does not see
-// at once (FREQ=MONTHLY;BYDAY=-1FR;BYMONTHDAY=13): libical searches up to the year 2582
-// before giving up, about 3 s, once, when the rule is refused.
+// libical's zones are process-wide state (the builtin zone cache, each zone's lazily
+// extended table of changes), so every call that touches a zone holds one mutex. Rule
+// parsing and expansion on floating times touch no zone (icalerrno and libical's
+// temporary buffers are per thread in Debian's pthread build) and run outside it: a
+// rule that can never match in a way libical does not see at once
+// (FREQ=MONTHLY;BYDAY=-1FR;BYMONTHDAY=13) makes libical search up to the year 2582
+// before giving up, about 3 s, and must not stall other threads' schedules meanwhile.
 #include "herald/common/schedule.hpp"
 
 #include <libical/ical.h>
@@ -37,18 +39,26 @@ std::mutex& ical_mutex() {
   return m;
 }
 
-// Holds libical for one operation. Errors are read from icalerrno, never printed:
-// libical's own reporting is switched off once.
+// Errors are read from icalerrno, never printed or fatal: libical's own reporting is
+// switched off once, before the first call into it.
+void quiet_libical() {
+  static const bool quiet = [] {
+    icalerror_set_errors_are_fatal(0);
+    // libical fills its TZID prefix in lazily on first use, which icalrecur_iterator_new
+    // also does outside the lock (a data race helgrind reports). Loading a zone fills
+    // it once, here; it is only read after. No other thread is in libical yet: every
+    // call into it comes after this first call of quiet_libical().
+    (void)icaltimezone_get_builtin_timezone("Etc/UTC");
+    return true;
+  }();
+  (void)quiet;
+  icalerror_clear_errno();
+}
+
+// Holds libical's zones for one operation.
 class IcalLock {
  public:
-  IcalLock() : lock_(ical_mutex()) {
-    static const bool quiet = [] {
-      icalerror_set_errors_are_fatal(0);
-      return true;
-    }();
-    (void)quiet;
-    icalerror_clear_errno();
-  }
+  IcalLock() : lock_(ical_mutex()) { quiet_libical(); }
 
  private:
   std::lock_guard<std::mutex> lock_;
@@ -192,8 +202,8 @@ struct IteratorFree {
   void operator()(icalrecur_iterator* it) const { icalrecur_iterator_free(it); }
 };
 
-// One expansion of a Recurrence: the held occurrences, one at a time. Built and used
-// under one IcalLock.
+// One expansion of a Recurrence: the held occurrences, one at a time. Locks libical's
+// zones only while it converts.
 class Expansion {
  public:
   explicit Expansion(const Recurrence& r) : rule_text_(r.rule) {
@@ -204,7 +214,10 @@ class Expansion {
       if (!parse_ymd(d)) throw usage("invalid skip date " + quote(d) + ": expected YYYY-MM-DD");
     skip_ = r.skip_dates;
     std::sort(skip_.begin(), skip_.end());
-    zone_ = zone_for(r.tz);
+    {
+      IcalLock lock;
+      zone_ = zone_for(r.tz);
+    }
 
     // Floating (zone-less) wall times: libical then expands the rule on the calendar
     // alone, and each instance is placed in the zone afterwards, which keeps the local
@@ -220,6 +233,7 @@ class Expansion {
     if (r.rule.empty()) return;
     open_ended_ = true;
 
+    quiet_libical();
     auto invalid = [&](const std::string& why) { return usage("invalid rule " + quote(r.rule) + ": " + why); };
     if (r.rule.size() > kMaxRuleBytes) throw invalid("longer than 1000 characters");
     if (r.rule.find('\0') != std::string::npos) throw invalid("contains a NUL byte");
@@ -277,6 +291,7 @@ class Expansion {
         // A UTC end: compared as an instant below; libical compares floating wall
         // times, so it gets the end as a wall time in the zone.
         until_ = icaltime_as_timet(recur.until);
+        IcalLock lock;
         recur.until = icaltime_from_timet_with_zone(*until_, 0, zone_);
       }
       recur.until.zone = nullptr;
@@ -299,6 +314,7 @@ class Expansion {
         return std::nullopt;
       }
       ++held_;
+      IcalLock lock;
       return to_time_point(instant_of(first_, zone_));
     }
     for (std::size_t in_a_row = 0; in_a_row < kMaxSkippedInARow; ++in_a_row) {
@@ -314,7 +330,11 @@ class Expansion {
         ++skipped_total_;
         continue;
       }
-      time_t t = instant_of(local, zone_);
+      time_t t = 0;
+      {
+        IcalLock lock;
+        t = instant_of(local, zone_);
+      }
       if (until_ && t > *until_) return std::nullopt;
       ++held_;
       return to_time_point(t);
@@ -389,7 +409,6 @@ class Expansion {
 
 // The first `limit` held occurrences; throws if the series has none at all.
 std::vector<TimePoint> expand(const Recurrence& r, std::size_t limit) {
-  IcalLock lock;
   Expansion expansion(r);
   auto first = expansion.next();
   if (!first) throw_no_occurrence(r, expansion);
@@ -550,7 +569,6 @@ std::optional<TimePoint> occurrence(const Recurrence& r, std::size_t index) {
 }
 
 std::optional<std::size_t> finite_count(const Recurrence& r, std::size_t cap) {
-  IcalLock lock;
   Expansion expansion(r);
   if (!expansion.next()) throw_no_occurrence(r, expansion);
   // Neither COUNT nor UNTIL: the calendar repeats every 400 years, so a rule with one

@@ -4,9 +4,16 @@
 
 #include "herald/common/error.hpp"
 #include "herald/dispatcher/commands.hpp"
+#include "herald/dispatcher/plans_commands.hpp"
 
 namespace herald::dispatcher {
 namespace {
+
+constexpr const char* kRuleExample = "iCalendar RRULE, e.g. FREQ=WEEKLY;BYDAY=TU,WE,TH,FR;COUNT=8";
+constexpr const char* kTzHelp = "IANA time zone (default: config 'timezone', else the system zone, else UTC)";
+constexpr const char* kStartHelp = "first possible day, YYYY-MM-DD (default: today, or tomorrow if --at has passed)";
+constexpr const char* kSkipHelp =
+    "days to skip (holidays): an iCalendar file, a file with one YYYY-MM-DD per line, or 2026-12-24,2026-12-25";
 
 constexpr const char* kTargetHelp =
     "recipient: an org path (org, org/branch01, org/branch01/pc042) or user:LOGIN; repeatable";
@@ -25,6 +32,30 @@ void add_send_options(CLI::App* cmd, SendOptions& o, CLI::Option*& body_option) 
   cmd->add_option("--body-file", o.body_file, "read the text from FILE ('-' = stdin)")->type_name("FILE");
   cmd->add_option("--expires", o.expires, "lifetime such as 2h, 7d, 1h30m (at most 366d)")->type_name("DURATION");
   cmd->add_flag("--json", o.json, "print {id, kind, targets, sent_at, expires_at, recorded} as JSON");
+  cmd->add_option("--repeat", o.repeat, std::string("send on a schedule instead of now: ") + kRuleExample)
+      ->type_name("RULE");
+  cmd->add_option("--at", o.at,
+                  "with --repeat: time of day HH:MM (default 09:00); alone: one delayed message at HH:MM (next "
+                  "such time), 'YYYY-MM-DD HH:MM' or an RFC 3339 time")
+      ->type_name("TIME");
+  cmd->add_option("--tz", o.tz, kTzHelp)->type_name("ZONE");
+  cmd->add_option("--start", o.start, kStartHelp)->type_name("DATE");
+  cmd->add_option("--skip-dates", o.skip_dates, kSkipHelp)->type_name("FILE");
+  cmd->fallthrough();
+}
+
+void add_when_options(CLI::App* cmd, CampaignOptions& o) {
+  cmd->add_option("COURSE", o.course, "course id, or a course folder or file (see course create)")->required();
+  cmd->add_option("--to", o.to, kTargetHelp)->type_name("TARGET");
+  cmd->add_option("--schedule", o.when.rule, std::string("one lesson per occurrence: ") + kRuleExample)
+      ->type_name("RULE");
+  cmd->add_option("--at", o.when.at, "local time of day of each lesson, HH:MM")->type_name("HH:MM");
+  cmd->add_option("--tz", o.when.tz, kTzHelp)->type_name("ZONE");
+  cmd->add_option("--start", o.when.start, kStartHelp)->type_name("DATE");
+  cmd->add_option("--skip-dates", o.when.skip_dates, kSkipHelp)->type_name("FILE");
+  cmd->add_option("--expires", o.expires, "each lesson's lifetime in inboxes after it is sent (default 90d)")
+      ->type_name("DURATION");
+  cmd->add_flag("--json", o.json, "print the result as JSON");
   cmd->fallthrough();
 }
 
@@ -92,7 +123,84 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   import_cmd->add_flag("--json", import.json, "print heraldd's result as JSON");
   import_cmd->fallthrough();
 
-  for (auto* sub : app.get_subcommands({}))
+  CourseOptions course;
+  auto* course_cmd = app.add_subcommand("course", "e-learning courses: create, list, show, delete");
+  course_cmd->require_subcommand(1);
+  auto* course_create = course_cmd->add_subcommand("create", "send a course (folder or file) to heraldd");
+  course_create->add_option("SOURCE", course.path_or_id, "course folder with course.json, or a .json or .md file")
+      ->required()
+      ->type_name("DIR|FILE");
+  auto* course_list = course_cmd->add_subcommand("list", "list the courses");
+  auto* course_show = course_cmd->add_subcommand("show", "show a course and its lessons");
+  course_show->add_option("ID", course.path_or_id, "course id")->required();
+  auto* course_delete = course_cmd->add_subcommand("delete", "delete a course no active or paused campaign uses");
+  course_delete->add_option("ID", course.path_or_id, "course id")->required();
+  for (auto* sub : {course_create, course_list, course_show, course_delete}) {
+    sub->add_flag("--json", course.json, "print the result as JSON");
+    sub->fallthrough();
+  }
+  course_cmd->fallthrough();
+
+  CampaignOptions campaign;
+  auto* campaign_cmd = app.add_subcommand("campaign", "deliver a course's lessons on a schedule");
+  campaign_cmd->require_subcommand(1);
+  auto* campaign_start = campaign_cmd->add_subcommand("start", "start delivering a course to targets");
+  add_when_options(campaign_start, campaign);
+  auto* campaign_preview =
+      campaign_cmd->add_subcommand("preview", "print the exact delivery times without starting anything");
+  add_when_options(campaign_preview, campaign);
+  auto* campaign_list = campaign_cmd->add_subcommand("list", "list campaigns whose targets are in your scope");
+  campaign_list->add_flag("--json", campaign.json, "print heraldd's result as JSON");
+  campaign_list->fallthrough();
+  std::vector<std::pair<CLI::App*, std::string>> campaign_changes;
+  auto* campaign_show = campaign_cmd->add_subcommand("show", "show a campaign and its lessons' times");
+  for (const char* op : {"pause", "resume", "cancel"})
+    campaign_changes.emplace_back(
+        campaign_cmd->add_subcommand(op, std::string(op) + " a campaign (cancel cannot be undone)"), op);
+  for (auto* sub : {campaign_show, campaign_changes[0].first, campaign_changes[1].first, campaign_changes[2].first}) {
+    sub->add_option("ID", campaign.id, "campaign id printed by campaign start")->required();
+    sub->add_flag("--json", campaign.json, "print heraldd's result as JSON");
+    sub->fallthrough();
+  }
+  campaign_cmd->fallthrough();
+
+  ScheduleOptions schedule;
+  auto* schedule_cmd = app.add_subcommand("schedule", "delayed and recurring messages (send/alert --repeat or --at)");
+  schedule_cmd->require_subcommand(1);
+  auto* schedule_list = schedule_cmd->add_subcommand("list", "list what is planned");
+  schedule_list->add_flag("--json", schedule.json, "print heraldd's result as JSON");
+  schedule_list->fallthrough();
+  auto* schedule_cancel = schedule_cmd->add_subcommand("cancel", "cancel a delayed or recurring message");
+  schedule_cancel->add_option("ID", schedule.id, "schedule id printed by send/alert --repeat or --at")->required();
+  schedule_cancel->add_flag("--json", schedule.json, "print heraldd's result as JSON");
+  schedule_cancel->fallthrough();
+  schedule_cmd->fallthrough();
+
+  ProgressOptions progress;
+  auto* progress_cmd = app.add_subcommand("progress", "who has read which lessons of a course, per person");
+  progress_cmd->add_option("COURSE", progress.course, "course id")->required();
+  progress_cmd->add_option("--under", progress.under, "org subtree to ask about (default: config 'scope')")
+      ->type_name("PATH");
+  progress_cmd->add_flag("--json", progress.json, "print heraldd's result as JSON");
+  progress_cmd->add_flag("--csv", progress.csv, "one row per person: login,name,read,sent,total,first_at,last_at");
+  progress_cmd->fallthrough();
+
+  RemindOptions remind;
+  auto* remind_cmd =
+      app.add_subcommand("remind", "notify again those who have not read a course's lessons or a message");
+  remind_cmd
+      ->add_option("ID", remind.id, "a message id (as herald send prints: YYYYMMDDTHHMMSSZ-hex), or else a course id")
+      ->required()
+      ->type_name("COURSE|ID");
+  remind_cmd->add_flag("--json", remind.json, "print heraldd's result as JSON");
+  remind_cmd->fallthrough();
+
+  std::vector<CLI::App*> all;
+  for (auto* sub : app.get_subcommands({})) {
+    all.push_back(sub);
+    for (auto* nested : sub->get_subcommands({})) all.push_back(nested);
+  }
+  for (auto* sub : all)
     sub->footer(
         "Global option: --config FILE (default: $HERALD_CONFIG, ~/.config/herald/herald.conf, "
         "/etc/herald/herald.conf)");
@@ -123,6 +231,20 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     if (list_cmd->parsed()) return run_list(list, global, out);
     if (recall_cmd->parsed()) return run_recall(recall, global, out);
     if (import_cmd->parsed()) return run_import(import, global, out);
+    if (course_create->parsed()) return run_course_create(course, global, out);
+    if (course_list->parsed()) return run_course_list(course, global, out);
+    if (course_show->parsed()) return run_course_show(course, global, out);
+    if (course_delete->parsed()) return run_course_delete(course, global, out);
+    if (campaign_start->parsed()) return run_campaign_start(campaign, global, out);
+    if (campaign_preview->parsed()) return run_campaign_preview(campaign, global, out);
+    if (campaign_list->parsed()) return run_campaign_list(campaign, global, out);
+    if (campaign_show->parsed()) return run_campaign_show(campaign, global, out);
+    for (const auto& [cmd, op] : campaign_changes)
+      if (cmd->parsed()) return run_campaign_change(op, campaign, global, out);
+    if (schedule_list->parsed()) return run_schedule_list(schedule, global, out);
+    if (schedule_cancel->parsed()) return run_schedule_cancel(schedule, global, out);
+    if (progress_cmd->parsed()) return run_progress(progress, global, out);
+    if (remind_cmd->parsed()) return run_remind(remind, global, out);
     err << "herald: error: no command given (see herald --help)\n";
     return static_cast<int>(ErrorKind::usage);
   } catch (const Error& e) {

@@ -11,6 +11,7 @@
 #include "herald/common/ids.hpp"
 #include "herald/common/results.hpp"
 #include "herald/dispatcher/format.hpp"
+#include "herald/dispatcher/plans_commands.hpp"
 #include "herald/dispatcher/session.hpp"
 #include "herald/dispatcher/settings.hpp"
 
@@ -47,17 +48,6 @@ std::string body_from(const SendOptions& o) {
 }
 
 json json_time_or_null(const std::optional<TimePoint>& t) { return t ? json(to_rfc3339(*t)) : json(nullptr); }
-
-// Targets as heraldd's status names them: "org/..." or "user:LOGIN" (wire form
-// "user/LOGIN" is accepted too).
-Target target_from_result(std::string text) {
-  if (text.rfind("user/", 0) == 0) text = "user:" + text.substr(5);
-  try {
-    return Target::parse(text);
-  } catch (const Error& e) {
-    throw Error(ErrorKind::protocol, std::string("heraldd's status lists an invalid target: ") + e.what());
-  }
-}
 
 // All or nothing, before anything is sent to several targets: with MQTT v5 the broker
 // answers every publish with a reason code, so publish a zero-length retained message on
@@ -153,6 +143,9 @@ PreparedSend prepare_send(const SendOptions& o, TimePoint sent_at) {
 }
 
 int run_send(const SendOptions& options, const GlobalOptions& global, std::ostream& out, std::ostream& err) {
+  if (options.later()) return run_send_later(options, global, out);
+  if (!options.tz.empty() || !options.start.empty() || !options.skip_dates.empty())
+    throw Error(ErrorKind::usage, "--tz, --start and --skip-dates need --repeat RULE or --at TIME");
   auto prepared = prepare_send(options, now());
   auto settings = Settings::load(global.config_path);
   auto id = new_id();

@@ -8,6 +8,7 @@
 
 #include "herald/common/error.hpp"
 #include "herald/common/payloads.hpp"
+#include "herald/common/schedule.hpp"
 #include "herald/common/text.hpp"
 #include "herald/dispatcher/session.hpp"
 
@@ -84,6 +85,32 @@ simdjson::dom::array array_at(const Object& j, std::string_view k) {
   simdjson::dom::array array;
   if (required(j, k).get_array().get(array)) bad(k, "must be an array");
   return array;
+}
+
+// Network text for a headline or a cell.
+std::string safe(std::string_view text, std::size_t max_bytes = 200) {
+  return text::printable(dash(std::string(text)), max_bytes);
+}
+
+std::string time_or_dash(const std::optional<TimePoint>& t) { return t ? to_rfc3339(*t) : "-"; }
+
+// `t` as a wall-clock time in `tz` ("2026-12-01 09:00"); the RFC 3339 instant if heraldd
+// named a zone this machine does not know.
+std::string local_text(TimePoint t, std::string_view tz) {
+  try {
+    return schedule::local_time(t, tz);
+  } catch (const Error&) {
+    return to_rfc3339(t);
+  }
+}
+
+std::string local_or_dash(const std::optional<TimePoint>& t, std::string_view tz) {
+  return t ? local_text(*t, tz) : "-";
+}
+
+std::string person_text(std::string_view name, std::string_view login) {
+  if (name.empty() || name == login) return safe(login, 64);
+  return safe(name, 100) + " (" + safe(login, 64) + ")";
 }
 
 void print_status_element(const Element& element, std::ostream& out) {
@@ -168,6 +195,136 @@ void print_list(const results::List& result, std::ostream& out) {
                text::shorten(targets_text(m.targets), 40),
                std::to_string(row.counts.read) + "/" + std::to_string(row.counts.recipients),
                std::string(results::state_name(row.state)), text::shorten(dash(m.title), 50)});
+  }
+  table.print(out);
+}
+
+// ---- courses, campaigns, schedules, progress --------------------------------------
+
+void print_course_list(const results::CourseList& result, std::ostream& out) {
+  if (result.courses.empty()) {
+    out << "no courses\n";
+    return;
+  }
+  text::Table table({"ID", "LESSONS", "CAMPAIGNS", "CREATED", "BY", "TITLE"});
+  for (const auto& c : result.courses)
+    table.add({safe(c.id, 64), std::to_string(c.lessons), std::to_string(c.campaigns), to_rfc3339(c.created_at),
+               safe(c.created_by, 64), text::shorten(safe(c.title), 50)});
+  table.print(out);
+}
+
+void print_course_detail(const results::CourseDetail& result, std::ostream& out) {
+  const auto& c = result.course;
+  out << safe(c.id, 64) << ": " << safe(c.title) << ", " << c.lessons << (c.lessons == 1 ? " lesson" : " lessons")
+      << ", created " << to_rfc3339(c.created_at) << " by " << safe(c.created_by, 64) << ", used by " << c.campaigns
+      << (c.campaigns == 1 ? " active or paused campaign\n" : " active or paused campaigns\n");
+  text::Table table({"#", "IMAGES", "LINKS", "BYTES", "TITLE"});
+  for (const auto& l : result.lessons)
+    table.add({std::to_string(l.number), std::to_string(l.images), std::to_string(l.links), std::to_string(l.bytes),
+               text::shorten(safe(l.title), 60)});
+  table.print(out);
+}
+
+void print_campaign_list(const results::CampaignList& result, std::ostream& out) {
+  if (result.campaigns.empty()) {
+    out << "no campaigns\n";
+    return;
+  }
+  text::Table table({"ID", "COURSE", "STATE", "SENT", "NEXT", "AT", "TARGETS", "SCHEDULE"});
+  for (const auto& c : result.campaigns)
+    table.add({safe(c.id, 64), safe(c.course, 64), std::string(results::state_name(c.state)),
+               std::to_string(c.sent) + "/" + std::to_string(c.total), local_or_dash(c.next_at, c.tz),
+               safe(c.at, 16) + " " + safe(c.tz, 64), text::shorten(safe(targets_text(c.targets)), 40),
+               text::shorten(safe(c.schedule), 60)});
+  table.print(out);
+}
+
+void print_campaign_detail(const results::CampaignDetail& result, std::ostream& out) {
+  const auto& c = result.campaign;
+  out << safe(c.id, 64) << " (" << results::state_name(c.state) << "): course " << safe(c.course, 64) << " to "
+      << safe(targets_text(c.targets)) << ", " << safe(c.schedule) << " at " << safe(c.at, 16) << " " << safe(c.tz, 64)
+      << ", " << c.sent << " of " << c.total << " lessons sent, started by " << safe(result.sender, 64) << '\n';
+  text::Table table({"LESSON", "DUE (" + safe(c.tz, 64) + ")", "DUE (UTC)", "SENT", "MESSAGE"});
+  for (const auto& o : result.occurrences)
+    table.add({std::to_string(o.number), local_text(o.due_at, c.tz), to_rfc3339(o.due_at), time_or_dash(o.sent_at),
+               o.message ? safe(*o.message, 64) : "-"});
+  table.print(out);
+}
+
+void print_schedule_list(const results::ScheduleList& result, std::ostream& out) {
+  if (result.schedules.empty()) {
+    out << "nothing scheduled\n";
+    return;
+  }
+  text::Table table({"ID", "KIND", "STATE", "SENT", "NEXT", "WHEN", "TARGETS", "TITLE"});
+  for (const auto& s : result.schedules) {
+    // A delayed message is one time; a recurring one is its rule at a time of day.
+    std::string when = s.schedule.empty() ? "once" : safe(s.schedule, 80);
+    when += " at " + safe(s.at, 16) + " " + safe(s.tz, 64);
+    table.add({safe(s.id, 64), safe(s.kind, 16), std::string(results::state_name(s.state)),
+               std::to_string(s.sent) + (s.total ? "/" + std::to_string(*s.total) : std::string()),
+               local_or_dash(s.next_at, s.tz), text::shorten(when, 70),
+               text::shorten(safe(targets_text(s.targets)), 40), text::shorten(safe(s.title), 40)});
+  }
+  table.print(out);
+}
+
+void print_progress(const results::Progress& result, std::ostream& out) {
+  out << "course " << safe(result.course, 64) << ": " << result.people.size()
+      << (result.people.size() == 1 ? " person, " : " people, ") << result.not_started.size() << " not started\n";
+  if (!result.people.empty()) {
+    out << '\n';
+    text::Table people({"PERSON", "READ", "FIRST", "LAST"});
+    for (const auto& p : result.people)
+      people.add(
+          {person_text(p.name, p.login),
+           std::to_string(p.read) + " of " + std::to_string(p.sent) + " sent, " + std::to_string(p.total) + " total",
+           time_or_dash(p.first_at), time_or_dash(p.last_at)});
+    people.print(out);
+  }
+  if (!result.lessons.empty()) {
+    out << '\n';
+    text::Table lessons({"LESSON", "SENT", "READ", "UNREAD", "TITLE"});
+    std::size_t number = 0;
+    for (const auto& l : result.lessons)
+      lessons.add({std::to_string(++number), std::to_string(l.sent), std::to_string(l.read), std::to_string(l.unread),
+                   text::shorten(safe(l.title), 60)});
+    lessons.print(out);
+  }
+  if (!result.not_started.empty()) {
+    out << "\nnot started:\n";
+    for (const auto& p : result.not_started) out << "  " << person_text(p.name, p.login) << '\n';
+  }
+}
+
+std::string csv_field(std::string_view value) {
+  if (value.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(value);
+  std::string quoted = "\"";
+  for (char c : value) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
+void print_progress_csv(const results::Progress& result, std::ostream& out) {
+  out << "login,name,read,sent,total,first_at,last_at\n";
+  auto time_or_empty = [](const std::optional<TimePoint>& t) { return t ? to_rfc3339(*t) : std::string(); };
+  for (const auto& p : result.people)
+    out << csv_field(p.login) << ',' << csv_field(p.name) << ',' << p.read << ',' << p.sent << ',' << p.total << ','
+        << time_or_empty(p.first_at) << ',' << time_or_empty(p.last_at) << '\n';
+}
+
+void print_planned(const std::vector<PlannedDelivery>& planned, std::string_view tz, std::ostream& out) {
+  bool titled = false;
+  for (const auto& p : planned) titled = titled || !p.title.empty();
+  std::vector<std::string> header{"#", "LOCAL (" + safe(tz, 64) + ")", "UTC"};
+  if (titled) header.push_back("TITLE");
+  text::Table table(std::move(header));
+  for (const auto& p : planned) {
+    std::vector<std::string> row{std::to_string(p.number), local_text(p.at, tz), to_rfc3339(p.at)};
+    if (titled) row.push_back(text::shorten(safe(p.title), 60));
+    table.add(std::move(row));
   }
   table.print(out);
 }

@@ -182,6 +182,9 @@ class Matrix {
 const std::string kOps = "ops1";
 const std::string kHelpdesk = "helpdesk1";
 const std::string kTrainer = "trainer1";
+// A branch-1 trainer: the built-in role `trainer` covers the whole org, so this one has
+// no role, only the account's own campaign and status scopes.
+const std::string kBranchTrainer = "trainer2";
 const std::string kMonitor = "mon1";
 const std::string kDisabled = "gone1";
 const std::string kTemp = "temp1";
@@ -191,6 +194,7 @@ std::vector<Account> matrix_accounts(bool temp_disabled) {
       {kOps, "ops1-pw", {"communications-operator"}, {{"alert", {"org/branch01"}}}, false},
       {kHelpdesk, "helpdesk1-pw", {"helpdesk"}, {}, false},
       {kTrainer, "trainer1-pw", {"trainer"}, {}, false},
+      {kBranchTrainer, "trainer2-pw", {}, {{"campaign", {"org/branch01"}}, {"status", {"org/branch01"}}}, false},
       {kMonitor, "mon1-pw", {"monitor"}, {}, false},
       {kDisabled, "gone1-pw", {"full-admin"}, {}, true},
       {kTemp, "temp1-pw", {"full-admin"}, {}, temp_disabled},
@@ -248,6 +252,7 @@ TEST_CASE("denial matrix: the broker refuses every forbidden action and allows e
   auto ops_v311 = account(kOps, 4);
   auto helpdesk = account(kHelpdesk);
   auto trainer = account(kTrainer);
+  auto branch_trainer = account(kBranchTrainer);
   auto mon = account(kMonitor);
   mon->subscribe({"herald/ack/+/org/#", "herald/presence/org/#", "herald/alert/#", "herald/msg/#", "herald/reply/#"});
   helpdesk->subscribe({"herald/reply/" + kHelpdesk + "/#"});
@@ -256,6 +261,8 @@ TEST_CASE("denial matrix: the broker refuses every forbidden action and allows e
   // agent and the monitor try to read other computers' confirmations.
   for (auto& [path, p] : computers) p->subscribe({topics::receipted(path)});
   evil->subscribe({"herald/receipted/#", topics::receipted("org/branch01/pc001")});
+  // ... and heraldd's reminders to other computers.
+  evil->subscribe({"herald/remind/#", "herald/remind/+/+/org/branch01/pc002"});
   mon->subscribe({"herald/receipted/#"});
 
   std::set<std::string> revoked;  // computers cut off by the revocation step at the end
@@ -354,6 +361,20 @@ TEST_CASE("denial matrix: the broker refuses every forbidden action and allows e
     admin->publish(t);
     m.add("agent subscribes to requests (herald/req/#)", "ledger", who_got(t));
   }
+  forbidden("agent publishes a campaign request", *computers["org/branch01/pc001"],
+            topics::campaign("admin", id(), "org"));
+  forbidden("agent publishes a schedule request", *computers["org/branch01/pc001"],
+            topics::schedule("admin", id(), Kind::message, "org"));
+  forbidden("agent publishes a reminder to itself", *computers["org/branch01/pc001"],
+            topics::remind("admin", id(), "org/branch01/pc001"));
+  forbidden("agent publishes a reminder to another computer", *computers["org/branch01/pc001"],
+            topics::remind("admin", id(), "org/branch01/pc002"));
+  {
+    auto t = topics::remind("admin", id(), "org/branch01/pc002");
+    auto verdict = tap->publish(t);
+    m.add("heraldd reminds one computer; evil subscribed to other computers' reminders",
+          "accepted, ledger org/branch01/pc002", verdict + ", " + who_got(t));
+  }
 
   // ---- the branch-1 communications operator
   forbidden("ops1 alerts branch 2", *ops, topics::delivery(Kind::alert, kOps, id(), to("org/branch02")));
@@ -361,9 +382,15 @@ TEST_CASE("denial matrix: the broker refuses every forbidden action and allows e
   forbidden("ops1 alerts a person", *ops, topics::delivery(Kind::alert, kOps, id(), herald::Target::person("anowak")));
   forbidden("ops1 asks branch 2's status", *ops, topics::request(kOps, id(), "status", "org/branch02"));
   forbidden("ops1 asks org's pending list", *ops, topics::request(kOps, id(), "pending", "org"));
-  // Chat and campaign topics are reserved (topics.md) and have no publish builder yet.
+  // Chat topics are reserved (topics.md) and have no publish builder yet.
   forbidden("ops1 opens a chat", *ops, "herald/chat/" + kOps + "/" + id() + "/org/branch01");
-  forbidden("ops1 starts a campaign", *ops, "herald/campaign/" + kOps + "/" + id() + "/org/branch01");
+  forbidden("ops1 starts a campaign", *ops, topics::campaign(kOps, id(), "org/branch01"));
+  forbidden("ops1 schedules an alert for org", *ops, topics::schedule(kOps, id(), Kind::alert, "org"));
+  forbidden("ops1 schedules an alert for branch 2", *ops, topics::schedule(kOps, id(), Kind::alert, "org/branch02"));
+  forbidden("ops1 schedules an alert for people", *ops, topics::schedule(kOps, id(), Kind::alert, "user"));
+  forbidden("ops1 schedules as another account", *ops, topics::schedule("admin", id(), Kind::message, "org"));
+  forbidden("ops1 asks branch 2's course progress", *ops,
+            topics::request(kOps, id(), topics::kOpProgress, "org/branch02"));
   forbidden("ops1 manages accounts (import)", *ops, topics::request(kOps, id(), "import", "org"));
   forbidden("ops1 sends as another account", *ops, topics::delivery(Kind::message, "admin", id(), to("org")));
   forbidden("ops1 forges a receipt", *ops, topics::ack(id(), "org/branch01/pc001"));
@@ -390,7 +417,23 @@ TEST_CASE("denial matrix: the broker refuses every forbidden action and allows e
   forbidden("helpdesk1 sends a message", *helpdesk, topics::delivery(Kind::message, kHelpdesk, id(), to("org")));
   forbidden("trainer1 alerts org", *trainer, topics::delivery(Kind::alert, kTrainer, id(), to("org")));
   forbidden("trainer1 opens a chat", *trainer, "herald/chat/" + kTrainer + "/" + id() + "/org");
-  forbidden("helpdesk1 starts a campaign", *helpdesk, "herald/campaign/" + kHelpdesk + "/" + id() + "/org");
+  forbidden("helpdesk1 starts a campaign", *helpdesk, topics::campaign(kHelpdesk, id(), "org"));
+  forbidden("helpdesk1 schedules a message", *helpdesk, topics::schedule(kHelpdesk, id(), Kind::message, "org"));
+  forbidden("trainer1 schedules a message", *trainer, topics::schedule(kTrainer, id(), Kind::message, "org"));
+  forbidden("mon1 asks course progress", *mon, topics::request(kMonitor, id(), topics::kOpProgress, "org"));
+  // The branch-1 trainer: campaigns and progress under branch 1 only.
+  forbidden("trainer2 (branch 1) starts a campaign for org", *branch_trainer,
+            topics::campaign(kBranchTrainer, id(), "org"));
+  forbidden("trainer2 (branch 1) starts a campaign for branch 2", *branch_trainer,
+            topics::campaign(kBranchTrainer, id(), "org/branch02"));
+  forbidden("trainer2 (branch 1) starts a campaign for people", *branch_trainer,
+            topics::campaign(kBranchTrainer, id(), "user"));
+  forbidden("trainer2 (branch 1) starts a campaign as trainer1", *branch_trainer,
+            topics::campaign(kTrainer, id(), "org/branch01"));
+  forbidden("trainer2 (branch 1) asks branch 2's progress", *branch_trainer,
+            topics::request(kBranchTrainer, id(), topics::kOpProgress, "org/branch02"));
+  forbidden("trainer2 (branch 1) asks org's progress", *branch_trainer,
+            topics::request(kBranchTrainer, id(), topics::kOpProgress, "org"));
 
   // ---- allowed actions of each built-in role (no over-blocking)
   const std::string all_computers = "ledger org/branch01/pc001 org/branch01/pc002 org/branch02/pc001 org/hq/pc001 evil";
@@ -410,7 +453,31 @@ TEST_CASE("denial matrix: the broker refuses every forbidden action and allows e
   allowed("ops1 asks branch 1's status", *ops, topics::request(kOps, id(), "status", "org/branch01"), "ledger");
   allowed("helpdesk1 opens a chat", *helpdesk, "herald/chat/" + kHelpdesk + "/" + id() + "/org/branch01", "ledger");
   allowed("helpdesk1 asks org's status", *helpdesk, topics::request(kHelpdesk, id(), "status", "org"), "ledger");
-  allowed("trainer1 starts a campaign", *trainer, "herald/campaign/" + kTrainer + "/" + id() + "/org", "ledger");
+  allowed("trainer1 starts a campaign", *trainer, topics::campaign(kTrainer, id(), "org"), "ledger");
+  allowed("trainer1 asks org's course progress", *trainer, topics::request(kTrainer, id(), topics::kOpProgress, "org"),
+          "ledger");
+  allowed("trainer2 (branch 1) starts a campaign for branch 1", *branch_trainer,
+          topics::campaign(kBranchTrainer, id(), "org/branch01"), "ledger");
+  allowed("trainer2 (branch 1) starts a campaign for one computer of branch 1", *branch_trainer,
+          topics::campaign(kBranchTrainer, id(), "org/branch01/pc002"), "ledger");
+  allowed("trainer2 (branch 1) asks branch 1's progress", *branch_trainer,
+          topics::request(kBranchTrainer, id(), topics::kOpProgress, "org/branch01"), "ledger");
+  allowed("trainer2 (branch 1) lists courses of branch 1", *branch_trainer,
+          topics::request(kBranchTrainer, id(), topics::kOpCourses, "org/branch01"), "ledger");
+  allowed("ops1 schedules a message for org", *ops, topics::schedule(kOps, id(), Kind::message, "org"), "ledger");
+  allowed("ops1 schedules a message for several people", *ops, topics::schedule(kOps, id(), Kind::message, "user"),
+          "ledger");
+  allowed("ops1 schedules a message for one person", *ops, topics::schedule(kOps, id(), Kind::message, "user/anowak"),
+          "ledger");
+  allowed("ops1 schedules an alert for branch 1", *ops, topics::schedule(kOps, id(), Kind::alert, "org/branch01"),
+          "ledger");
+  allowed("ops1 lists branch 1's schedules", *ops, topics::request(kOps, id(), topics::kOpSchedules, "org/branch01"),
+          "ledger");
+  allowed("admin starts a campaign for several people", *admin, topics::campaign("admin", id(), "user"), "ledger");
+  allowed("admin schedules an alert for one person", *admin,
+          topics::schedule("admin", id(), Kind::alert, "user/jkowalski"), "ledger");
+  allowed("helpdesk1 lists org's campaigns", *helpdesk, topics::request(kHelpdesk, id(), topics::kOpCampaigns, "org"),
+          "ledger");
   allowed("agent publishes its own receipt", *computers["org/branch01/pc001"], topics::ack(id(), "org/branch01/pc001"),
           "ledger mon1");
   {

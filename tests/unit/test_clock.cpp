@@ -78,3 +78,15 @@ TEST_CASE("the clock config value") {
   }
   CHECK_THROWS_AS(simulated_clock(TimePoint{}, 0), Error);
 }
+
+TEST_CASE("a simulated clock with SINCE continues where a restarted process left it") {
+  // Read START ten real seconds ago at an hour per second: it reads START + 10 h now.
+  auto since = herald::now() - 10s;
+  auto clock = clock_from_config("simulated 2027-03-19T12:00:00Z 3600 " + to_rfc3339(since));
+  auto t = clock->now();
+  CHECK(t >= from_rfc3339("2027-03-19T22:00:00Z"));
+  CHECK(t < from_rfc3339("2027-03-19T22:00:00Z") + std::chrono::hours(2));
+  // A second process made with the same line reads the same time.
+  auto again = clock_from_config("simulated 2027-03-19T12:00:00Z 3600 " + to_rfc3339(since));
+  CHECK(again->now() - clock->now() < std::chrono::minutes(30));
+}

@@ -6,6 +6,7 @@
 // with the real time, because every receiver checks `sent_at` against its own clock.
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include "herald/common/time.hpp"
@@ -22,10 +23,13 @@ class Clock {
 };
 
 std::unique_ptr<Clock> system_clock();
-// Reads `start` when created and advances `speed` times as fast as real time.
-std::unique_ptr<Clock> simulated_clock(TimePoint start, double speed);
-// heraldd's config value `clock`: "" or "system", or "simulated START SPEED" with START
-// an RFC 3339 time and SPEED a factor from 1 to 10,000,000. Throws Error(config).
+// Reads `start` at the real instant `since` (default: when created) and advances
+// `speed` times as fast as real time. With `since` fixed, a restarted process continues
+// the same simulated time (tests kill -9 heraldd in the middle of a course).
+std::unique_ptr<Clock> simulated_clock(TimePoint start, double speed, std::optional<TimePoint> since = std::nullopt);
+// heraldd's config value `clock`: "" or "system", or "simulated START SPEED [SINCE]" with
+// START and SINCE RFC 3339 times and SPEED a factor from 1 to 10,000,000. Throws
+// Error(config).
 std::unique_ptr<Clock> clock_from_config(std::string_view text);
 
 }  // namespace herald

@@ -32,6 +32,14 @@ struct SendOptions {
   std::vector<std::string> links;
   std::string expires;  // empty: default_expiry(kind)
   bool json = false;
+  // Later instead of now (plans_commands.hpp): --repeat RULE, and/or --at TIME, with
+  // --tz, --start, --skip-dates. All empty: sent at once, as always.
+  std::string repeat;
+  std::string at;
+  std::string tz;
+  std::string start;
+  std::string skip_dates;
+  bool later() const { return !repeat.empty() || !at.empty(); }
 };
 
 struct PreparedSend {

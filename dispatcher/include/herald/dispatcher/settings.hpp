@@ -8,6 +8,8 @@
 //   scope            org subtree this account asks about in queries (default "org")
 //   confirm_timeout  seconds to wait for heraldd to confirm recording a send (default 3)
 //   request_timeout  seconds to wait for heraldd's answer to a query (default 10)
+//   timezone, clock  read by local_defaults() (plans_commands.hpp), not here: the
+//                    defaults of --tz and --start, which need no connection
 #include <chrono>
 #include <string>
 

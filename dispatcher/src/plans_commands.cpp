@@ -1,0 +1,770 @@
+#include "herald/dispatcher/plans_commands.hpp"
+
+#include <date/date.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+
+#include "herald/common/broker_errors.hpp"
+#include "herald/common/clock.hpp"
+#include "herald/common/config.hpp"
+#include "herald/common/course.hpp"
+#include "herald/common/error.hpp"
+#include "herald/common/ids.hpp"
+#include "herald/common/plans.hpp"
+#include "herald/common/results.hpp"
+#include "herald/common/text.hpp"
+#include "herald/common/topics.hpp"
+#include "herald/dispatcher/format.hpp"
+#include "herald/dispatcher/session.hpp"
+#include "herald/dispatcher/settings.hpp"
+
+namespace herald::dispatcher {
+namespace {
+
+using nlohmann::json;
+
+// How many upcoming times `campaign start` and `send --repeat` print.
+constexpr std::size_t kShownTimes = 3;
+
+std::string trim(std::string text) {
+  auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (!text.empty() && blank(text.back())) text.pop_back();
+  std::size_t first = 0;
+  while (first < text.size() && blank(text[first])) ++first;
+  return text.substr(first);
+}
+
+bool is_digits(std::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+bool is_hhmm(std::string_view text) {
+  return text.size() == 5 && is_digits(text.substr(0, 2)) && text[2] == ':' && is_digits(text.substr(3, 2));
+}
+
+bool is_date(std::string_view text) {
+  return text.size() == 10 && is_digits(text.substr(0, 4)) && text[4] == '-' && is_digits(text.substr(5, 2)) &&
+         text[7] == '-' && is_digits(text.substr(8, 2));
+}
+
+// "2026-12-24,2026-12-25": dates given directly rather than a file.
+bool is_date_list(std::string_view text) {
+  while (true) {
+    auto comma = text.find(',');
+    if (!is_date(trim(std::string(text.substr(0, comma))))) return false;
+    if (comma == std::string_view::npos) return true;
+    text.remove_prefix(comma + 1);
+  }
+}
+
+std::string read_file_or_throw(const std::string& path, const std::string& what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(ErrorKind::not_found, "cannot read " + what + " " + path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void require_id(std::string_view id, std::string_view what) {
+  if (!is_valid_token(id))
+    throw Error(ErrorKind::usage, "invalid " + std::string(what) + " '" + std::string(id) +
+                                      "': an id is 1-64 letters, digits, '.', '_' or '-'");
+}
+
+std::vector<Target> parse_targets(const std::vector<std::string>& texts) {
+  std::vector<Target> targets;
+  for (const auto& text : texts) {
+    auto target = Target::parse(text);
+    if (std::find(targets.begin(), targets.end(), target) == targets.end()) targets.push_back(target);
+  }
+  return targets;
+}
+
+std::vector<std::string> target_names(const std::vector<Target>& targets) {
+  std::vector<std::string> names;
+  for (const auto& t : targets) names.push_back(t.to_string());
+  return names;
+}
+
+std::vector<Target> targets_from_result(const std::vector<std::string>& names, const std::string& of) {
+  if (names.empty()) throw Error(ErrorKind::protocol, "heraldd's answer about " + of + " names no targets");
+  std::vector<Target> targets;
+  for (const auto& n : names) targets.push_back(target_from_result(n));
+  return targets;
+}
+
+std::string scope_or(const std::string& under, const Settings& settings) {
+  return under.empty() ? settings.scope : under;
+}
+
+// Publishes one plan request (QoS 1, not retained: heraldd acts on it once) and returns
+// heraldd's result. `refused` is the not-permitted text for a broker refusal.
+json submit(Session& session, const Settings& settings, const std::string& topic, const std::string& request_id,
+            const std::string& payload, const std::string& refused) {
+  auto outcomes = session.publish_all({Publication{topic, payload, false}}, settings.request_timeout);
+  if (const auto& outcome = outcomes.front(); !outcome.accepted) {
+    using mqtt_edge::Operation;
+    if (mqtt_edge::error_kind(outcome.reason_code, 5, Operation::publish) == ErrorKind::not_permitted)
+      throw Error(ErrorKind::not_permitted, refused);
+    throw mqtt_edge::broker_error(outcome.reason_code, 5, Operation::publish, "publishing on " + topic);
+  }
+  auto reply = session.await_reply(request_id, settings.request_timeout);
+  if (!reply) {
+    auto text = no_answer_text(settings.request_timeout);
+    // MQTT 3.1.1 drops a refused publish silently, so a refusal looks the same.
+    if (!session.reports_refusals())
+      text += "; with MQTT 3.1.1 a refusal by the broker looks the same (" + refused + "?)";
+    throw Error(ErrorKind::unreachable, text);
+  }
+  if (!reply->ok) throw Error(error_kind_from_reply(reply->error_kind), reply->error);
+  return std::move(reply->result);
+}
+
+std::string campaign_refused_text(std::string_view account, plans::CampaignOp op, std::string_view scope) {
+  std::string what;
+  switch (op) {
+    case plans::CampaignOp::course_create:
+      what = "create courses";
+      break;
+    case plans::CampaignOp::course_delete:
+      what = "delete courses";
+      break;
+    case plans::CampaignOp::start:
+      what = "start campaigns";
+      break;
+    case plans::CampaignOp::pause:
+      what = "pause campaigns";
+      break;
+    case plans::CampaignOp::resume:
+      what = "resume campaigns";
+      break;
+    case plans::CampaignOp::cancel:
+      what = "cancel campaigns";
+      break;
+    case plans::CampaignOp::remind:
+      what = "send course reminders";
+      break;
+  }
+  return std::string(account) + " may not " + what + " under " + std::string(scope);
+}
+
+std::string schedule_refused_text(std::string_view account, plans::ScheduleOp op, topics::Kind kind,
+                                  std::string_view scope) {
+  std::string kinds = std::string(topics::kind_name(kind)) + "s";
+  std::string what = op == plans::ScheduleOp::create   ? "schedule " + kinds
+                     : op == plans::ScheduleOp::cancel ? "cancel scheduled " + kinds
+                                                       : "send reminders of " + kinds;
+  return std::string(account) + " may not " + what + " under " + std::string(scope);
+}
+
+struct Connected {
+  Settings settings;
+  Session session;
+  explicit Connected(const GlobalOptions& global) : Connected(Settings::load(global.config_path)) {}
+  explicit Connected(Settings s) : settings(std::move(s)), session(settings.broker) { session.subscribe_replies(); }
+
+  json ask(std::string_view op, std::string_view scope, const payloads::Request& request) {
+    return session.ask(op, scope, request, settings.request_timeout);
+  }
+  json campaign(const plans::CampaignRequest& request, const std::string& scope) {
+    auto rid = new_id();
+    return submit(session, settings, topics::campaign(session.account(), rid, scope), rid, payloads::encode(request),
+                  campaign_refused_text(session.account(), request.op, scope));
+  }
+  json schedule(const plans::ScheduleRequest& request, topics::Kind kind, const std::string& scope) {
+    auto rid = new_id();
+    return submit(session, settings, topics::schedule(session.account(), rid, kind, scope), rid,
+                  payloads::encode(request), schedule_refused_text(session.account(), request.op, kind, scope));
+  }
+};
+
+// COURSE on a command line: an existing file or folder is a course to read; anything
+// else must be a course id known to heraldd.
+struct CourseRef {
+  std::optional<course::Course> loaded;
+  std::string id;
+};
+
+CourseRef course_ref(const std::string& text) {
+  std::error_code ec;
+  CourseRef ref;
+  if (std::filesystem::exists(text, ec)) {
+    ref.loaded = course::load(text);
+    ref.id = ref.loaded->id;
+    return ref;
+  }
+  if (!is_valid_token(text))
+    throw Error(ErrorKind::not_found, "no course file or folder " + text + " (and it is not a course id)");
+  ref.id = text;
+  return ref;
+}
+
+std::chrono::seconds lifetime_from(const std::string& expires, std::chrono::seconds fallback) {
+  if (expires.empty()) return fallback;
+  auto lifetime = parse_duration(expires);
+  if (lifetime > kMaxExpiry) throw Error(ErrorKind::usage, "--expires " + expires + " is over the limit of 366d");
+  return lifetime;
+}
+
+std::string tz_or_default(const std::string& tz, const LocalDefaults& defaults) {
+  return tz.empty() ? defaults.timezone : tz;
+}
+
+std::vector<PlannedDelivery> planned_from(const std::vector<TimePoint>& times, const std::vector<std::string>& titles) {
+  std::vector<PlannedDelivery> planned;
+  for (std::size_t i = 0; i < times.size(); ++i)
+    planned.push_back({i + 1, i < titles.size() ? titles[i] : std::string(), times[i]});
+  return planned;
+}
+
+json times_json(const std::vector<TimePoint>& times) {
+  json j = json::array();
+  for (auto t : times) j.push_back(to_rfc3339(t));
+  return j;
+}
+
+// A campaign's or schedule's targets, and the scope covering them, from heraldd.
+results::CampaignDetail campaign_detail(Connected& c, const std::string& id) {
+  payloads::Request request;
+  request.id = id;
+  return results::read<results::CampaignDetail>(c.ask(topics::kOpCampaigns, c.settings.scope, request));
+}
+
+// An RFC 3339 instant with "Z" or a "+HH:MM"/"-HH:MM" offset.
+TimePoint parse_instant(const std::string& text) {
+  auto bad = [&] {
+    return Error(ErrorKind::usage, "invalid --at '" + text +
+                                       "': expected HH:MM, \"YYYY-MM-DD HH:MM\" or an RFC 3339 time such as "
+                                       "2026-12-01T09:00:00+01:00");
+  };
+  try {
+    if (!text.empty() && text.back() == 'Z') return from_rfc3339(text);
+    if (text.size() < 25) throw bad();
+    auto offset = text.substr(text.size() - 6);
+    if ((offset[0] != '+' && offset[0] != '-') || !is_hhmm(offset.substr(1))) throw bad();
+    auto utc = from_rfc3339(text.substr(0, text.size() - 6) + "Z");
+    std::chrono::minutes shift{std::stoi(offset.substr(1, 2)) * 60 + std::stoi(offset.substr(4, 2))};
+    return offset[0] == '+' ? utc - shift : utc + shift;
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::usage) throw;
+    throw bad();
+  }
+}
+
+}  // namespace
+
+// ---- helpers ---------------------------------------------------------------------
+
+std::string system_timezone(const std::filesystem::path& etc) {
+  std::error_code ec;
+  {
+    std::ifstream in(etc / "timezone");
+    std::string line;
+    if (in && std::getline(in, line)) {
+      line = trim(line);
+      if (!line.empty() && line.find(' ') == std::string::npos) return line;
+    }
+  }
+  auto link = std::filesystem::read_symlink(etc / "localtime", ec);
+  if (ec) return {};
+  auto text = link.string();
+  auto at = text.find("zoneinfo/");
+  if (at == std::string::npos) return {};
+  return text.substr(at + 9);
+}
+
+LocalDefaults local_defaults(const std::string& config_flag) {
+  LocalDefaults d;
+  d.now = now();
+  if (auto path = resolve_config_path(config_flag); !path.empty()) {
+    auto config = Config::load(path);
+    if (auto tz = config.get("timezone"); tz && !tz->empty()) d.timezone = *tz;
+    if (auto clock = config.get("clock"); clock && !clock->empty()) d.now = clock_from_config(*clock)->now();
+  }
+  if (d.timezone.empty()) d.timezone = system_timezone();
+  if (d.timezone.empty()) d.timezone = "UTC";
+  return d;
+}
+
+std::vector<std::string> read_skip_dates(const std::string& value) {
+  if (is_date_list(value)) {
+    std::string lines;
+    std::string_view rest = value;
+    while (true) {
+      auto comma = rest.find(',');
+      lines += trim(std::string(rest.substr(0, comma))) + "\n";
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+    return schedule::parse_skip_dates(lines);
+  }
+  auto text = read_file_or_throw(value, "skip dates file");
+  try {
+    return schedule::parse_skip_dates(text);
+  } catch (const Error& e) {
+    throw Error(e.kind(), value + ": " + e.what());
+  }
+}
+
+std::string next_day(std::string_view text) {
+  int y = 0;
+  unsigned m = 0, d = 0;
+  if (!is_date(text) || std::sscanf(std::string(text).c_str(), "%d-%u-%u", &y, &m, &d) != 3)
+    throw Error(ErrorKind::usage, "invalid date '" + std::string(text) + "': expected YYYY-MM-DD");
+  date::year_month_day ymd{date::year{y}, date::month{m}, date::day{d}};
+  if (!ymd.ok()) throw Error(ErrorKind::usage, "invalid date '" + std::string(text) + "': expected YYYY-MM-DD");
+  return date::format("%F", date::sys_days{ymd} + date::days{1});
+}
+
+schedule::Recurrence resolve_recurrence(const WhenOptions& o, std::string_view tz, TimePoint now) {
+  schedule::Recurrence r;
+  r.rule = o.rule;
+  r.at = o.at.empty() ? "09:00" : o.at;
+  r.tz = std::string(tz);
+  if (!o.skip_dates.empty()) r.skip_dates = read_skip_dates(o.skip_dates);
+  if (!o.start.empty()) {
+    r.start = o.start;
+    schedule::validate(r);
+    auto first = schedule::occurrences(r, 1);
+    if (first.empty()) throw Error(ErrorKind::usage, "the schedule has no occurrence from " + r.start);
+    if (first.front() < now)
+      throw Error(ErrorKind::usage,
+                  "the first delivery, " + schedule::local_time(first.front(), tz) + " " + r.tz + ", is in the past");
+    return r;
+  }
+  // Today in the zone, unless today's time has passed: a course started at 10:00
+  // with --at 09:00 begins tomorrow rather than with a lesson late or missed.
+  r.start = schedule::today(now, tz);
+  schedule::validate(r);
+  if (auto first = schedule::occurrences(r, 1); !first.empty() && first.front() < now) {
+    r.start = next_day(r.start);
+    schedule::validate(r);
+  }
+  return r;
+}
+
+schedule::Recurrence resolve_delayed(const WhenOptions& o, std::string_view tz, TimePoint now) {
+  const auto& t = o.at;
+  WhenOptions once = o;
+  once.rule.clear();
+  if (is_hhmm(t)) return resolve_recurrence(once, tz, now);
+  if (t.size() == 16 && is_date(std::string_view(t).substr(0, 10)) && (t[10] == ' ' || t[10] == 'T') &&
+      is_hhmm(std::string_view(t).substr(11))) {
+    if (!o.start.empty()) throw Error(ErrorKind::usage, "--at " + t + " names a day already: drop --start");
+    once.start = t.substr(0, 10);
+    once.at = t.substr(11);
+    return resolve_recurrence(once, tz, now);
+  }
+  auto instant = parse_instant(t);
+  if (!o.start.empty()) throw Error(ErrorKind::usage, "--at " + t + " names a day already: drop --start");
+  // Minutes are the schedule's resolution: never earlier than asked.
+  auto minute = std::chrono::floor<std::chrono::minutes>(instant);
+  if (minute != instant) instant = minute + std::chrono::minutes(1);
+  if (instant < now) throw Error(ErrorKind::usage, "--at " + t + " is in the past");
+  schedule::Recurrence r;
+  r.tz = "UTC";  // an instant is exact in UTC; a local time could be ambiguous at a DST change
+  r.start = schedule::local_date(instant, r.tz);
+  r.at = schedule::local_time(instant, r.tz).substr(11, 5);
+  schedule::validate(r);
+  return r;
+}
+
+std::string plan_scope(const std::vector<Target>& targets) {
+  if (targets.empty())
+    throw Error(ErrorKind::usage, "no target: pass --to TARGET (an org path such as org/branch01, or user:LOGIN)");
+  bool people = std::any_of(targets.begin(), targets.end(), [](const Target& t) { return t.is_person(); });
+  bool computers = std::any_of(targets.begin(), targets.end(), [](const Target& t) { return !t.is_person(); });
+  if (people && computers)
+    throw Error(ErrorKind::usage,
+                "cannot plan for computers (org/...) and people (user:...) at once: make one for each, as "
+                "they need different rights");
+  return topics::scope_covering(targets);
+}
+
+Target target_from_result(std::string text) {
+  if (text.rfind("user/", 0) == 0) text = "user:" + text.substr(5);
+  try {
+    return Target::parse(text);
+  } catch (const Error& e) {
+    throw Error(ErrorKind::protocol, std::string("heraldd's answer lists an invalid target: ") + e.what());
+  }
+}
+
+bool looks_like_message_id(std::string_view text) {
+  // new_id(): YYYYMMDDTHHMMSSZ-<hex>
+  if (text.size() < 18 || !is_valid_token(text)) return false;
+  if (!is_digits(text.substr(0, 8)) || text[8] != 'T' || !is_digits(text.substr(9, 6)) || text[15] != 'Z' ||
+      text[16] != '-')
+    return false;
+  auto hex = text.substr(17);
+  return std::all_of(hex.begin(), hex.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+// ---- courses ---------------------------------------------------------------------
+
+int run_course_create(const CourseOptions& o, const GlobalOptions& global, std::ostream& out) {
+  auto course = course::load(o.path_or_id);
+  plans::CampaignRequest request;
+  request.op = plans::CampaignOp::course_create;
+  request.course = course;
+  auto payload = payloads::encode(request);
+  if (payload.size() > payloads::kMaxRequestBytes)
+    throw Error(ErrorKind::usage, "course " + course.id + " is " + std::to_string(payload.size()) +
+                                      " bytes as JSON, over the limit of " +
+                                      std::to_string(payloads::kMaxRequestBytes));
+  Connected c(global);
+  auto rid = new_id();
+  auto scope = c.settings.scope;
+  auto recorded = results::read<results::Recorded>(
+      submit(c.session, c.settings, topics::campaign(c.session.account(), rid, scope), rid, payload,
+             campaign_refused_text(c.session.account(), request.op, scope)));
+  if (o.json)
+    out << json{{"id", recorded.id}, {"title", course.title}, {"lessons", course.lessons.size()}}.dump() << '\n';
+  else
+    out << "created course " << recorded.id << " (" << course.lessons.size()
+        << (course.lessons.size() == 1 ? " lesson)\n" : " lessons)\n");
+  return 0;
+}
+
+int run_course_list(const CourseOptions& o, const GlobalOptions& global, std::ostream& out) {
+  Connected c(global);
+  auto result = c.ask(topics::kOpCourses, c.settings.scope, payloads::Request{});
+  if (o.json)
+    out << result.dump() << '\n';
+  else
+    print_course_list(results::read<results::CourseList>(result), out);
+  return 0;
+}
+
+int run_course_show(const CourseOptions& o, const GlobalOptions& global, std::ostream& out) {
+  require_id(o.path_or_id, "course id");
+  Connected c(global);
+  payloads::Request request;
+  request.id = o.path_or_id;
+  auto result = c.ask(topics::kOpCourses, c.settings.scope, request);
+  if (o.json)
+    out << result.dump() << '\n';
+  else
+    print_course_detail(results::read<results::CourseDetail>(result), out);
+  return 0;
+}
+
+int run_course_delete(const CourseOptions& o, const GlobalOptions& global, std::ostream& out) {
+  require_id(o.path_or_id, "course id");
+  Connected c(global);
+  plans::CampaignRequest request;
+  request.op = plans::CampaignOp::course_delete;
+  request.id = o.path_or_id;
+  auto recorded = results::read<results::Recorded>(c.campaign(request, c.settings.scope));
+  if (o.json)
+    out << json{{"id", recorded.id}, {"deleted", true}}.dump() << '\n';
+  else
+    out << "deleted course " << recorded.id << '\n';
+  return 0;
+}
+
+// ---- campaigns -------------------------------------------------------------------
+
+int run_campaign_start(const CampaignOptions& o, const GlobalOptions& global, std::ostream& out) {
+  auto targets = parse_targets(o.to);
+  auto scope = plan_scope(targets);
+  if (o.when.rule.empty())
+    throw Error(ErrorKind::usage, "missing --schedule RULE (e.g. FREQ=WEEKLY;BYDAY=TU,WE,TH,FR;COUNT=8)");
+  if (!is_hhmm(o.when.at)) throw Error(ErrorKind::usage, "invalid --at '" + o.when.at + "': expected HH:MM");
+  auto lifetime = lifetime_from(o.expires, plans::kDefaultLessonLifetime);
+  auto ref = course_ref(o.course);
+  auto defaults = local_defaults(global.config_path);
+  auto tz = tz_or_default(o.when.tz, defaults);
+  auto when = resolve_recurrence(o.when, tz, defaults.now);
+
+  std::vector<std::string> titles;
+  std::size_t shown = kShownTimes;
+  if (ref.loaded) {
+    const auto& lessons = ref.loaded->lessons;
+    auto all = schedule::occurrences(when, lessons.size());
+    if (all.size() < lessons.size())
+      throw Error(ErrorKind::usage, "the schedule has " + std::to_string(all.size()) + " occurrences for " +
+                                        std::to_string(lessons.size()) + " lessons: lessons " +
+                                        std::to_string(all.size() + 1) + "-" + std::to_string(lessons.size()) +
+                                        " would never be sent");
+    for (const auto& l : lessons) titles.push_back(l.title);
+    shown = std::min(shown, lessons.size());
+  }
+  auto first = schedule::occurrences(when, shown);
+
+  plans::CampaignRequest request;
+  request.op = plans::CampaignOp::start;
+  request.id = new_id();
+  request.course_id = ref.id;
+  request.targets = target_names(targets);
+  request.when = when;
+  request.lifetime = lifetime;
+  Connected c(global);
+  auto recorded = results::read<results::Recorded>(c.campaign(request, scope));
+  if (o.json) {
+    out << json{{"id", recorded.id},
+                {"course", ref.id},
+                {"targets", request.targets},
+                {"rule", when.rule},
+                {"at", when.at},
+                {"tz", when.tz},
+                {"start", when.start},
+                {"first_deliveries", times_json(first)}}
+               .dump()
+        << '\n';
+  } else {
+    out << recorded.id << '\n';
+    out << "first deliveries:\n";
+    print_planned(planned_from(first, titles), when.tz, out);
+  }
+  return 0;
+}
+
+int run_campaign_preview(const CampaignOptions& o, const GlobalOptions& global, std::ostream& out) {
+  if (!o.to.empty()) (void)plan_scope(parse_targets(o.to));
+  if (o.when.rule.empty())
+    throw Error(ErrorKind::usage, "missing --schedule RULE (e.g. FREQ=WEEKLY;BYDAY=TU,WE,TH,FR;COUNT=8)");
+  if (!is_hhmm(o.when.at)) throw Error(ErrorKind::usage, "invalid --at '" + o.when.at + "': expected HH:MM");
+  if (!o.expires.empty()) (void)lifetime_from(o.expires, plans::kDefaultLessonLifetime);
+  auto ref = course_ref(o.course);
+  auto defaults = local_defaults(global.config_path);
+  auto tz = tz_or_default(o.when.tz, defaults);
+  auto when = resolve_recurrence(o.when, tz, defaults.now);
+
+  std::vector<std::string> titles;
+  if (ref.loaded) {
+    for (const auto& l : ref.loaded->lessons) titles.push_back(l.title);
+  } else {
+    Connected c(global);
+    payloads::Request request;
+    request.id = ref.id;
+    auto detail = results::read<results::CourseDetail>(c.ask(topics::kOpCourses, c.settings.scope, request));
+    for (const auto& l : detail.lessons) titles.push_back(l.title);
+  }
+  auto times = schedule::occurrences(when, titles.size());
+  auto planned = planned_from(times, titles);
+  if (o.json) {
+    json deliveries = json::array();
+    for (const auto& p : planned)
+      deliveries.push_back({{"lesson", p.number},
+                            {"title", p.title},
+                            {"local", schedule::local_time(p.at, tz)},
+                            {"at", to_rfc3339(p.at)}});
+    out << json{{"course", ref.id},    {"rule", when.rule},        {"at", when.at},           {"tz", when.tz},
+                {"start", when.start}, {"lessons", titles.size()}, {"deliveries", deliveries}}
+               .dump()
+        << '\n';
+    return 0;
+  }
+  out << "course " << text::printable(ref.id) << ": " << titles.size() << " lessons, " << when.rule << " at " << when.at
+      << " " << when.tz << " from " << when.start << '\n';
+  print_planned(planned, when.tz, out);
+  if (times.size() < titles.size())
+    out << "warning: the schedule ends after " << times.size() << " of " << titles.size()
+        << " lessons; heraldd would refuse this campaign\n";
+  return 0;
+}
+
+int run_campaign_list(const CampaignOptions& o, const GlobalOptions& global, std::ostream& out) {
+  Connected c(global);
+  auto result = c.ask(topics::kOpCampaigns, c.settings.scope, payloads::Request{});
+  if (o.json)
+    out << result.dump() << '\n';
+  else
+    print_campaign_list(results::read<results::CampaignList>(result), out);
+  return 0;
+}
+
+int run_campaign_show(const CampaignOptions& o, const GlobalOptions& global, std::ostream& out) {
+  require_id(o.id, "campaign id");
+  Connected c(global);
+  payloads::Request request;
+  request.id = o.id;
+  auto result = c.ask(topics::kOpCampaigns, c.settings.scope, request);
+  if (o.json)
+    out << result.dump() << '\n';
+  else
+    print_campaign_detail(results::read<results::CampaignDetail>(result), out);
+  return 0;
+}
+
+int run_campaign_change(std::string_view op, const CampaignOptions& o, const GlobalOptions& global, std::ostream& out) {
+  plans::CampaignRequest request;
+  if (op == "pause")
+    request.op = plans::CampaignOp::pause;
+  else if (op == "resume")
+    request.op = plans::CampaignOp::resume;
+  else if (op == "cancel")
+    request.op = plans::CampaignOp::cancel;
+  else
+    throw Error(ErrorKind::internal, "unknown campaign change '" + std::string(op) + "'");
+  require_id(o.id, "campaign id");
+  request.id = o.id;
+  Connected c(global);
+  // The broker judges the change by the scope in its topic: the one covering the
+  // campaign's targets, which only heraldd knows.
+  auto before = campaign_detail(c, o.id);
+  auto scope = plan_scope(targets_from_result(before.campaign.targets, "campaign " + o.id));
+  auto result = c.campaign(request, scope);
+  if (o.json) {
+    out << result.dump() << '\n';
+    return 0;
+  }
+  auto after = results::read<results::CampaignDetail>(result);
+  out << (op == "pause"    ? "paused "
+          : op == "resume" ? "resumed "
+                           : "cancelled ")
+      << text::printable(after.campaign.id) << " (" << results::state_name(after.campaign.state) << ", "
+      << after.campaign.sent << " of " << after.campaign.total << " lessons sent)\n";
+  return 0;
+}
+
+// ---- delayed and recurring messages ----------------------------------------------
+
+int run_send_later(const SendOptions& o, const GlobalOptions& global, std::ostream& out) {
+  auto prepared = prepare_send(o, now());
+  auto scope = plan_scope(prepared.targets);
+  auto lifetime = lifetime_from(o.expires, default_expiry(o.kind));
+  WhenOptions w{o.repeat, o.at, o.tz, o.start, o.skip_dates};
+  if (o.repeat.empty() && !o.skip_dates.empty())
+    throw Error(ErrorKind::usage, "--skip-dates needs --repeat (one delayed message has no series to skip in)");
+  if (!o.repeat.empty() && !o.at.empty() && !is_hhmm(o.at))
+    throw Error(ErrorKind::usage, "invalid --at '" + o.at + "': with --repeat it is a time of day, HH:MM");
+  auto defaults = local_defaults(global.config_path);
+  auto tz = tz_or_default(o.tz, defaults);
+  auto when = o.repeat.empty() ? resolve_delayed(w, tz, defaults.now) : resolve_recurrence(w, tz, defaults.now);
+  auto next = schedule::occurrences(when, kShownTimes);
+
+  plans::ScheduleRequest request;
+  request.op = plans::ScheduleOp::create;
+  request.id = new_id();
+  request.title = prepared.delivery.title;
+  request.body = prepared.delivery.body;
+  request.severity = prepared.delivery.severity;
+  request.links = prepared.delivery.links;
+  request.lifetime = lifetime;
+  request.targets = target_names(prepared.targets);
+  request.when = when;
+  Connected c(global);
+  auto recorded = results::read<results::Recorded>(c.schedule(request, o.kind, scope));
+  if (o.json) {
+    out << json{{"id", recorded.id},
+                {"kind", topics::kind_name(o.kind)},
+                {"targets", request.targets},
+                {"rule", when.rule},
+                {"at", when.at},
+                {"tz", when.tz},
+                {"start", when.start},
+                {"next", times_json(next)}}
+               .dump()
+        << '\n';
+  } else {
+    out << recorded.id << '\n';
+    out << (when.rule.empty() ? "to be sent:\n" : "next:\n");
+    print_planned(planned_from(next, {}), when.tz, out);
+  }
+  return 0;
+}
+
+int run_schedule_list(const ScheduleOptions& o, const GlobalOptions& global, std::ostream& out) {
+  Connected c(global);
+  auto result = c.ask(topics::kOpSchedules, c.settings.scope, payloads::Request{});
+  if (o.json)
+    out << result.dump() << '\n';
+  else
+    print_schedule_list(results::read<results::ScheduleList>(result), out);
+  return 0;
+}
+
+int run_schedule_cancel(const ScheduleOptions& o, const GlobalOptions& global, std::ostream& out) {
+  require_id(o.id, "schedule id");
+  Connected c(global);
+  payloads::Request ask;
+  ask.id = o.id;
+  auto list = results::read<results::ScheduleList>(c.ask(topics::kOpSchedules, c.settings.scope, ask));
+  auto it = std::find_if(list.schedules.begin(), list.schedules.end(),
+                         [&](const results::ScheduledMessage& s) { return s.id == o.id; });
+  if (it == list.schedules.end()) throw Error(ErrorKind::not_found, "unknown schedule " + o.id);
+  topics::Kind kind;
+  try {
+    kind = topics::kind_from_name(it->kind);
+  } catch (const Error&) {
+    throw Error(ErrorKind::protocol,
+                "heraldd names an unknown kind '" + text::printable(it->kind, 16) + "' for " + o.id);
+  }
+  auto scope = plan_scope(targets_from_result(it->targets, "schedule " + o.id));
+  plans::ScheduleRequest request;
+  request.op = plans::ScheduleOp::cancel;
+  request.id = o.id;
+  auto result = c.schedule(request, kind, scope);
+  if (o.json)
+    out << result.dump() << '\n';
+  else
+    out << "cancelled " << o.id << '\n';
+  return 0;
+}
+
+// ---- progress and reminders ------------------------------------------------------
+
+int run_progress(const ProgressOptions& o, const GlobalOptions& global, std::ostream& out) {
+  require_id(o.course, "course id");
+  if (!o.under.empty()) require_scope(o.under, "--under");
+  if (o.json && o.csv) throw Error(ErrorKind::usage, "use either --json or --csv, not both");
+  Connected c(global);
+  payloads::Request request;
+  request.id = o.course;
+  auto result = c.ask(topics::kOpProgress, scope_or(o.under, c.settings), request);
+  if (o.json) {
+    out << result.dump() << '\n';
+    return 0;
+  }
+  auto progress = results::read<results::Progress>(result);
+  if (o.csv)
+    print_progress_csv(progress, out);
+  else
+    print_progress(progress, out);
+  return 0;
+}
+
+int run_remind(const RemindOptions& o, const GlobalOptions& global, std::ostream& out) {
+  require_id(o.id, "course or message id");
+  Connected c(global);
+  json result;
+  if (looks_like_message_id(o.id)) {
+    // Where the message went decides the topic the broker judges the reminder by.
+    payloads::Request ask;
+    ask.id = o.id;
+    auto status = results::read<results::Status>(c.ask(topics::kOpStatus, c.settings.scope, ask));
+    std::string scope;
+    try {
+      scope = plan_scope(targets_from_result(status.message.targets, "message " + o.id));
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::usage) throw;
+      throw Error(ErrorKind::usage, "cannot remind of " + o.id +
+                                        ": it went to computers and people at once, and a reminder needs one "
+                                        "scope covering all of them");
+    }
+    plans::ScheduleRequest request;
+    request.op = plans::ScheduleOp::remind;
+    request.id = o.id;
+    result = c.schedule(request, status.message.kind, scope);
+  } else {
+    plans::CampaignRequest request;
+    request.op = plans::CampaignOp::remind;
+    request.id = o.id;
+    result = c.campaign(request, c.settings.scope);
+  }
+  if (o.json) {
+    out << result.dump() << '\n';
+    return 0;
+  }
+  auto reminded = results::read<results::Reminded>(result);
+  auto n = reminded.recipients.size();
+  out << "reminded " << n << (n == 1 ? " computer" : " computers") << " of " << text::printable(reminded.id)
+      << (n == 0 ? " (nobody has it unread)\n" : "\n");
+  return 0;
+}
+
+}  // namespace herald::dispatcher
