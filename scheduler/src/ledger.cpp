@@ -253,7 +253,7 @@ namespace {
 lmdb::Env::Options env_options(const Ledger::Options& o) {
   lmdb::Env::Options e;
   e.map_size = o.map_size;
-  e.max_dbs = 16;
+  e.max_dbs = 32;
   e.durable = o.durable;
   return e;
 }
@@ -278,6 +278,12 @@ Ledger::Ledger(const Options& options)
   quarantine_ = open("quarantine");
   early_ = open("early");
   early_by_age_ = open("early_by_age");
+  courses_ = open("courses");
+  course_info_ = open("course_info");
+  campaigns_ = open("campaigns");
+  course_campaigns_ = open("course_camps");
+  schedules_ = open("schedules");
+  due_ = open("due");
   txn.commit();
 }
 
@@ -548,6 +554,264 @@ void Ledger::scan_directory_computers(lmdb::Txn& txn, std::string_view under,
   directory_.scan(txn, under, [&](std::string_view key, std::string_view value) {
     return value.substr(0, kComputer.size()) == kComputer ? fn(key) : true;
   });
+}
+
+// ---- courses, campaigns, schedules, due ------------------------------------------
+
+namespace {
+
+json recurrence_json(const schedule::Recurrence& r) {
+  return json{{"r", r.rule}, {"at", r.at}, {"tz", r.tz}, {"st", r.start}, {"sk", r.skip_dates}};
+}
+schedule::Recurrence recurrence_from(const json& j) {
+  schedule::Recurrence r;
+  r.rule = j.at("r").get<std::string>();
+  r.at = j.at("at").get<std::string>();
+  r.tz = j.at("tz").get<std::string>();
+  r.start = j.at("st").get<std::string>();
+  r.skip_dates = j.at("sk").get<std::vector<std::string>>();
+  return r;
+}
+
+template <typename Fn>
+auto decode_json(std::string_view what, std::string_view id, std::string_view bytes, Fn&& fn) {
+  try {
+    return fn(json::parse(bytes));
+  } catch (const json::exception& e) {
+    throw Error(ErrorKind::storage,
+                "ledger record of " + std::string(what) + " '" + std::string(id) + "' is corrupt: " + e.what());
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::storage) throw;
+    throw Error(ErrorKind::storage,
+                "ledger record of " + std::string(what) + " '" + std::string(id) + "' is corrupt: " + e.what());
+  }
+}
+
+std::string encode_course_info(const CourseInfo& c) {
+  json lessons = json::array();
+  for (const auto& l : c.lessons)
+    lessons.push_back(json{{"t", l.title}, {"i", l.images}, {"l", l.links}, {"b", l.bytes}});
+  return json{{"ti", c.title}, {"by", c.created_by}, {"at", to_unix_ms(c.created_at)}, {"ls", lessons}}.dump();
+}
+CourseInfo decode_course_info(std::string_view id, std::string_view bytes) {
+  return decode_json("course", id, bytes, [&](const json& j) {
+    CourseInfo c;
+    c.id = std::string(id);
+    c.title = j.at("ti").get<std::string>();
+    c.created_by = j.at("by").get<std::string>();
+    c.created_at = from_unix_ms(j.at("at").get<std::int64_t>());
+    std::size_t n = 0;
+    for (const auto& l : j.at("ls")) {
+      results::LessonSummary s;
+      s.number = ++n;
+      s.title = l.at("t").get<std::string>();
+      s.images = l.at("i").get<std::size_t>();
+      s.links = l.at("l").get<std::size_t>();
+      s.bytes = l.at("b").get<std::size_t>();
+      c.lessons.push_back(std::move(s));
+    }
+    return c;
+  });
+}
+
+std::string encode_campaign(const CampaignRecord& c) {
+  json occ = json::array();
+  for (const auto& o : c.occurrences)
+    occ.push_back(json{{"d", to_unix_ms(o.due)}, {"s", opt_ms(o.sent_at)}, {"m", o.message}});
+  return json{{"co", c.course},
+              {"cg", to_unix_ms(c.course_created)},
+              {"s", c.sender},
+              {"t", c.targets},
+              {"w", recurrence_json(c.when)},
+              {"lt", c.lifetime.count()},
+              {"st", results::state_name(c.state)},
+              {"ca", to_unix_ms(c.created_at)},
+              {"o", occ}}
+      .dump();
+}
+CampaignRecord decode_campaign(std::string_view id, std::string_view bytes) {
+  return decode_json("campaign", id, bytes, [&](const json& j) {
+    CampaignRecord c;
+    c.id = std::string(id);
+    c.course = j.at("co").get<std::string>();
+    c.course_created = from_unix_ms(j.at("cg").get<std::int64_t>());
+    c.sender = j.at("s").get<std::string>();
+    c.targets = j.at("t").get<std::vector<std::string>>();
+    c.when = recurrence_from(j.at("w"));
+    c.lifetime = std::chrono::seconds(j.at("lt").get<std::int64_t>());
+    c.state = results::campaign_state_from_name(j.at("st").get<std::string>());
+    c.created_at = from_unix_ms(j.at("ca").get<std::int64_t>());
+    for (const auto& o : j.at("o"))
+      c.occurrences.push_back(CampaignRecord::Occurrence{from_unix_ms(o.at("d").get<std::int64_t>()), ms_opt(o.at("s")),
+                                                         o.at("m").get<std::string>()});
+    return c;
+  });
+}
+
+std::string encode_schedule(const ScheduleRecord& s) {
+  return json{{"k", s.kind == topics::Kind::alert ? "a" : "m"},
+              {"s", s.sender},
+              {"ti", s.title},
+              {"b", s.body},
+              {"sv", s.severity},
+              {"l", s.links},
+              {"lt", s.lifetime.count()},
+              {"t", s.targets},
+              {"w", recurrence_json(s.when)},
+              {"st", results::state_name(s.state)},
+              {"ca", to_unix_ms(s.created_at)},
+              {"ni", s.next_index},
+              {"na", opt_ms(s.next_at)},
+              {"n", s.sent},
+              {"sk", s.skipped},
+              {"tot", s.total ? json(*s.total) : json(nullptr)},
+              {"lm", s.last_message}}
+      .dump();
+}
+ScheduleRecord decode_schedule(std::string_view id, std::string_view bytes) {
+  return decode_json("schedule", id, bytes, [&](const json& j) {
+    ScheduleRecord s;
+    s.id = std::string(id);
+    s.kind = j.at("k").get<std::string>() == "a" ? topics::Kind::alert : topics::Kind::message;
+    s.sender = j.at("s").get<std::string>();
+    s.title = j.at("ti").get<std::string>();
+    s.body = j.at("b").get<std::string>();
+    s.severity = j.at("sv").get<std::string>();
+    s.links = j.at("l").get<std::vector<std::string>>();
+    s.lifetime = std::chrono::seconds(j.at("lt").get<std::int64_t>());
+    s.targets = j.at("t").get<std::vector<std::string>>();
+    s.when = recurrence_from(j.at("w"));
+    s.state = results::schedule_state_from_name(j.at("st").get<std::string>());
+    s.created_at = from_unix_ms(j.at("ca").get<std::int64_t>());
+    s.next_index = j.at("ni").get<std::size_t>();
+    s.next_at = ms_opt(j.at("na"));
+    s.sent = j.at("n").get<std::size_t>();
+    s.skipped = j.at("sk").get<std::size_t>();
+    if (!j.at("tot").is_null()) s.total = j.at("tot").get<std::size_t>();
+    s.last_message = j.at("lm").get<std::string>();
+    return s;
+  });
+}
+
+std::string due_key(const DueItem& d) {
+  auto k = be64(time_key(d.at));
+  k.push_back(static_cast<char>(d.kind));
+  k.append(d.id);
+  return k;
+}
+std::optional<DueItem> decode_due(std::string_view key) {
+  if (key.size() < 10) return std::nullopt;
+  auto kind = static_cast<DueKind>(key[8]);
+  if (kind != DueKind::campaign && kind != DueKind::schedule) return std::nullopt;
+  return DueItem{time_from_key(from_be64(key)), kind, std::string(key.substr(9))};
+}
+
+}  // namespace
+
+std::size_t CampaignRecord::sent() const {
+  std::size_t n = 0;
+  while (n < occurrences.size() && occurrences[n].sent_at) ++n;
+  return n;
+}
+
+std::optional<TimePoint> CampaignRecord::next_due() const {
+  auto n = sent();
+  if (n >= occurrences.size()) return std::nullopt;
+  return occurrences[n].due;
+}
+
+std::optional<CourseInfo> Ledger::course_info(lmdb::Txn& txn, std::string_view id) const {
+  auto v = course_info_.view(txn, id);
+  if (!v) return std::nullopt;
+  return decoded_or_report("course_info", id, [&] { return decode_course_info(id, *v); });
+}
+
+std::optional<std::string> Ledger::course_json(lmdb::Txn& txn, std::string_view id) const {
+  return courses_.get(txn, id);
+}
+
+void Ledger::put_course(lmdb::Txn& txn, const CourseInfo& info, std::string_view course_json) {
+  courses_.put(txn, info.id, course_json);
+  course_info_.put(txn, info.id, encode_course_info(info));
+}
+
+void Ledger::delete_course(lmdb::Txn& txn, std::string_view id) {
+  courses_.del(txn, id);
+  course_info_.del(txn, id);
+}
+
+void Ledger::scan_courses(lmdb::Txn& txn, const std::function<bool(const CourseInfo&)>& fn) const {
+  course_info_.scan(txn, {}, [&](std::string_view key, std::string_view value) {
+    auto c = decoded_or_report("course_info", key, [&] { return decode_course_info(key, value); });
+    return !c || fn(*c);
+  });
+}
+
+std::optional<CampaignRecord> Ledger::campaign(lmdb::Txn& txn, std::string_view id) const {
+  auto v = campaigns_.view(txn, id);
+  if (!v) return std::nullopt;
+  return decoded_or_report("campaigns", id, [&] { return decode_campaign(id, *v); });
+}
+
+void Ledger::put_campaign(lmdb::Txn& txn, const CampaignRecord& c) {
+  campaigns_.put(txn, c.id, encode_campaign(c));
+  course_campaigns_.put(txn, join2(c.course, c.id), {});
+}
+
+void Ledger::scan_campaigns(lmdb::Txn& txn, const std::function<bool(const CampaignRecord&)>& fn) const {
+  campaigns_.scan(txn, {}, [&](std::string_view key, std::string_view value) {
+    auto c = decoded_or_report("campaigns", key, [&] { return decode_campaign(key, value); });
+    return !c || fn(*c);
+  });
+}
+
+std::vector<std::string> Ledger::campaigns_of_course(lmdb::Txn& txn, std::string_view course) const {
+  std::vector<std::string> out;
+  auto prefix = join2(course, {});
+  course_campaigns_.scan(txn, prefix, [&](std::string_view key, std::string_view) {
+    out.emplace_back(key.substr(prefix.size()));
+    return true;
+  });
+  return out;
+}
+
+std::optional<ScheduleRecord> Ledger::schedule(lmdb::Txn& txn, std::string_view id) const {
+  auto v = schedules_.view(txn, id);
+  if (!v) return std::nullopt;
+  return decoded_or_report("schedules", id, [&] { return decode_schedule(id, *v); });
+}
+
+void Ledger::put_schedule(lmdb::Txn& txn, const ScheduleRecord& s) { schedules_.put(txn, s.id, encode_schedule(s)); }
+
+void Ledger::scan_schedules(lmdb::Txn& txn, const std::function<bool(const ScheduleRecord&)>& fn) const {
+  schedules_.scan(txn, {}, [&](std::string_view key, std::string_view value) {
+    auto s = decoded_or_report("schedules", key, [&] { return decode_schedule(key, value); });
+    return !s || fn(*s);
+  });
+}
+
+void Ledger::put_due(lmdb::Txn& txn, const DueItem& item) { due_.put(txn, due_key(item), {}); }
+
+void Ledger::del_due(lmdb::Txn& txn, const DueItem& item) { due_.del(txn, due_key(item)); }
+
+std::optional<DueItem> Ledger::next_due(lmdb::Txn& txn) const {
+  std::optional<DueItem> next;
+  due_.scan_from(txn, {}, [&](std::string_view key, std::string_view) {
+    next = decode_due(key);
+    return !next;  // a key that does not decode is skipped
+  });
+  return next;
+}
+
+std::vector<DueItem> Ledger::due_until(lmdb::Txn& txn, TimePoint now) const {
+  std::vector<DueItem> out;
+  auto limit = time_key(now);
+  due_.scan_from(txn, {}, [&](std::string_view key, std::string_view) {
+    if (key.size() < 8 || from_be64(key) > limit) return false;
+    if (auto d = decode_due(key)) out.push_back(std::move(*d));
+    return true;
+  });
+  return out;
 }
 
 }  // namespace herald::scheduler

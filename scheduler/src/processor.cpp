@@ -46,10 +46,8 @@ void handle(handlers::Batch& b, const Inbound& in) {
           [&](const topics::RequestTopic& t) { handlers::request(b, t, in); },
           [&](const topics::ReplyTopic&) { throw Error(ErrorKind::protocol, "not a topic heraldd handles"); },
           [&](const topics::ReceiptedTopic&) { throw Error(ErrorKind::protocol, "not a topic heraldd handles"); },
-          [&](const topics::CampaignTopic&) {
-            throw Error(ErrorKind::protocol, "courses and campaigns are not handled yet");
-          },
-          [&](const topics::ScheduleTopic&) { throw Error(ErrorKind::protocol, "schedules are not handled yet"); },
+          [&](const topics::CampaignTopic& t) { handlers::campaign(b, t, in); },
+          [&](const topics::ScheduleTopic& t) { handlers::schedule(b, t, in); },
           [&](const topics::RemindTopic&) { throw Error(ErrorKind::protocol, "not a topic heraldd handles"); },
       },
       topics::parse(in.topic));
@@ -76,10 +74,14 @@ void add_confirmations(handlers::Batch& b) {
 
 }  // namespace
 
-Processor::Processor(Ledger& ledger, Clock clock) : ledger_(ledger), clock_(std::move(clock)) {}
+Processor::Processor(Ledger& ledger, Clock clock, std::shared_ptr<const herald::Clock> due_clock)
+    : ledger_(ledger),
+      clock_(std::move(clock)),
+      due_clock_(due_clock ? std::move(due_clock) : std::shared_ptr<const herald::Clock>(system_clock())) {}
 
 std::vector<Outbound> Processor::process(const std::vector<Inbound>& batch) {
   handlers::Batch b(ledger_, clock_(), stats_, restoring_ ? &seen_ : nullptr);
+  b.due_now = due_clock_->now();
   for (const auto& in : batch) {
     try {
       handle(b, in);
@@ -117,6 +119,21 @@ std::vector<Outbound> Processor::expire() {
   b.txn.commit();
   log_notes(b);
   return std::move(b.out);
+}
+
+std::vector<Outbound> Processor::fire_due() {
+  handlers::Batch b(ledger_, clock_(), stats_, restoring_ ? &seen_ : nullptr);
+  b.due_now = due_clock_->now();
+  handlers::fire_due(b);
+  b.txn.commit();
+  log_notes(b);
+  return std::move(b.out);
+}
+
+std::optional<TimePoint> Processor::next_due() {
+  auto txn = ledger_.read();
+  if (auto d = ledger_.next_due(txn)) return d->at;
+  return std::nullopt;
 }
 
 std::optional<TimePoint> Processor::next_expiry() {

@@ -1,11 +1,13 @@
 #include "herald/scheduler/queries.hpp"
 
 #include <algorithm>
+#include <bitset>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include "herald/common/directory.hpp"
 #include "herald/common/error.hpp"
@@ -281,6 +283,289 @@ std::string import_directory(Ledger& ledger, lmdb::Txn& txn, std::string_view sc
   return results::encode(results::Import{entries.size(), computers});
 }
 
+// ---- courses, campaigns, schedules, progress -----------------------------------------
+
+namespace {
+
+// Does a campaign's or schedule's target list overlap scope (as a message's would)?
+bool targets_visible(const std::vector<std::string>& targets, std::string_view scope) {
+  MessageRecord m;
+  m.targets = targets;
+  return visible_in_scope(m, scope);
+}
+
+std::vector<std::string> targets_in_scope(const std::vector<std::string>& targets, std::string_view scope) {
+  std::vector<std::string> out;
+  for (const auto& t : targets) {
+    bool visible = is_person(t) ? scope == kOrgScope : (is_under(t, scope) || is_under(scope, t));
+    if (visible) out.push_back(t);
+  }
+  return out;
+}
+
+std::size_t campaigns_using(const Ledger& ledger, lmdb::Txn& txn, const CourseInfo& info) {
+  std::size_t n = 0;
+  for (const auto& id : ledger.campaigns_of_course(txn, info.id)) {
+    auto c = ledger.campaign(txn, id);
+    if (c && c->course_created == info.created_at &&
+        (c->state == results::CampaignState::active || c->state == results::CampaignState::paused))
+      ++n;
+  }
+  return n;
+}
+
+results::CourseSummary course_summary(const Ledger& ledger, lmdb::Txn& txn, const CourseInfo& info) {
+  return results::CourseSummary{info.id,         info.title,      info.lessons.size(),
+                                info.created_by, info.created_at, campaigns_using(ledger, txn, info)};
+}
+
+}  // namespace
+
+results::Campaign campaign_summary(const CampaignRecord& c) {
+  results::Campaign out;
+  out.id = c.id;
+  out.course = c.course;
+  out.targets = c.targets;
+  out.schedule = c.when.rule;
+  out.at = c.when.at;
+  out.tz = c.when.tz;
+  out.state = c.state;
+  out.sent = c.sent();
+  out.total = c.occurrences.size();
+  if (c.state == results::CampaignState::active) out.next_at = c.next_due();
+  return out;
+}
+
+results::CampaignDetail campaign_detail(const CampaignRecord& c) {
+  results::CampaignDetail out;
+  out.campaign = campaign_summary(c);
+  out.sender = c.sender;
+  for (std::size_t i = 0; i < c.occurrences.size(); ++i) {
+    const auto& o = c.occurrences[i];
+    results::Occurrence r;
+    r.number = i + 1;
+    r.due_at = o.due;
+    r.sent_at = o.sent_at;
+    if (!o.message.empty()) r.message = o.message;
+    out.occurrences.push_back(std::move(r));
+  }
+  return out;
+}
+
+results::ScheduledMessage scheduled_message(const ScheduleRecord& s) {
+  results::ScheduledMessage out;
+  out.id = s.id;
+  out.kind = std::string(topics::kind_name(s.kind));
+  out.title = s.title;
+  out.sender = s.sender;
+  out.targets = s.targets;
+  out.schedule = s.when.rule;
+  out.at = s.when.at;
+  out.tz = s.when.tz;
+  out.start = s.when.start;
+  out.state = s.state;
+  out.sent = s.sent;
+  out.total = s.total;
+  if (s.state == results::ScheduleState::active) out.next_at = s.next_at;
+  if (!s.last_message.empty()) out.last_message = s.last_message;
+  return out;
+}
+
+std::string courses(const Ledger& ledger, lmdb::Txn& txn, std::string_view id) {
+  if (id.empty()) {
+    results::CourseList list;
+    ledger.scan_courses(txn, [&](const CourseInfo& info) {
+      list.courses.push_back(course_summary(ledger, txn, info));
+      return true;
+    });
+    return results::encode(list);
+  }
+  auto info = ledger.course_info(txn, id);
+  if (!info) throw Error(ErrorKind::not_found, "unknown course '" + std::string(id) + "'");
+  return results::encode(results::CourseDetail{course_summary(ledger, txn, *info), info->lessons});
+}
+
+std::string campaigns(const Ledger& ledger, lmdb::Txn& txn, std::string_view id, std::string_view scope) {
+  if (id.empty()) {
+    results::CampaignList list;
+    ledger.scan_campaigns(txn, [&](const CampaignRecord& c) {
+      if (targets_visible(c.targets, scope)) {
+        list.campaigns.push_back(campaign_summary(c));
+        list.campaigns.back().targets = targets_in_scope(c.targets, scope);
+      }
+      return true;
+    });
+    return results::encode(list);
+  }
+  auto c = ledger.campaign(txn, id);
+  if (!c || !targets_visible(c->targets, scope))
+    throw Error(ErrorKind::not_found, "unknown campaign '" + std::string(id) + "'");
+  auto detail = campaign_detail(*c);
+  detail.campaign.targets = targets_in_scope(c->targets, scope);
+  return results::encode(detail);
+}
+
+std::string schedules(const Ledger& ledger, lmdb::Txn& txn, std::string_view id, std::string_view scope) {
+  results::ScheduleList list;
+  auto add = [&](const ScheduleRecord& s) {
+    if (!targets_visible(s.targets, scope)) return;
+    list.schedules.push_back(scheduled_message(s));
+    list.schedules.back().targets = targets_in_scope(s.targets, scope);
+  };
+  if (id.empty()) {
+    ledger.scan_schedules(txn, [&](const ScheduleRecord& s) {
+      add(s);
+      return true;
+    });
+  } else {
+    auto s = ledger.schedule(txn, id);
+    if (s) add(*s);
+    if (list.schedules.empty()) throw Error(ErrorKind::not_found, "unknown schedule '" + std::string(id) + "'");
+  }
+  return results::encode(list);
+}
+
+namespace {
+
+using LessonSet = std::bitset<128>;  // course::kMaxLessons is 100
+
+struct PersonTally {
+  std::string login;
+  std::string name;
+  LessonSet sent, read;
+  std::optional<TimePoint> first_at, last_at;
+  void saw(std::optional<TimePoint> t) {
+    if (!t) return;
+    if (!first_at || *t < *first_at) first_at = t;
+    if (!last_at || *t > *last_at) last_at = t;
+  }
+};
+
+class Tally {
+ public:
+  PersonTally& person(std::string_view login, std::string_view name = {}) {
+    auto it = index_.find(std::string(login));
+    if (it == index_.end()) {
+      it = index_.emplace(std::string(login), people_.size()).first;
+      people_.push_back(PersonTally{std::string(login), std::string(name), {}, {}, {}, {}});
+    }
+    auto& p = people_[it->second];
+    if (p.name.empty() && !name.empty()) p.name = std::string(name);
+    return p;
+  }
+  PersonTally* find(std::string_view login) {
+    auto it = index_.find(std::string(login));
+    return it == index_.end() ? nullptr : &people_[it->second];
+  }
+  std::vector<PersonTally>& people() { return people_; }
+
+ private:
+  std::unordered_map<std::string, std::size_t> index_;
+  std::vector<PersonTally> people_;
+};
+
+}  // namespace
+
+std::string progress(const Ledger& ledger, lmdb::Txn& txn, std::string_view course, std::string_view scope) {
+  auto info = ledger.course_info(txn, course);
+  if (!info) throw Error(ErrorKind::not_found, "unknown course '" + std::string(course) + "'");
+  auto total = std::min(info->lessons.size(), LessonSet().size());
+  Tally tally;
+  std::vector<std::string> lesson_message(total);                     // the first message of each lesson seen
+  std::optional<std::unordered_map<std::string, std::string>> names;  // login -> person, when needed
+  auto name_of = [&](std::string_view login) -> std::string {
+    if (!names) {
+      names.emplace();
+      ledger.scan_directory(txn, kOrgScope, [&](const DirectoryEntry& e) {
+        if (e.is_computer() && !e.login.empty() && !e.person.empty()) names->emplace(e.login, e.person);
+        return true;
+      });
+    }
+    auto it = names->find(std::string(login));
+    return it == names->end() ? std::string() : it->second;
+  };
+
+  for (const auto& id : ledger.campaigns_of_course(txn, info->id)) {
+    auto c = ledger.campaign(txn, id);
+    if (!c || c->course_created != info->created_at) continue;
+    LessonSet sent;
+    for (std::size_t i = 0; i < std::min(total, c->occurrences.size()); ++i) {
+      if (c->occurrences[i].message.empty()) continue;
+      sent.set(i);
+      if (lesson_message[i].empty()) lesson_message[i] = c->occurrences[i].message;
+    }
+    // Where this campaign's people are, seen from scope: org subtrees and person logins.
+    std::vector<std::string> roots, logins;
+    for (const auto& t : c->targets) {
+      if (is_person(t)) {
+        if (scope == kOrgScope) logins.push_back(t.substr(kPersonPrefix.size()));
+      } else if (is_under(t, scope)) {
+        roots.push_back(t);
+      } else if (is_under(scope, t)) {
+        roots.emplace_back(scope);
+      }
+    }
+    for (const auto& root : roots) {
+      ledger.scan_directory(txn, root, [&](const DirectoryEntry& e) {
+        if (e.is_computer() && !e.login.empty() && is_under(e.path, root)) tally.person(e.login, e.person).sent |= sent;
+        return true;
+      });
+    }
+    for (const auto& login : logins) tally.person(login, name_of(login)).sent |= sent;
+
+    // Receipts of the lessons sent: who read what (any computer), and when they were active.
+    auto count = [&](std::size_t lesson, const ReceiptView& r) {
+      if (r.user.empty()) return;
+      auto* p = r.state == ReceiptState::read ? &tally.person(r.user) : tally.find(r.user);
+      if (!p) return;
+      if (p->name.empty()) p->name = name_of(r.user);
+      p->sent |= sent;
+      if (r.state == ReceiptState::read) p->read.set(lesson);
+      p->saw(r.delivered_at);
+      p->saw(r.displayed_at);
+      p->saw(r.read_at);
+    };
+    for (std::size_t i = 0; i < total; ++i) {
+      if (!sent.test(i)) continue;
+      const auto& message = c->occurrences[i].message;
+      for (const auto& root : roots) {
+        ledger.scan_receipt_views(txn, message, root, [&](std::string_view recipient, const ReceiptView& r) {
+          if (is_under(recipient, root)) count(i, r);
+          return true;
+        });
+      }
+      for (const auto& login : logins) {
+        if (auto r = ledger.receipt_view(txn, message, std::string(kPersonPrefix) + login)) count(i, *r);
+      }
+    }
+  }
+
+  auto& people = tally.people();
+  std::sort(people.begin(), people.end(), [](const PersonTally& a, const PersonTally& b) { return a.login < b.login; });
+  results::Progress out;
+  out.course = info->id;
+  for (std::size_t i = 0; i < total; ++i) {
+    results::LessonProgress l;
+    l.lesson = lesson_message[i];
+    l.title = info->lessons[i].title;
+    out.lessons.push_back(std::move(l));
+  }
+  for (auto& p : people) {
+    p.read &= p.sent;  // a receipt is only about a lesson sent to them
+    for (std::size_t i = 0; i < total; ++i) {
+      if (!p.sent.test(i)) continue;
+      ++out.lessons[i].sent;
+      if (p.read.test(i)) ++out.lessons[i].read;
+    }
+    results::PersonProgress row{p.login,    p.name,   p.read.count(), p.sent.count(), info->lessons.size(),
+                                p.first_at, p.last_at};
+    if (row.read == 0) out.not_started.push_back(results::Person{p.login, p.name});
+    out.people.push_back(std::move(row));
+  }
+  for (auto& l : out.lessons) l.unread = l.sent - l.read;
+  return results::encode(out);
+}
+
 std::string answer(Ledger& ledger, lmdb::Txn& txn, const topics::RequestTopic& topic, const payloads::Request& request,
                    TimePoint now, bool* ok, std::string* error) {
   try {
@@ -297,6 +582,15 @@ std::string answer(Ledger& ledger, lmdb::Txn& txn, const topics::RequestTopic& t
       result = list(ledger, txn, topic.scope, request.limit, now);
     } else if (topic.op == topics::kOpImport) {
       result = import_directory(ledger, txn, topic.scope, request.csv);
+    } else if (topic.op == topics::kOpCourses) {
+      result = courses(ledger, txn, request.id);
+    } else if (topic.op == topics::kOpCampaigns) {
+      result = campaigns(ledger, txn, request.id, topic.scope);
+    } else if (topic.op == topics::kOpSchedules) {
+      result = schedules(ledger, txn, request.id, topic.scope);
+    } else if (topic.op == topics::kOpProgress) {
+      if (request.id.empty()) throw Error(ErrorKind::usage, "progress needs a course id");
+      result = progress(ledger, txn, request.id, topic.scope);
     } else {
       throw Error(ErrorKind::usage, "unknown request op '" + topic.op + "'");
     }

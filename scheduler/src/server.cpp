@@ -104,6 +104,11 @@ ServerSettings settings_from(const Config& config) {
   auto batch = config.get_int("max_batch", 5000);
   if (batch < 1 || batch > 100000) throw Error(ErrorKind::config, "'max_batch' must be between 1 and 100000");
   s.max_batch = static_cast<std::size_t>(batch);
+  try {
+    s.clock = clock_from_config(config.get_or("clock", ""));
+  } catch (const Error& e) {
+    throw Error(ErrorKind::config, "'clock' in " + config.origin() + ": " + e.what());
+  }
   return s;
 }
 
@@ -126,7 +131,7 @@ struct Server::Impl {
 
   void open_ledger() {
     ledger = std::make_unique<Ledger>(Ledger::Options{settings.data_dir, true});
-    processor = std::make_unique<Processor>(*ledger);
+    processor = std::make_unique<Processor>(*ledger, &herald::now, settings.clock);
     if (settings.directory_csv.empty()) return;
     auto txn = ledger->write();
     if (ledger->has_directory(txn)) return;
@@ -244,6 +249,8 @@ struct Server::Impl {
                                         topics::all_acks(),
                                         topics::all_presence(),
                                         topics::all_requests(),
+                                        topics::all_campaign_requests(),
+                                        topics::all_schedule_requests(),
                                         marker_topic};
     try {
       auto collection = mqtt::string_collection::create(filters);
@@ -274,6 +281,9 @@ struct Server::Impl {
       auto in = std::max(*next - now(), TimePoint::duration::zero());
       wake = std::min(wake, SteadyClock::now() + in);
     }
+    // The next lesson or scheduled occurrence, on the scheduler's clock: no polling, so
+    // an idle heraldd with any number of campaigns sleeps until the next one is due.
+    if (auto due = processor->next_due()) wake = std::min(wake, settings.clock->steady_at(*due));
     if (processor->restoring() && !marker_token.empty()) wake = std::min(wake, restore_deadline);
     return wake;
   }
@@ -317,6 +327,7 @@ struct Server::Impl {
         finish_restore();
       }
       if (auto next = processor->next_expiry(); next && *next <= now()) publish(processor->expire());
+      if (auto due = processor->next_due(); due && *due <= settings.clock->now()) publish(processor->fire_due());
     }
   }
 };

@@ -145,4 +145,19 @@ void delivery(Batch& b, const topics::DeliveryTopic& t, const Inbound& in) {
   if (!in.retained) b.publish(topics::reply(t.account, t.id), ok_reply(t.id), false);
 }
 
+void record_own(Batch& b, const MessageRecord& m, std::string payload) {
+  // Published first, then recorded like a received delivery: the commit comes before
+  // any publish, and heraldd's own copies coming back through its subscription are known
+  // messages of the same sender with the same targets, which change nothing.
+  for (const auto& t : m.targets) b.publish(topics::delivery(m.kind, m.sender, m.id, Target::parse(t)), payload, true);
+  b.save(m, true);
+  b.ledger.put_payload(b.txn, m.id, payload);
+  ++b.stats.recorded;
+  for (const auto& t : m.targets) {
+    auto target = Target::parse(t);
+    if (target.is_person()) add_person(b, m, target);
+  }
+  apply_early_receipts(b, m);
+}
+
 }  // namespace herald::scheduler::handlers

@@ -9,6 +9,7 @@
 // logged, the batch goes on); Error(storage) aborts the batch.
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "herald/common/error.hpp"
+#include "herald/common/json_guard.hpp"
 #include "herald/common/payloads.hpp"
 #include "herald/common/text.hpp"
 #include "herald/common/time.hpp"
@@ -30,11 +32,12 @@ class Batch {
   // `restore_seen`: while restoring, the set that notes the retained topics the
   // broker replays (see Processor::begin_restore); null otherwise.
   Batch(Ledger& l, TimePoint t, Processor::Stats& s, std::unordered_set<std::string>* restore_seen)
-      : ledger(l), txn(l.write()), now(t), stats(s), restore_seen_(restore_seen) {}
+      : ledger(l), txn(l.write()), now(t), due_now(t), stats(s), restore_seen_(restore_seen) {}
 
   Ledger& ledger;
   lmdb::Txn txn;
-  const TimePoint now;
+  const TimePoint now;  // real time: stamps, expiry, receipts
+  TimePoint due_now;    // the scheduler clock (herald::Clock): what is due, what is past
   Processor::Stats& stats;
   std::vector<Outbound> out;
   std::vector<std::string> notes;  // info lines, logged once the batch is committed
@@ -97,8 +100,54 @@ void receipt(Batch& b, const topics::AckTopic& t, const Inbound& in);
 void presence(Batch& b, const topics::PresenceTopic& t, const Inbound& in);
 // herald/request/...: answers a query or admin request (queries.cpp). request.cpp
 void request(Batch& b, const topics::RequestTopic& t, const Inbound& in);
+// herald/campaign/...: courses and campaigns (create, delete, start, pause, resume,
+// cancel, remind). campaign.cpp
+void campaign(Batch& b, const topics::CampaignTopic& t, const Inbound& in);
+// herald/schedule/...: delayed and recurring messages (create, cancel, remind). schedule.cpp
+void schedule(Batch& b, const topics::ScheduleTopic& t, const Inbound& in);
+
+// ---- the scheduler ----------------------------------------------------------------
+
+// Sends every campaign lesson and scheduled occurrence due at or before b.due_now, as
+// the catch-up policy says (scheduler/README.md), and schedules what comes next. fire.cpp
+void fire_due(Batch& b);
 
 // ---- shared by several handlers ---------------------------------------------------
+
+// Records a message heraldd sends itself (a lesson, an occurrence) exactly as if its
+// delivery had been received from m.sender, and publishes its retained deliveries, one
+// per target, and the person copies for the targets' logins online now (delivery.cpp).
+void record_own(Batch& b, const MessageRecord& m, std::string payload);
+
+// Replies (request.cpp): the encoded payloads::Reply of an error, and of a success whose
+// result is JSON text already encoded (results::encode).
+std::string error_reply(ErrorKind kind, const std::string& message);
+std::string ok_reply_text(std::string_view result);
+
+// Re-notifies, once per computer, every recipient of message `id` under `scope` (wire
+// levels) that has it delivered but not read: herald/remind/{sender}/{id}/{computer}.
+// Adds the computers to `notified` (remind.cpp).
+void remind_unread(Batch& b, const std::string& id, std::string_view scope, std::set<std::string>& notified);
+// Does scope (wire levels: org/..., user, user/LOGIN) cover a ledger recipient (an org
+// path or "user:LOGIN")?
+bool scope_covers_recipient(std::string_view scope, std::string_view recipient);
+
+// Decodes a request payload of up to `max_bytes` like payloads::decode (size, nesting,
+// JSON, schema). Throws Error(protocol).
+template <typename T>
+T decode_request(std::string_view payload, std::size_t max_bytes) {
+  if (payload.size() > max_bytes)
+    throw Error(ErrorKind::protocol, "payload of " + std::to_string(payload.size()) + " bytes is over the limit of " +
+                                         std::to_string(max_bytes));
+  json_guard::check_depth(payload);
+  auto j = nlohmann::json::parse(payload.begin(), payload.end(), nullptr, false);
+  if (j.is_discarded()) throw Error(ErrorKind::protocol, "payload is not valid JSON");
+  try {
+    return j.get<T>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(ErrorKind::protocol, std::string("payload does not match the schema: ") + e.what());
+  }
+}
 
 // Applies the receipts that arrived before m was recorded (receipt.cpp); delivery.cpp
 // calls it when it records a new message.

@@ -8,7 +8,6 @@
 #include "herald/scheduler/queries.hpp"
 
 namespace herald::scheduler::handlers {
-namespace {
 
 std::string error_reply(ErrorKind kind, const std::string& message) {
   payloads::Reply r;
@@ -18,7 +17,13 @@ std::string error_reply(ErrorKind kind, const std::string& message) {
   return payloads::encode(r);
 }
 
-}  // namespace
+// payloads::Reply's encoding with the result written in place, as queries::answer does.
+std::string ok_reply_text(std::string_view result) {
+  std::string reply = "{\"v\":" + std::to_string(payloads::kSchemaVersion) + ",\"ok\":true,\"result\":";
+  reply.append(result);
+  reply.push_back('}');
+  return reply;
+}
 
 void request(Batch& b, const topics::RequestTopic& t, const Inbound& in) {
   payloads::Request request;

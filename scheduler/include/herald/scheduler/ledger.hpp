@@ -32,6 +32,19 @@
 //   early_by_age be64(kept_at ms) early-key  -> ""          oldest first, for the age bound
 //   quarantine   table \0 key               -> the bytes of a damaged record, set aside
 //
+// Courses, campaigns and scheduled messages (issue 10; scheduler/README.md, "Scheduled
+// sending"):
+//   courses      course id                 -> the course as received (wire JSON, images inside)
+//   course_info  course id                 -> CourseInfo (JSON): what listings show, without
+//                                             decoding the course's images
+//   campaigns    campaign id               -> CampaignRecord (JSON), its occurrences inside
+//   course_camps course id \0 campaign id  -> ""          the campaigns of a course
+//   schedules    schedule id               -> ScheduleRecord (JSON)
+//   due          be64(due ms) kind id      -> ""          the next occurrence of every active
+//                                             campaign (kind 'c') and schedule ('s'), in the
+//                                             scheduler clock's time: the first key is the
+//                                             next thing to send (one cursor read)
+//
 // DAMAGED RECORDS never stop heraldd: a record that does not decode is logged once per
 // table and key ("damaged record ... skipped"), and every read treats it as absent
 // (message() nullopt, scans skip it). The expiry run moves a damaged message record to
@@ -95,6 +108,7 @@
 #include "herald/common/lmdb.hpp"
 #include "herald/common/payloads.hpp"
 #include "herald/common/results.hpp"
+#include "herald/common/schedule.hpp"
 #include "herald/common/time.hpp"
 #include "herald/common/topics.hpp"
 
@@ -157,6 +171,68 @@ struct PresenceRecord {
   bool online = false;
   TimePoint at{};
   std::string user;
+};
+
+// A stored course's description, kept beside the course so that listings never decode
+// (or base64-decode the images of) the course itself.
+struct CourseInfo {
+  std::string id;
+  std::string title;
+  std::string created_by;
+  TimePoint created_at{};  // also the course's generation: a campaign names the one it used
+  std::vector<results::LessonSummary> lessons;
+};
+
+// A campaign: one lesson of a course per occurrence of a schedule, to fixed targets.
+// The due instants of all its lessons are expanded once, when it starts.
+struct CampaignRecord {
+  struct Occurrence {
+    TimePoint due{};                   // scheduler clock
+    std::optional<TimePoint> sent_at;  // real time, when heraldd sent it
+    std::string message;               // the lesson's message id once sent
+  };
+  std::string id;
+  std::string course;
+  TimePoint course_created{};  // CourseInfo::created_at of the course it started with
+  std::string sender;          // the account that started it: lessons are sent in its name
+  std::vector<std::string> targets;
+  schedule::Recurrence when;
+  std::chrono::seconds lifetime{0};
+  results::CampaignState state = results::CampaignState::active;
+  TimePoint created_at{};
+  std::vector<Occurrence> occurrences;  // one per lesson, in course order
+
+  std::size_t sent() const;                   // lessons sent so far (they are sent in order)
+  std::optional<TimePoint> next_due() const;  // of the next lesson, if any is left
+};
+
+// A delayed (empty rule) or recurring message. Occurrences are expanded from `when` as
+// they come due; next_index is the index of the next one.
+struct ScheduleRecord {
+  std::string id;
+  topics::Kind kind = topics::Kind::message;
+  std::string sender;
+  std::string title, body, severity = "info";
+  std::vector<std::string> links;
+  std::chrono::seconds lifetime{0};
+  std::vector<std::string> targets;
+  schedule::Recurrence when;
+  results::ScheduleState state = results::ScheduleState::active;
+  TimePoint created_at{};
+  std::size_t next_index = 0;
+  std::optional<TimePoint> next_at;  // scheduler clock; nullopt once finished or cancelled
+  std::size_t sent = 0, skipped = 0;
+  std::optional<std::size_t> total;  // nullopt: open-ended
+  std::string last_message;
+};
+
+// What the due table schedules: a campaign's next lesson or a schedule's next occurrence.
+enum class DueKind : char { campaign = 'c', schedule = 's' };
+struct DueItem {
+  TimePoint at{};
+  DueKind kind = DueKind::campaign;
+  std::string id;
+  bool operator==(const DueItem&) const = default;
 };
 
 class Ledger {
@@ -253,11 +329,36 @@ class Ledger {
   void scan_directory_computers(lmdb::Txn& txn, std::string_view under,
                                 const std::function<bool(std::string_view path)>& fn) const;
 
+  // Courses. put_course stores a new course (the caller has refused an existing id).
+  std::optional<CourseInfo> course_info(lmdb::Txn& txn, std::string_view id) const;
+  std::optional<std::string> course_json(lmdb::Txn& txn, std::string_view id) const;
+  void put_course(lmdb::Txn& txn, const CourseInfo& info, std::string_view course_json);
+  void delete_course(lmdb::Txn& txn, std::string_view id);
+  void scan_courses(lmdb::Txn& txn, const std::function<bool(const CourseInfo&)>& fn) const;
+
+  // Campaigns (put_campaign also indexes it under its course).
+  std::optional<CampaignRecord> campaign(lmdb::Txn& txn, std::string_view id) const;
+  void put_campaign(lmdb::Txn& txn, const CampaignRecord& c);
+  void scan_campaigns(lmdb::Txn& txn, const std::function<bool(const CampaignRecord&)>& fn) const;
+  std::vector<std::string> campaigns_of_course(lmdb::Txn& txn, std::string_view course) const;
+
+  // Delayed and recurring messages.
+  std::optional<ScheduleRecord> schedule(lmdb::Txn& txn, std::string_view id) const;
+  void put_schedule(lmdb::Txn& txn, const ScheduleRecord& s);
+  void scan_schedules(lmdb::Txn& txn, const std::function<bool(const ScheduleRecord&)>& fn) const;
+
+  // The due index (scheduler clock).
+  void put_due(lmdb::Txn& txn, const DueItem& item);
+  void del_due(lmdb::Txn& txn, const DueItem& item);
+  std::optional<DueItem> next_due(lmdb::Txn& txn) const;
+  std::vector<DueItem> due_until(lmdb::Txn& txn, TimePoint now) const;  // at <= now, earliest first
+
  private:
   lmdb::Env env_;
   std::size_t max_early_receipts_;
   lmdb::Db messages_, payloads_, by_sent_, open_, receipts_, person_msgs_, routes_, tombstones_, presence_,
-      online_users_, directory_, meta_, quarantine_, early_, early_by_age_;
+      online_users_, directory_, meta_, quarantine_, early_, early_by_age_, courses_, course_info_, campaigns_,
+      course_campaigns_, schedules_, due_;
 };
 
 // Encodings, exposed for tests.

@@ -5,11 +5,13 @@
 // the broker; unit tests feed it strings directly. What each message type does is in
 // src/handlers/, one file per type.
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_set>
 #include <vector>
 
+#include "herald/common/clock.hpp"
 #include "herald/common/time.hpp"
 #include "herald/scheduler/ledger.hpp"
 
@@ -32,8 +34,13 @@ struct Outbound {
 
 class Processor {
  public:
+  // The real time: stamps messages, decides expiry and receipt ages.
   using Clock = std::function<TimePoint()>;
-  explicit Processor(Ledger& ledger, Clock clock = &herald::now);
+  // `due_clock` (the system clock if null) is the only clock that decides when a
+  // campaign lesson or scheduled occurrence is due, and whether a requested start is in
+  // the past: a simulated one runs a course in seconds (herald/common/clock.hpp).
+  explicit Processor(Ledger& ledger, Clock clock = &herald::now,
+                     std::shared_ptr<const herald::Clock> due_clock = nullptr);
 
   // Applies every message of the batch in one write transaction and commits it
   // (durably). A bad topic or payload is logged ("dropped message on <topic>: <why>")
@@ -45,6 +52,16 @@ class Processor {
   std::vector<Outbound> expire();
   // When expire() next has work: the earliest open expiry, or nullopt.
   std::optional<TimePoint> next_expiry();
+
+  // Sends every lesson and scheduled occurrence due by due_clock().now() (the catch-up
+  // policy is in scheduler/README.md): records each as a message of its account and
+  // marks it sent, schedules the next, in one write transaction; returns the retained
+  // deliveries (and person copies) to publish. A crash before they are published is
+  // repaired by the next restore, which republishes active messages the broker lacks.
+  std::vector<Outbound> fire_due();
+  // When fire_due() next has work, in due_clock()'s time (Clock::steady_at converts it).
+  std::optional<TimePoint> next_due();
+  const herald::Clock& due_clock() const { return *due_clock_; }
 
   // Restoring the broker's retained store after a (re)connect: begin when subscribing,
   // then every delivery/tombstone the broker replays is noted; finish when the replay
@@ -64,6 +81,7 @@ class Processor {
  private:
   Ledger& ledger_;
   Clock clock_;
+  std::shared_ptr<const herald::Clock> due_clock_;
   bool restoring_ = false;
   std::unordered_set<std::string> seen_;
   Stats stats_;

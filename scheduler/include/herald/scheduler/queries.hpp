@@ -46,6 +46,25 @@ std::string list(const Ledger& ledger, lmdb::Txn& txn, std::string_view scope, s
 // Throws Error(usage) for a scope other than "org" or a bad CSV (nothing is changed).
 std::string import_directory(Ledger& ledger, lmdb::Txn& txn, std::string_view scope, const std::string& csv);
 
+// ---- courses, campaigns, schedules, progress (issue 10) -----------------------------
+// Courses are global (any scope sees them); campaigns and schedules are visible when a
+// target overlaps the scope as a message's are (person targets only with scope "org").
+
+results::Campaign campaign_summary(const CampaignRecord& c);
+results::CampaignDetail campaign_detail(const CampaignRecord& c);
+results::ScheduledMessage scheduled_message(const ScheduleRecord& s);
+
+// results::CourseList (id empty) or results::CourseDetail; Error(not_found) for an unknown id.
+std::string courses(const Ledger& ledger, lmdb::Txn& txn, std::string_view id);
+// results::CampaignList of the campaigns visible in scope (id empty) or one
+// results::CampaignDetail; Error(not_found) for an unknown or invisible id.
+std::string campaigns(const Ledger& ledger, lmdb::Txn& txn, std::string_view id, std::string_view scope);
+// results::ScheduleList of the schedules visible in scope (just `id` if not empty).
+std::string schedules(const Ledger& ledger, lmdb::Txn& txn, std::string_view id, std::string_view scope);
+// results::Progress of course `course`, per person, restricted to recipients under scope
+// (scheduler/README.md, "Progress").
+std::string progress(const Ledger& ledger, lmdb::Txn& txn, std::string_view course, std::string_view scope);
+
 // Runs one request and returns the encoded Reply payload (payloads::Reply's JSON);
 // every herald::Error but storage becomes ok=false with its kind and one-line message.
 // `ok` tells which it was.

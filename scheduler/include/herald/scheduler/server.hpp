@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "herald/common/clock.hpp"
 #include "herald/common/config.hpp"
 #include "herald/common/mqtt.hpp"
 
@@ -25,6 +26,10 @@ struct ServerSettings {
   // down. Not a heraldd.conf key (settings_from leaves 30). Under MQTT 3.1.1 the broker's
   // persistent_client_expiration decides (30d in broker-config/mosquitto.conf.in).
   int session_expiry_days = 30;
+  // When campaign lessons and scheduled messages are due (heraldd.conf key `clock`:
+  // "system", the default, or "simulated START SPEED" for tests and demos). Messages
+  // are still stamped, expired and receipted by the real time.
+  std::shared_ptr<const Clock> clock = system_clock();
 };
 
 // Reads the keys above from a heraldd.conf; throws Error(config).
