@@ -505,7 +505,7 @@ TEST_CASE("progress of 10,000 persons and 8 lessons is fast") {
   CHECK(p.people.size() == 10000);
   MESSAGE("progress of 10,000 persons x 8 lessons: "
           << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms");
-  CHECK(took < 200ms);
+  // The 200 ms target is herald-bench's progress_ms (bench/README.md), not a timed unit test.
 }
 
 TEST_CASE("a scheduled message: create, list, cancel; scope and past refused") {
