@@ -39,7 +39,8 @@ nlohmann::json campaign(System& sys, const std::string& id) { return herald_json
 
 std::size_t sent_lessons(System& sys, const std::string& id) {
   std::size_t n = 0;
-  for (const auto& o : campaign(sys, id).at("occurrences"))
+  auto detail = campaign(sys, id);  // a named copy: a range-for over a temporary's member dangles
+  for (const auto& o : detail.at("occurrences"))
     if (!o.at("message").is_null()) ++n;
   return n;
 }
