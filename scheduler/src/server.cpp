@@ -283,7 +283,9 @@ struct Server::Impl {
     }
     // The next lesson or scheduled occurrence, on the scheduler's clock: no polling, so
     // an idle heraldd with any number of campaigns sleeps until the next one is due.
-    if (auto due = processor->next_due()) wake = std::min(wake, settings.clock->steady_at(*due));
+    // Nothing fires during a restore (below), so a due item does not shorten that wait.
+    if (auto due = processor->next_due(); due && !processor->restoring())
+      wake = std::min(wake, settings.clock->steady_at(*due));
     if (processor->restoring() && !marker_token.empty()) wake = std::min(wake, restore_deadline);
     return wake;
   }
@@ -327,7 +329,10 @@ struct Server::Impl {
         finish_restore();
       }
       if (auto next = processor->next_expiry(); next && *next <= now()) publish(processor->expire());
-      if (auto due = processor->next_due(); due && *due <= settings.clock->now()) publish(processor->fire_due());
+      // Not while the broker replays its retained store: a lesson fired now would look
+      // lost to finish_restore() and be published twice.
+      if (auto due = processor->next_due(); due && !processor->restoring() && *due <= settings.clock->now())
+        publish(processor->fire_due());
     }
   }
 };
