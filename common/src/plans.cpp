@@ -39,6 +39,14 @@ constexpr ScheduleOp kScheduleOps[] = {ScheduleOp::create, ScheduleOp::cancel, S
   throw Error(ErrorKind::protocol, std::string("field '") + key + "' " + what);
 }
 
+// The op named `name` in `ops`; a name of no op is a protocol error naming the request.
+template <typename Op, std::size_t N>
+Op op_named(const Op (&ops)[N], const std::string& name, const std::string& request) {
+  for (auto candidate : ops)
+    if (op_name(candidate) == name) return candidate;
+  bad(kOp, "names no " + request + " operation: '" + name.substr(0, 40) + "'");
+}
+
 void check_version(const json& j, const char* what) {
   if (!j.is_object()) throw Error(ErrorKind::protocol, std::string(what) + " is not a JSON object");
   auto it = j.find(kV);
@@ -200,15 +208,8 @@ void to_json(json& j, const CampaignRequest& r) {
 
 void from_json(const json& j, CampaignRequest& r) {
   check_version(j, "campaign request");
-  auto op = string_at(j, kOp);
   r = CampaignRequest{};
-  bool known = false;
-  for (auto candidate : kCampaignOps)
-    if (op_name(candidate) == op) {
-      r.op = candidate;
-      known = true;
-    }
-  if (!known) bad(kOp, "names no campaign operation: '" + op.substr(0, 40) + "'");
+  r.op = op_named(kCampaignOps, string_at(j, kOp), "campaign");
   switch (r.op) {
     case CampaignOp::course_create: {
       // course::from_json checks types and every limit (course::validate); its usage
@@ -256,15 +257,8 @@ void to_json(json& j, const ScheduleRequest& r) {
 
 void from_json(const json& j, ScheduleRequest& r) {
   check_version(j, "schedule request");
-  auto op = string_at(j, kOp);
   r = ScheduleRequest{};
-  bool known = false;
-  for (auto candidate : kScheduleOps)
-    if (op_name(candidate) == op) {
-      r.op = candidate;
-      known = true;
-    }
-  if (!known) bad(kOp, "names no schedule operation: '" + op.substr(0, 40) + "'");
+  r.op = op_named(kScheduleOps, string_at(j, kOp), "schedule");
   r.id = token_at(j, kId);
   if (r.op != ScheduleOp::create) return;
   r.title = optional_string(j, kTitle);

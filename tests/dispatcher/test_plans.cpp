@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_run.hpp"
 #include "herald/common/error.hpp"
 #include "herald/common/schedule.hpp"
 #include "herald/dispatcher/cli.hpp"
@@ -25,26 +26,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Run {
-  int code;
-  std::string out;
-  std::string err;
-};
-
-Run herald_cli(std::vector<std::string> args) {
-  args.insert(args.begin(), "herald");
-  std::vector<const char*> argv;
-  for (const auto& a : args) argv.push_back(a.c_str());
-  std::ostringstream out, err;
-  int code = run_cli(static_cast<int>(argv.size()), argv.data(), out, err);
-  return {code, out.str(), err.str()};
-}
-
-void isolate_environment() {
-  for (const char* name : {"HERALD_CONFIG", "HERALD_BROKER", "HERALD_USERNAME", "HERALD_PASSWORD", "HERALD_CA_FILE"})
-    unsetenv(name);
-  setenv("HOME", "/nonexistent-herald-home", 1);
-}
+using herald::test::herald_cli;
+using herald::test::isolate_environment;
+using herald::test::Run;
 
 template <typename F>
 ErrorKind error_kind_of(F f) {

@@ -199,20 +199,11 @@ std::string run(Batch& b, const topics::CampaignTopic& t, const plans::CampaignR
 void campaign(Batch& b, const topics::CampaignTopic& t, const Inbound& in) {
   auto reply_topic = topics::reply(t.account, t.request_id);
   std::string what = "campaign request " + t.request_id + " from " + t.account;
-  try {
+  answer_request(b, reply_topic, what, [&] {
     auto r = decode_request<plans::CampaignRequest>(in.payload, payloads::kMaxRequestBytes);
     what = std::string(plans::op_name(r.op)) + " " + what;
-    auto result = run(b, t, r);
-    b.publish(reply_topic, ok_reply_text(result), false);
-  } catch (const Error& e) {
-    if (e.kind() == ErrorKind::storage) throw;
-    // The asker is waiting for an answer: say why, as well as logging it.
-    b.notes.push_back("refused " + what + ": " + first_line(e.what()));
-    b.publish(reply_topic, error_reply(e.kind(), e.what()), false);
-  } catch (const nlohmann::json::exception& e) {
-    b.notes.push_back("refused " + what + ": " + first_line(e.what()));
-    b.publish(reply_topic, error_reply(ErrorKind::protocol, e.what()), false);
-  }
+    return run(b, t, r);
+  });
 }
 
 }  // namespace herald::scheduler::handlers

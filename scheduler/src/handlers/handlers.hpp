@@ -199,4 +199,22 @@ std::size_t clear_deliveries(Batch& b, const MessageRecord& m);
 using text::printable;  // one escaping of network text for every log line
 std::string first_line(std::string_view s);
 
+// Answers one course, campaign or schedule request on `reply_topic` with what `work()`
+// returns (a result's JSON text), or with the error it throws, logged as "refused WHAT:
+// why" (`what` may be refined by `work`, once it knows the op). A storage error is not
+// an answer: it propagates, and the batch is retried.
+template <typename Work>
+void answer_request(Batch& b, const std::string& reply_topic, const std::string& what, Work&& work) {
+  try {
+    b.publish(reply_topic, ok_reply_text(work()), false);
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::storage) throw;
+    b.notes.push_back("refused " + what + ": " + first_line(e.what()));
+    b.publish(reply_topic, error_reply(e.kind(), e.what()), false);
+  } catch (const nlohmann::json::exception& e) {
+    b.notes.push_back("refused " + what + ": " + first_line(e.what()));
+    b.publish(reply_topic, error_reply(ErrorKind::protocol, e.what()), false);
+  }
+}
+
 }  // namespace herald::scheduler::handlers

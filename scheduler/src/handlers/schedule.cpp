@@ -115,30 +115,19 @@ std::string remind(Batch& b, const topics::ScheduleTopic& t, const plans::Schedu
 void schedule(Batch& b, const topics::ScheduleTopic& t, const Inbound& in) {
   auto reply_topic = topics::reply(t.account, t.request_id);
   std::string what = "schedule request " + t.request_id + " from " + t.account;
-  try {
+  answer_request(b, reply_topic, what, [&]() -> std::string {
     auto r = decode_request<plans::ScheduleRequest>(in.payload, payloads::kMaxPayloadBytes);
     what = std::string(plans::op_name(r.op)) + " " + what;
-    std::string result;
     switch (r.op) {
       case plans::ScheduleOp::create:
-        result = create(b, t, r);
-        break;
+        return create(b, t, r);
       case plans::ScheduleOp::cancel:
-        result = cancel(b, t, r);
-        break;
+        return cancel(b, t, r);
       case plans::ScheduleOp::remind:
-        result = remind(b, t, r);
-        break;
+        return remind(b, t, r);
     }
-    b.publish(reply_topic, ok_reply_text(result), false);
-  } catch (const Error& e) {
-    if (e.kind() == ErrorKind::storage) throw;
-    b.notes.push_back("refused " + what + ": " + first_line(e.what()));
-    b.publish(reply_topic, error_reply(e.kind(), e.what()), false);
-  } catch (const nlohmann::json::exception& e) {
-    b.notes.push_back("refused " + what + ": " + first_line(e.what()));
-    b.publish(reply_topic, error_reply(ErrorKind::protocol, e.what()), false);
-  }
+    throw Error(ErrorKind::protocol, "unknown schedule op");
+  });
 }
 
 }  // namespace herald::scheduler::handlers
