@@ -762,15 +762,15 @@ void Bench::phase_lessons() {
   std::ostringstream course;
   course << "# Bench course\n\nWritten by herald-bench.\n";
   for (int i = 1; i <= 8; ++i)
-    course << "\n## Lesson " << i << "\n\nBenchmark lesson " << i << ": please ignore. https://intranet.example/bench/" << i
-           << "\n";
+    course << "\n## Lesson " << i << "\n\nBenchmark lesson " << i << ": please ignore. https://intranet.example/bench/"
+           << i << "\n";
   write_file(tmp_ / "bench-101.md", course.str());
   herald_cli({"course", "create", (tmp_ / "bench-101.md").string()});
   auto due = std::chrono::ceil<std::chrono::minutes>(herald::now() + 15s);
   auto due_text = to_rfc3339(due);  // 2026-11-27T10:36:00.000Z
-  auto started = json::parse(herald_cli({"campaign", "start", "bench-101", "--to", "org", "--schedule",
-                                         "FREQ=DAILY;COUNT=8", "--at", due_text.substr(11, 5), "--tz", "UTC",
-                                         "--start", due_text.substr(0, 10), "--json"}));
+  auto started = json::parse(
+      herald_cli({"campaign", "start", "bench-101", "--to", "org", "--schedule", "FREQ=DAILY;COUNT=8", "--at",
+                  due_text.substr(11, 5), "--tz", "UTC", "--start", due_text.substr(0, 10), "--json"}));
   lesson_campaign_ = started.at("id").get<std::string>();
   auto detail = campaign_detail(lesson_campaign_);
   auto due_at = from_rfc3339(detail.at("occurrences").at(0).at("due_at").get<std::string>());
@@ -780,7 +780,8 @@ void Bench::phase_lessons() {
   std::string id;
   wait_until(
       [&] {
-        const auto& first = campaign_detail(lesson_campaign_).at("occurrences").at(0);
+        auto detail_now = campaign_detail(lesson_campaign_);  // named: .at() refers into it
+        const auto& first = detail_now.at("occurrences").at(0);
         if (first.contains("message") && first["message"].is_string()) id = first["message"].get<std::string>();
         return !id.empty();
       },
@@ -833,8 +834,8 @@ void Bench::phase_campaigns_idle() {
   auto year = std::stoi(to_rfc3339(herald::now()).substr(0, 4)) + 5;
   auto t = Clock::now();
   for (std::size_t i = 0; i < 100; ++i)
-    herald_cli({"campaign", "start", "bench-idle", "--to", paths_[i % paths_.size()], "--schedule", "FREQ=YEARLY;COUNT=1",
-                "--at", "09:00", "--tz", "UTC", "--start", std::to_string(year) + "-01-01"});
+    herald_cli({"campaign", "start", "bench-idle", "--to", paths_[i % paths_.size()], "--schedule",
+                "FREQ=YEARLY;COUNT=1", "--at", "09:00", "--tz", "UTC", "--start", std::to_string(year) + "-01-01"});
   note("started 100 idle campaigns in " + std::to_string(seconds_since(t)) + " s");
 }
 
@@ -848,7 +849,8 @@ void Bench::phase_progress() {
   bool all_sent = wait_until(
       [&] {
         ids.clear();
-        for (const auto& o : campaign_detail(lesson_campaign_).at("occurrences"))
+        auto detail = campaign_detail(lesson_campaign_);  // named: a range-for over a temporary's member dangles
+        for (const auto& o : detail.at("occurrences"))
           if (o.contains("message") && o["message"].is_string()) ids.push_back(o["message"].get<std::string>());
         return ids.size() >= 8;
       },
@@ -863,8 +865,8 @@ void Bench::phase_progress() {
   wait_until(
       [&] {
         read = 0;
-        for (const auto& l : query_->ask(topics::kOpProgress, "org", req, 60s).at("lessons"))
-          read += l.value("read", std::size_t{0});
+        auto progress = query_->ask(topics::kOpProgress, "org", req, 60s);
+        for (const auto& l : progress.at("lessons")) read += l.value("read", std::size_t{0});
         return read >= 4 * o_.agents;
       },
       120s, 1000ms);
