@@ -145,6 +145,12 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+std::string login_of(std::size_t i) {
+  char login[32];
+  std::snprintf(login, sizeof login, "u%05zu", i);
+  return login;
+}
+
 double round1(double x) { return std::round(x * 10) / 10; }
 double round2(double x) { return std::round(x * 100) / 100; }
 
@@ -196,7 +202,15 @@ class Bench {
   void phase_pending();
   void phase_fanout();
   void phase_receipts();
+  void phase_lessons();
+  void phase_campaigns_idle();
   void phase_footprint();
+  void phase_progress();
+  // Arrival at the agents (their inboxes' received_at) of message `id` minus `t0_us`, in ms.
+  std::vector<double> arrivals(const std::string& id, std::int64_t t0_us);
+  std::vector<double> wait_arrivals(const std::string& id, std::int64_t t0_us);
+  json campaign_detail(const std::string& id);
+  void restart_heraldd(const std::string& clock);
   void phase_reconnect();
   void phase_raw();
   void report();
@@ -222,6 +236,7 @@ class Bench {
   mqtt_edge::BrokerSettings admin_;
   std::unique_ptr<dispatcher::Session> query_;
   std::string receipt_id_;
+  std::string lesson_campaign_;  // the 8-lesson campaign of phase_lessons
   json r_ = json::object();
   bool cleaned_ = false;
 };
@@ -275,7 +290,8 @@ void Bench::prepare() {
       char path[48];
       std::snprintf(path, sizeof path, "%s/pc%05zu", branch, i);
       paths_.push_back(path);
-      csv << path << ",computer,PC " << i << ",,\n";
+      // Each computer has its person (login uNNNNN), as `herald progress` needs.
+      csv << path << ",computer,PC " << i << "," << login_of(i) << ",Person " << i << "\n";
     }
   }
   write_file(broker_dir_ / "org.csv", csv.str());
@@ -321,7 +337,8 @@ void Bench::prepare() {
   for (std::size_t start = 0, p = 0; start < n; start += per, ++p) {
     std::ostringstream list;
     for (std::size_t i = start; i < std::min(n, start + per); ++i)
-      list << certs_[i].org_path << ' ' << certs_[i].cert_file << ' ' << certs_[i].key_file << '\n';
+      list << certs_[i].org_path << ' ' << certs_[i].cert_file << ' ' << certs_[i].key_file << ' ' << login_of(i)
+           << '\n';
     lists_.push_back(tmp_ / ("swarm-" + std::to_string(p) + ".list"));
     write_file(lists_.back(), list.str());
   }
@@ -335,16 +352,23 @@ void Bench::start_broker() {
     fail("mosquitto did not start; see " + (broker_dir_ / "mosquitto.log").string());
 }
 
-void Bench::start_heraldd() {
+void Bench::start_heraldd() { restart_heraldd(""); }
+
+// (Re)starts heraldd on its ledger; `clock` non-empty: its config's `clock` line.
+void Bench::restart_heraldd(const std::string& clock) {
   auto dir = tmp_ / "heraldd";
   fs::create_directories(dir);
+  if (heraldd_ > 0) stop(heraldd_, 30s);
   write_file(dir / "heraldd.conf", "broker = " + admin_.uri + "\nca_file = " + admin_.ca_file +
                                        "\nusername = heraldd\npassword_file = " + (tmp_ / "heraldd.password").string() +
                                        "\ndata_dir = " + (dir / "data").string() +
-                                       "\ndirectory_csv = " + (broker_dir_ / "org.csv").string() + "\n");
-  heraldd_ = spawn({bin("heraldd"), "--config", (dir / "heraldd.conf").string()}, {(dir / "heraldd.log").string()}).pid;
-  if (!wait_until([&] { return read_file(dir / "heraldd.log").find("subscribed") != std::string::npos; }, 60s))
-    fail("heraldd did not connect; see " + (dir / "heraldd.log").string());
+                                       "\ndirectory_csv = " + (broker_dir_ / "org.csv").string() + "\n" +
+                                       (clock.empty() ? "" : "clock = " + clock + "\n"));
+  auto log = dir / "heraldd.log";
+  auto logged_before = read_file(log).size();
+  heraldd_ = spawn({bin("heraldd"), "--config", (dir / "heraldd.conf").string()}, {log.string()}).pid;
+  if (!wait_until([&] { return read_file(log).find("subscribed", logged_before) != std::string::npos; }, 60s))
+    fail("heraldd did not connect; see " + log.string());
 }
 
 void Bench::start_real_agent() {
@@ -706,6 +730,163 @@ void Bench::phase_receipts() {
   note("herald status (" + std::to_string(o_.agents) + " recipients): median " + std::to_string(median(runs)) + " ms");
 }
 
+std::vector<double> Bench::arrivals(const std::string& id, std::int64_t t0_us) {
+  std::vector<double> v;
+  for (const auto& a : ask_all("received " + id)) {
+    std::istringstream words(a);
+    std::string w, got_id;
+    std::size_t count = 0;
+    words >> w >> got_id >> count;
+    std::int64_t t;
+    while (words >> t) v.push_back(static_cast<double>(t - t0_us) / 1000.0);
+  }
+  return v;
+}
+
+std::vector<double> Bench::wait_arrivals(const std::string& id, std::int64_t t0_us) {
+  std::vector<double> v;
+  wait_until([&] { return (v = arrivals(id, t0_us)).size() >= o_.agents; }, 30s, 250ms);
+  return v;
+}
+
+json Bench::campaign_detail(const std::string& id) {
+  payloads::Request req;
+  req.id = id;
+  return query_->ask(topics::kOpCampaigns, "org", req, 30s);
+}
+
+void Bench::phase_lessons() {
+  // An 8-lesson course, one lesson a day at a whole minute of the real clock (UTC); the
+  // first is due at least 15 s from now. heraldd sends it from its due-time wake-up:
+  // timed is its arrival in every agent's inbox against the due time.
+  std::ostringstream course;
+  course << "# Bench course\n\nWritten by herald-bench.\n";
+  for (int i = 1; i <= 8; ++i)
+    course << "\n## Lesson " << i << "\n\nBenchmark lesson " << i << ": please ignore. https://intranet.example/bench/"
+           << i << "\n";
+  write_file(tmp_ / "bench-101.md", course.str());
+  herald_cli({"course", "create", (tmp_ / "bench-101.md").string()});
+  auto due = std::chrono::ceil<std::chrono::minutes>(herald::now() + 15s);
+  auto due_text = to_rfc3339(due);  // 2026-11-27T10:36:00.000Z
+  auto started = json::parse(
+      herald_cli({"campaign", "start", "bench-101", "--to", "org", "--schedule", "FREQ=DAILY;COUNT=8", "--at",
+                  due_text.substr(11, 5), "--tz", "UTC", "--start", due_text.substr(0, 10), "--json"}));
+  lesson_campaign_ = started.at("id").get<std::string>();
+  auto detail = campaign_detail(lesson_campaign_);
+  auto due_at = from_rfc3339(detail.at("occurrences").at(0).at("due_at").get<std::string>());
+  auto t0 = to_unix_ms(due_at) * 1000;
+  note("lessons: campaign " + lesson_campaign_ + " of 8 lessons to org, lesson 1 due at " + to_rfc3339(due_at));
+  std::this_thread::sleep_until(std::chrono::system_clock::time_point(due_at) + 1s);
+  std::string id;
+  wait_until(
+      [&] {
+        auto detail_now = campaign_detail(lesson_campaign_);  // named: .at() refers into it
+        const auto& first = detail_now.at("occurrences").at(0);
+        if (first.contains("message") && first["message"].is_string()) id = first["message"].get<std::string>();
+        return !id.empty();
+      },
+      60s, 200ms);
+  if (id.empty()) fail("heraldd did not send lesson 1 of " + lesson_campaign_ + " within 60 s of its due time");
+  auto v = wait_arrivals(id, t0);
+  auto p = percentiles(v);
+  r_["lesson_p50_ms"] = round1(p.p50);
+  r_["lesson_p99_ms"] = round1(p.p99);
+  r_["lesson_max_ms"] = round1(p.max);
+  r_["lesson_received"] = v.size();
+  note("lesson 1: in " + std::to_string(v.size()) + " of " + std::to_string(o_.agents) + " inboxes, p50 " +
+       std::to_string(p.p50) + " ms, p99 " + std::to_string(p.p99) + " ms, max " + std::to_string(p.max) +
+       " ms after its due time");
+  wait_receipts_recorded(id);
+
+  // For comparison: the same kind of message (retained, QoS 1, to org) published at a
+  // whole second by the raw publisher, a process started at that second (as cron would
+  // start mosquitto_pub): its start and TLS connect count, as heraldd's wake-up does.
+  auto at = std::chrono::ceil<std::chrono::seconds>(std::chrono::system_clock::now() + 2s);
+  auto raw_id = new_id();
+  payloads::Delivery d;
+  d.title = "Lesson (raw)";
+  d.body = "Benchmark lesson: please ignore.";
+  d.sent_at = herald::now();
+  d.expires_at = d.sent_at + std::chrono::hours(1);
+  auto payload_file = tmp_ / ("raw-" + raw_id + ".json");
+  write_file(payload_file, payloads::encode(d));
+  std::this_thread::sleep_until(at);
+  auto r = bench::run({bin("herald-bench-swarm"), "publish", "--uri", admin_.uri, "--ca", admin_.ca_file, "--username",
+                       "admin", "--password-file", (tmp_ / "admin.password").string(), "--topic",
+                       topics::delivery(topics::Kind::message, "admin", raw_id, Target::path("org")), "--payload-file",
+                       payload_file.string(), "--retained"},
+                      30s);
+  if (r.exit_code != 0) fail("raw publish failed: " + trim(r.err));
+  auto rv = wait_arrivals(raw_id, std::chrono::duration_cast<std::chrono::microseconds>(at.time_since_epoch()).count());
+  auto rp = percentiles(rv);
+  r_["lesson_direct_p99_ms"] = round1(rp.p99);
+  r_["lesson_direct_received"] = rv.size();
+  note("the same from the raw publisher started at a whole second: " + std::to_string(rv.size()) + " received, p99 " +
+       std::to_string(rp.p99) + " ms");
+  wait_receipts_recorded(raw_id);
+}
+
+void Bench::phase_campaigns_idle() {
+  // 100 campaigns whose one lesson is due years from now, one computer each: heraldd
+  // must sleep until then (no polling loop). phase_footprint measures its idle CPU.
+  write_file(tmp_ / "bench-idle.md", "# Idle course\n\n## The only lesson\n\nDue in five years.\n");
+  herald_cli({"course", "create", (tmp_ / "bench-idle.md").string()});
+  auto year = std::stoi(to_rfc3339(herald::now()).substr(0, 4)) + 5;
+  auto t = Clock::now();
+  for (std::size_t i = 0; i < 100; ++i)
+    herald_cli({"campaign", "start", "bench-idle", "--to", paths_[i % paths_.size()], "--schedule",
+                "FREQ=YEARLY;COUNT=1", "--at", "09:00", "--tz", "UTC", "--start", std::to_string(year) + "-01-01"});
+  note("started 100 idle campaigns in " + std::to_string(seconds_since(t)) + " s");
+}
+
+void Bench::phase_progress() {
+  // Lessons 2-8 are due on the next 7 days: heraldd restarts on a simulated clock
+  // running 86,400 times as fast from now (a day a second), sends them, and the
+  // agents read lessons 1-4 (half the course read, half unread).
+  auto now = herald::now();
+  restart_heraldd("simulated " + to_rfc3339(now) + " 86400 " + to_rfc3339(now));
+  std::vector<std::string> ids;
+  bool all_sent = wait_until(
+      [&] {
+        ids.clear();
+        auto detail = campaign_detail(lesson_campaign_);  // named: a range-for over a temporary's member dangles
+        for (const auto& o : detail.at("occurrences"))
+          if (o.contains("message") && o["message"].is_string()) ids.push_back(o["message"].get<std::string>());
+        return ids.size() >= 8;
+      },
+      120s, 500ms);
+  if (!all_sent) fail("heraldd sent " + std::to_string(ids.size()) + " of 8 lessons on its simulated clock");
+  if (!wait_until([&] { return sum_field(ask_all("has " + ids.back()), 2) >= o_.agents; }, 60s, 250ms))
+    note("warning: not every agent has lesson 8");
+  for (std::size_t i = 0; i < 4; ++i) ask_all("read " + ids[i]);
+  payloads::Request req;
+  req.id = "bench-101";
+  std::size_t read = 0;
+  wait_until(
+      [&] {
+        read = 0;
+        auto progress = query_->ask(topics::kOpProgress, "org", req, 60s);
+        for (const auto& l : progress.at("lessons")) read += l.value("read", std::size_t{0});
+        return read >= 4 * o_.agents;
+      },
+      120s, 1000ms);
+  std::this_thread::sleep_for(1s);
+  std::vector<double> runs;
+  std::size_t people = 0;
+  for (int i = 0; i < o_.query_runs; ++i) {
+    auto t = Clock::now();
+    auto out = herald_cli({"progress", "bench-101", "--json"});
+    runs.push_back(seconds_since(t) * 1000);
+    people = json::parse(out).at("people").size();
+  }
+  r_["progress_ms"] = round1(median(runs));
+  r_["progress_rtt_ms"] = round1(query_rtt(topics::kOpProgress, req));
+  r_["progress_people"] = people;
+  r_["progress_reads"] = read;
+  note("herald progress (" + std::to_string(people) + " people x 8 lessons, " + std::to_string(read) +
+       " lessons read): median " + std::to_string(median(runs)) + " ms");
+}
+
 void Bench::phase_footprint() {
   std::this_thread::sleep_for(2s);
   pid_t pids[3] = {real_agent_, heraldd_, mosquitto_};
@@ -722,6 +903,8 @@ void Bench::phase_footprint() {
   }
   note("footprint over " + std::to_string(o_.idle_seconds) + " s idle: agent " + r_["agent_rss_kib"].dump() +
        " KiB, heraldd " + r_["heraldd_rss_kib"].dump() + " KiB, broker " + r_["broker_rss_kib"].dump() + " KiB");
+  // phase_campaigns_idle started 100 campaigns before this window.
+  r_["idle_cpu_pct_100_campaigns"] = r_["heraldd_cpu_pct"];
 }
 
 void Bench::phase_reconnect() {
@@ -840,6 +1023,13 @@ void Bench::report() {
       {"herald pending", "pending_ms", "ms", "<= 200"},
       {"  status round trip", "status_rtt_ms", "ms", "(heraldd's share)"},
       {"  pending round trip", "pending_rtt_ms", "ms", "(heraldd's share)"},
+      {"lesson p99 (due->inbox)", "lesson_p99_ms", "ms", "<= 1000"},
+      {"lesson max", "lesson_max_ms", "ms", ""},
+      {"lesson received", "lesson_received", "", "== agents"},
+      {"  raw at due time p99", "lesson_direct_p99_ms", "ms", "(no heraldd)"},
+      {"herald progress", "progress_ms", "ms", "<= 200"},
+      {"  progress round trip", "progress_rtt_ms", "ms", "(heraldd's share)"},
+      {"heraldd CPU, 100 camp.", "idle_cpu_pct_100_campaigns", "%", "~0"},
       {"idle agent RSS", "agent_rss_kib", "KiB", "<= 10240"},
       {"idle agent CPU", "agent_cpu_pct", "%", "~0"},
       {"heraldd RSS", "heraldd_rss_kib", "KiB", ""},
@@ -891,7 +1081,10 @@ int Bench::run() {
   phase_pending();
   phase_fanout();
   phase_receipts();
+  phase_lessons();
+  phase_campaigns_idle();
   phase_footprint();
+  phase_progress();
   if (!o_.skip_reconnect) phase_reconnect();
   stop_swarms();
   if (!o_.skip_raw) phase_raw();

@@ -47,14 +47,21 @@ struct MemberSpec {
   std::string path;
   std::string cert_file;
   std::string key_file;
+  std::string user = kUser;  // who is logged in on it (the list's optional 4th word)
 };
 
 std::vector<MemberSpec> read_members(const std::string& file) {
   std::ifstream in(file);
   if (!in) throw Error(ErrorKind::config, "cannot read swarm list " + file);
   std::vector<MemberSpec> members;
-  MemberSpec m;
-  while (in >> m.path >> m.cert_file >> m.key_file) members.push_back(m);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream words(line);
+    MemberSpec m;
+    if (!(words >> m.path >> m.cert_file >> m.key_file)) continue;
+    if (std::string user; words >> user) m.user = user;
+    members.push_back(m);
+  }
   return members;
 }
 
@@ -103,6 +110,9 @@ class Member {
   virtual bool connected() const = 0;
   virtual bool holds(const std::string& id) const = 0;
   virtual bool mark_read(const std::string& id) = 0;
+  // When the member stored message `id` (agents: the inbox's received_at), in
+  // microseconds since the Unix epoch; -1 if it does not hold it.
+  virtual std::int64_t received_us(const std::string& id) const = 0;
   std::atomic<bool> ready{false};
 };
 
@@ -115,7 +125,7 @@ class AgentMember final : public Member {
  public:
   AgentMember(const MemberSpec& spec, std::size_t index, const SwarmOptions& options, lmdb::Env& env,
               agent::Executor& executor, agent::Display& display, Recorder& recorder, Counters& counters)
-      : executor_(executor), inbox_(env, std::to_string(index)), path_(spec.path) {
+      : executor_(executor), inbox_(env, std::to_string(index)), path_(spec.path), user_(spec.user) {
     agent::SessionSettings s;
     s.broker.uri = options.uri;
     s.broker.ca_file = options.ca_file;
@@ -123,7 +133,7 @@ class AgentMember final : public Member {
     s.broker.key_file = spec.key_file;
     // connect_timeout and retry back-off: the real agent's defaults (5 s, 1..30 s).
     s.path = spec.path;
-    s.user = kUser;
+    s.user = spec.user;
     s.host = "swarm";
     s.verbose = false;
     s.on_connected = [this, &counters] {
@@ -136,12 +146,16 @@ class AgentMember final : public Member {
   void start() override { session_->start(); }
   bool connected() const override { return session_->is_connected(); }
   bool holds(const std::string& id) const override { return inbox_.find(id).has_value(); }
+  std::int64_t received_us(const std::string& id) const override {
+    auto m = inbox_.find(id);
+    return m ? to_unix_ms(m->received_at) * 1000 : -1;
+  }
   bool mark_read(const std::string& id) override {
     // What `herald-agent show` does: commit the read mark with its receipt, then wake
     // the session so it flushes the outbox. Here on the session's own worker.
     executor_.post([this, id] {
       try {
-        inbox_.mark_read(id, herald::now(), path_, kUser);
+        inbox_.mark_read(id, herald::now(), path_, user_);
       } catch (const Error& e) {
         log::warn(path_ + ": " + e.what());
       }
@@ -154,6 +168,7 @@ class AgentMember final : public Member {
   agent::Executor& executor_;
   agent::Inbox inbox_;
   std::string path_;
+  std::string user_;
   std::unique_ptr<agent::AgentSession> session_;
 };
 
@@ -223,6 +238,7 @@ class RawMember final : public Member, private mqtt::iaction_listener {
     return false;
   }
   bool mark_read(const std::string&) override { return false; }
+  std::int64_t received_us(const std::string&) const override { return -1; }  // raw: see `times`
 
  private:
   struct ConnectListener final : mqtt::iaction_listener {
@@ -336,6 +352,15 @@ int run_swarm(const SwarmOptions& options) {
       std::string out = "times " + id + " " + std::to_string(times.size());
       for (auto t : times) out += " " + std::to_string(t);
       answer(out);
+    } else if (command == "received") {
+      std::string out;
+      std::size_t n = 0;
+      for (const auto& m : members)
+        if (auto at = m->received_us(id); at >= 0) {
+          out += " " + std::to_string(at);
+          ++n;
+        }
+      answer("received " + id + " " + std::to_string(n) + out);
     } else if (command == "has") {
       std::size_t n = 0;
       for (const auto& m : members) n += (m->connected() && m->holds(id)) ? 1 : 0;

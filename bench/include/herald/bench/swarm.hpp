@@ -10,6 +10,9 @@
 //   times ID         -> "times ID <n> <us> <us> ..."   when each member displayed
 //                       (agents: the display hook) or received (raw) message ID, in
 //                       microseconds since the Unix epoch
+//   received ID      -> "received ID <n> <us> <us> ..."  when each agent stored message
+//                       ID in its inbox (received_at, millisecond resolution): the
+//                       arrival of messages, which are not displayed (raw: nothing)
 //   has ID           -> "has ID <n>"  members connected now that hold ID (agents: in
 //                       the LMDB inbox; raw: received)
 //   read ID          -> "read ID <n>" every agent marks ID read at once, as
@@ -30,7 +33,7 @@ struct SwarmOptions {
   Mode mode = Mode::agent;
   std::string uri;  // ssl://127.0.0.1:PORT of the agent listener
   std::string ca_file;
-  std::string list_file;  // one member per line: "<org path> <cert file> <key file>"
+  std::string list_file;  // one member per line: "<org path> <cert file> <key file> [<login>]"
   std::string data_dir;   // agents' shared LMDB environment
   std::size_t executors = 2;
   std::size_t connects_in_flight = 8;
