@@ -479,17 +479,24 @@ void add_event_days(icalcomponent* event, std::size_t number, std::vector<std::s
   icalerror_clear_errno();
 }
 
-// libical's parser prints "Encountered END before BEGIN" to stderr itself (icalerror_warn
-// cannot be switched off), so that one structural error is found here first.
-void check_nesting(std::string_view text) {
-  std::size_t depth = 0, line_number = 0;
+// Calls visit(line, number) for each line of `text` (without its '\n'), numbered from 1.
+template <typename Visit>
+void for_each_line(std::string_view text, Visit visit) {
+  std::size_t number = 0;
   for (std::size_t begin = 0; begin < text.size();) {
     std::size_t end = text.find('\n', begin);
     if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(begin, end - begin);
+    visit(text.substr(begin, end - begin), ++number);
     begin = end + 1;
-    ++line_number;
-    if (line.empty() || line.front() == ' ' || line.front() == '\t') continue;  // a folded line goes on
+  }
+}
+
+// libical's parser prints "Encountered END before BEGIN" to stderr itself (icalerror_warn
+// cannot be switched off), so that one structural error is found here first.
+void check_nesting(std::string_view text) {
+  std::size_t depth = 0;
+  for_each_line(text, [&](std::string_view line, std::size_t line_number) {
+    if (line.empty() || line.front() == ' ' || line.front() == '\t') return;  // a folded line goes on
     std::string name(line.substr(0, std::min(line.find_first_of(":;"), line.size())));
     for (auto& c : name)
       if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
@@ -500,7 +507,7 @@ void check_nesting(std::string_view text) {
         throw usage("skip dates, line " + std::to_string(line_number) + ": " + quote(line) + " without BEGIN");
       --depth;
     }
-  }
+  });
 }
 
 std::vector<std::string> parse_ics(std::string_view text) {
@@ -537,22 +544,16 @@ std::vector<std::string> parse_ics(std::string_view text) {
 
 std::vector<std::string> parse_list(std::string_view text) {
   std::vector<std::string> out;
-  std::size_t line_number = 0;
-  for (std::size_t begin = 0; begin < text.size();) {
-    std::size_t end = text.find('\n', begin);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(begin, end - begin);
-    begin = end + 1;
-    ++line_number;
+  for_each_line(text, [&](std::string_view line, std::size_t line_number) {
     if (auto hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
     while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
     while (!line.empty() && (line.back() == ' ' || line.back() == '\t' || line.back() == '\r')) line.remove_suffix(1);
-    if (line.empty()) continue;
+    if (line.empty()) return;
     if (!parse_ymd(line))
       throw usage("skip dates, line " + std::to_string(line_number) + ": " + quote(line) +
                   " is not a date YYYY-MM-DD (or give an iCalendar file)");
     out.emplace_back(line);
-  }
+  });
   return out;
 }
 
