@@ -400,6 +400,182 @@ void from_json(const json& j, Reply& r) {
   }
 }
 
+// ---- chat ----------------------------------------------------------------------------
+
+namespace {
+bool is_valid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    std::uint32_t cp = n == 1 ? c : c & (0x7f >> n);
+    for (std::size_t k = 1; k < n; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
+    static constexpr std::uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += n;
+  }
+  return true;
+}
+
+std::uint64_t seq_at(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return 0;
+  if (!it->is_number_unsigned()) throw Error(ErrorKind::protocol, std::string("field '") + key + "' must be a count");
+  return it->get<std::uint64_t>();
+}
+
+std::optional<std::string> about_at(const json& j) {
+  auto about = optional_string(j, "about");
+  if (about.empty()) return std::nullopt;
+  if (!is_valid_token(about)) throw Error(ErrorKind::protocol, "field 'about' is not a message id");
+  return about;
+}
+
+void put_about(json& j, const std::optional<std::string>& about) {
+  if (about) j["about"] = *about;
+}
+}  // namespace
+
+void validate_chat_text(std::string_view text) {
+  if (text.empty()) throw Error(ErrorKind::usage, "empty line");
+  if (text.size() > kMaxChatTextBytes)
+    throw Error(ErrorKind::usage, "line too long (" + std::to_string(text.size()) + " bytes; at most " +
+                                      std::to_string(kMaxChatTextBytes) + ")");
+  if (!is_valid_utf8(text)) throw Error(ErrorKind::usage, "line is not valid UTF-8");
+}
+
+namespace {
+// A usage error in a received text is the sender's protocol error here.
+void check_received_text(const std::string& text) {
+  try {
+    validate_chat_text(text);
+  } catch (const Error& e) {
+    throw Error(ErrorKind::protocol, std::string("field 'text': ") + e.what());
+  }
+}
+
+}  // namespace
+
+std::string_view chat_op_name(ChatOp op) {
+  switch (op) {
+    case ChatOp::say:
+      return "say";
+    case ChatOp::read:
+      return "read";
+    case ChatOp::close:
+      return "close";
+  }
+  return "say";
+}
+
+ChatOp chat_op_from_name(std::string_view name) {
+  if (name == "say") return ChatOp::say;
+  if (name == "read") return ChatOp::read;
+  if (name == "close") return ChatOp::close;
+  throw Error(ErrorKind::protocol, "unknown chat op '" + std::string(name.substr(0, 40)) + "'");
+}
+
+std::string_view chat_up_op_name(ChatUpOp op) {
+  switch (op) {
+    case ChatUpOp::say:
+      return "say";
+    case ChatUpOp::read:
+      return "read";
+    case ChatUpOp::ack:
+      return "ack";
+    case ChatUpOp::sync:
+      return "sync";
+  }
+  return "say";
+}
+
+ChatUpOp chat_up_op_from_name(std::string_view name) {
+  if (name == "say") return ChatUpOp::say;
+  if (name == "read") return ChatUpOp::read;
+  if (name == "ack") return ChatUpOp::ack;
+  if (name == "sync") return ChatUpOp::sync;
+  throw Error(ErrorKind::protocol, "unknown chat op '" + std::string(name.substr(0, 40)) + "'");
+}
+
+void to_json(json& j, const ChatPost& p) {
+  j = json{{"v", kSchemaVersion}, {"op", chat_op_name(p.op)}, {"at", to_rfc3339(p.at)}};
+  if (p.op == ChatOp::say) j["text"] = p.text;
+  if (p.op == ChatOp::read) j["seq"] = p.seq;
+  put_about(j, p.about);
+}
+
+void from_json(const json& j, ChatPost& p) {
+  check_version(j);
+  p = ChatPost{};
+  p.op = chat_op_from_name(string_at(j, "op"));
+  p.at = time_at(j, "at");
+  p.about = about_at(j);
+  if (p.op == ChatOp::say) {
+    p.text = string_at(j, "text");
+    check_received_text(p.text);
+  }
+  if (p.op == ChatOp::read) p.seq = seq_at(j, "seq");
+}
+
+void to_json(json& j, const ChatUp& u) {
+  j = json{
+      {"v", kSchemaVersion}, {"op", chat_up_op_name(u.op)}, {"conversation", u.conversation}, {"at", to_rfc3339(u.at)}};
+  if (u.op == ChatUpOp::say) {
+    j["post"] = u.post;
+    j["text"] = u.text;
+  } else {
+    j["seq"] = u.seq;
+  }
+  put_about(j, u.about);
+}
+
+void from_json(const json& j, ChatUp& u) {
+  check_version(j);
+  u = ChatUp{};
+  u.op = chat_up_op_from_name(string_at(j, "op"));
+  u.conversation = string_at(j, "conversation");
+  // The conversation must name a computer or a person; whose, heraldd checks.
+  try {
+    (void)Target::parse(u.conversation);
+  } catch (const Error&) {
+    throw Error(ErrorKind::protocol, "field 'conversation' is not a computer or user:LOGIN");
+  }
+  u.at = time_at(j, "at");
+  u.about = about_at(j);
+  if (u.op == ChatUpOp::say) {
+    u.post = string_at(j, "post");
+    if (!is_valid_token(u.post)) throw Error(ErrorKind::protocol, "field 'post' is not a post id");
+    u.text = string_at(j, "text");
+    check_received_text(u.text);
+  } else {
+    u.seq = seq_at(j, "seq");
+  }
+}
+
+void to_json(json& j, const ChatUpdate& u) {
+  j = u.history;
+  j["v"] = kSchemaVersion;
+}
+
+void from_json(const json& j, ChatUpdate& u) {
+  check_version(j);
+  u = ChatUpdate{};
+  try {
+    u.history = j.get<results::ChatHistory>();
+  } catch (const Error& e) {
+    throw Error(ErrorKind::protocol, std::string("chat update: ") + e.what());
+  }
+  if (u.history.lines.size() > kMaxChatLinesPerUpdate)
+    throw Error(ErrorKind::protocol, "chat update has more than " + std::to_string(kMaxChatLinesPerUpdate) + " lines");
+  for (const auto& line : u.history.lines) check_received_text(line.text);
+}
+
 template <typename T>
 T decode(std::string_view payload, std::size_t max_bytes) {
   if (payload.size() > max_bytes)
@@ -427,6 +603,9 @@ T decode(std::string_view payload, std::size_t max_bytes) {
 }
 
 template Delivery decode<Delivery>(std::string_view, std::size_t);
+template ChatPost decode<ChatPost>(std::string_view, std::size_t);
+template ChatUp decode<ChatUp>(std::string_view, std::size_t);
+template ChatUpdate decode<ChatUpdate>(std::string_view, std::size_t);
 template Recall decode<Recall>(std::string_view, std::size_t);
 template Remind decode<Remind>(std::string_view, std::size_t);
 template Ack decode<Ack>(std::string_view, std::size_t);

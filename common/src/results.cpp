@@ -714,39 +714,86 @@ std::string encode(const Reminded& r) {
   return out;
 }
 
+namespace {
+void conversation_fields(std::string& out, const Conversation& c) {
+  name(out, key::target, true);
+  str(out, c.target);
+  name(out, key::about);
+  str_or_null(out, c.about);
+  name(out, key::state);
+  str(out, c.open ? "open" : "closed");
+  name(out, key::unread);
+  num(out, c.unread);
+}
+
+void chat_line(std::string& out, const ChatLine& l) {
+  out.push_back('{');
+  name(out, key::seq, true);
+  num(out, l.seq);
+  name(out, key::from);
+  str(out, l.from);
+  name(out, key::text);
+  str(out, l.text);
+  name(out, key::at);
+  time_or_null(out, l.at);
+  name(out, key::delivered_at);
+  time_or_null(out, l.delivered_at);
+  name(out, key::read_at);
+  time_or_null(out, l.read_at);
+  name(out, key::post);
+  str(out, l.post);
+  out.push_back('}');
+}
+}  // namespace
+
+bool from_employee(const ChatLine& line) { return line.from.find('/') != std::string::npos; }
+
 std::string encode(const ChatHistory& r) {
   std::string out = "{";
   name(out, key::conversation, true);
   out.push_back('{');
-  name(out, key::target, true);
-  str(out, r.conversation.target);
-  name(out, key::about);
-  str_or_null(out, r.conversation.about);
-  name(out, key::state);
-  str(out, r.conversation.open ? "open" : "closed");
-  name(out, key::unread);
-  num(out, r.conversation.unread);
+  conversation_fields(out, r.conversation);
   out.push_back('}');
   name(out, key::lines);
   out.push_back('[');
   for (std::size_t i = 0; i < r.lines.size(); ++i) {
-    const auto& l = r.lines[i];
+    if (i) out.push_back(',');
+    chat_line(out, r.lines[i]);
+  }
+  out += "]}";
+  return out;
+}
+
+std::string encode(const ChatList& r) {
+  std::string out = "{";
+  name(out, key::conversations, true);
+  out.push_back('[');
+  for (std::size_t i = 0; i < r.conversations.size(); ++i) {
+    const auto& c = r.conversations[i];
     out += i ? ",{" : "{";
-    name(out, key::seq, true);
-    num(out, l.seq);
-    name(out, key::from);
-    str(out, l.from);
-    name(out, key::text);
-    str(out, l.text);
-    name(out, key::at);
-    time_or_null(out, l.at);
-    name(out, key::delivered_at);
-    time_or_null(out, l.delivered_at);
-    name(out, key::read_at);
-    time_or_null(out, l.read_at);
+    conversation_fields(out, c.conversation);
+    name(out, key::lines);
+    num(out, c.lines);
+    name(out, key::last);
+    if (c.last)
+      chat_line(out, *c.last);
+    else
+      out += "null";
     out.push_back('}');
   }
   out += "]}";
+  return out;
+}
+
+std::string encode(const ChatPosted& r) {
+  std::string out = "{";
+  name(out, key::post, true);
+  str(out, r.post);
+  name(out, key::target);
+  str(out, r.target);
+  name(out, key::seq);
+  num(out, r.seq);
+  out.push_back('}');
   return out;
 }
 
@@ -767,6 +814,8 @@ void to_json(json& j, const Recorded& r) { j = parse(encode(r)); }
 void to_json(json& j, const Progress& r) { j = parse(encode(r)); }
 void to_json(json& j, const CampaignList& r) { j = parse(encode(r)); }
 void to_json(json& j, const ChatHistory& r) { j = parse(encode(r)); }
+void to_json(json& j, const ChatList& r) { j = parse(encode(r)); }
+void to_json(json& j, const ChatPosted& r) { j = parse(encode(r)); }
 void to_json(json& j, const CampaignDetail& r) { j = parse(encode(r)); }
 void to_json(json& j, const CourseList& r) { j = parse(encode(r)); }
 void to_json(json& j, const CourseDetail& r) { j = parse(encode(r)); }
@@ -982,28 +1031,59 @@ void from_json(const json& j, Reminded& r) {
   r.recipients = strings_at(j, key::recipients);
 }
 
-void from_json(const json& j, ChatHistory& r) {
-  object(j, "chat history");
-  r = ChatHistory{};
-  const auto& c = object(at(j, key::conversation), "conversation");
-  r.conversation.target = string_at(c, key::target);
-  r.conversation.about = optional_string(c, key::about);
+namespace {
+Conversation conversation_from(const json& c) {
+  Conversation out;
+  out.target = string_at(c, key::target);
+  out.about = optional_string(c, key::about);
   auto state = string_at(c, key::state);
   if (state != "open" && state != "closed")
     throw Error(ErrorKind::protocol, "unknown conversation state '" + state + "'");
-  r.conversation.open = state == "open";
-  r.conversation.unread = count_at(c, key::unread);
-  for (const auto& row : array_at(j, key::lines)) {
-    object(row, "chat line");
-    ChatLine l;
-    l.seq = count_at(row, key::seq);
-    l.from = string_at(row, key::from);
-    l.text = string_at(row, key::text);
-    l.at = time_at(row, key::at);
-    l.delivered_at = optional_time(row, key::delivered_at);
-    l.read_at = optional_time(row, key::read_at);
-    r.lines.push_back(std::move(l));
+  out.open = state == "open";
+  out.unread = count_at(c, key::unread);
+  return out;
+}
+
+ChatLine chat_line_from(const json& row) {
+  object(row, "chat line");
+  ChatLine l;
+  l.seq = count_at(row, key::seq);
+  l.from = string_at(row, key::from);
+  l.text = string_at(row, key::text);
+  l.at = time_at(row, key::at);
+  l.delivered_at = optional_time(row, key::delivered_at);
+  l.read_at = optional_time(row, key::read_at);
+  l.post = optional_string(row, key::post).value_or("");
+  return l;
+}
+}  // namespace
+
+void from_json(const json& j, ChatHistory& r) {
+  object(j, "chat history");
+  r = ChatHistory{};
+  r.conversation = conversation_from(object(at(j, key::conversation), "conversation"));
+  for (const auto& row : array_at(j, key::lines)) r.lines.push_back(chat_line_from(row));
+}
+
+void from_json(const json& j, ChatList& r) {
+  object(j, "chat list");
+  r = ChatList{};
+  for (const auto& row : array_at(j, key::conversations)) {
+    object(row, "conversation");
+    ChatSummary c;
+    c.conversation = conversation_from(row);
+    c.lines = count_at(row, key::lines);
+    if (auto it = row.find(std::string(key::last)); it != row.end() && !it->is_null()) c.last = chat_line_from(*it);
+    r.conversations.push_back(std::move(c));
   }
+}
+
+void from_json(const json& j, ChatPosted& r) {
+  object(j, "chat posted");
+  r = ChatPosted{};
+  r.post = string_at(j, key::post);
+  r.target = string_at(j, key::target);
+  r.seq = count_at(j, key::seq);
 }
 
 }  // namespace herald::results

@@ -15,7 +15,10 @@ constexpr std::string_view kPresence = "presence";
 constexpr std::string_view kReceipted = "receipted";
 constexpr std::string_view kReq = "req";
 constexpr std::string_view kReply = "reply";
-constexpr std::string_view kChat = "chat";  // reserved (see topics.md)
+constexpr std::string_view kChat = "chat";
+constexpr std::string_view kChatUp = "chatup";
+constexpr std::string_view kChatDown = "chatdown";
+constexpr std::string_view kChatLog = "chatlog";
 constexpr std::string_view kCampaign = "campaign";
 constexpr std::string_view kSchedule = "schedule";
 constexpr std::string_view kRemind = "remind";
@@ -97,7 +100,7 @@ Kind kind_from_name(std::string_view name) {
 
 bool is_known_op(std::string_view op) {
   return op == kOpStatus || op == kOpPending || op == kOpList || op == kOpImport || op == kOpCourses ||
-         op == kOpCampaigns || op == kOpSchedules || op == kOpProgress;
+         op == kOpCampaigns || op == kOpSchedules || op == kOpProgress || op == kOpChats;
 }
 
 std::string delivery(Kind kind, std::string_view account, std::string_view id, const Target& target) {
@@ -133,7 +136,10 @@ std::string request(std::string_view account, std::string_view request_id, std::
   require_token(account, "account");
   require_token(request_id, "request id");
   if (!is_known_op(op)) throw Error(ErrorKind::usage, "unknown request op '" + std::string(op) + "'");
-  require_org_path(scope_path, "scope");
+  if (op == kOpChats)
+    require_scope(scope_path);
+  else
+    require_org_path(scope_path, "scope");
   return join({kRoot, kReq, account, request_id, op, scope_path});
 }
 
@@ -166,6 +172,26 @@ std::string remind(std::string_view account, std::string_view id, std::string_vi
   require_org_path(agent_path, "agent path");
   return join({kRoot, kRemind, account, id, agent_path});
 }
+
+std::string chat(std::string_view account, std::string_view post_id, const Target& target) {
+  require_token(account, "account");
+  require_token(post_id, "post id");
+  return join({kRoot, kChat, account, post_id, target_levels(target)});
+}
+
+std::string chat_up(std::string_view agent_path) {
+  require_org_path(agent_path, "agent path");
+  return join({kRoot, kChatUp, agent_path});
+}
+
+std::string chat_down(std::string_view agent_path) {
+  require_org_path(agent_path, "agent path");
+  return join({kRoot, kChatDown, agent_path});
+}
+
+std::string chat_log(const Target& target) { return join({kRoot, kChatLog, target_levels(target)}); }
+std::string all_chat_posts() { return join({kRoot, kChat, "#"}); }
+std::string all_chat_ups() { return join({kRoot, kChatUp, "#"}); }
 
 std::string scope_covering(const std::vector<Target>& targets) {
   if (targets.empty()) throw Error(ErrorKind::usage, "no targets: nothing to cover");
@@ -213,8 +239,9 @@ std::vector<std::string> agent_filters(std::string_view agent_path) {
   std::vector<std::string> out;
   for (const auto& level : ancestors_or_self(agent_path))
     for (auto& f : agent_filters_for_level(level)) out.push_back(std::move(f));
-  // Reminders name one computer: only its own path, never an ancestor's.
+  // Reminders and chat lines name one computer: only its own path, never an ancestor's.
   out.push_back(join({kRoot, kRemind, "+", "+", agent_path}));
+  out.push_back(join({kRoot, kChatDown, agent_path}));
   return out;
 }
 
@@ -232,6 +259,8 @@ std::string agent_ack_write_pattern() { return join({kRoot, kAck, "+", "%u"}); }
 std::string agent_presence_write_pattern() { return join({kRoot, kPresence, "%u"}); }
 std::string agent_receipted_read_pattern() { return join({kRoot, kReceipted, "%u"}); }
 std::string agent_remind_read_pattern() { return join({kRoot, kRemind, "+", "+", "%u"}); }
+std::string agent_chat_down_read_pattern() { return join({kRoot, kChatDown, "%u"}); }
+std::string agent_chat_up_write_pattern() { return join({kRoot, kChatUp, "%u"}); }
 std::vector<std::string> agent_read_ancestor(std::string_view ancestor_path) {
   return agent_filters_for_level(ancestor_path);
 }
@@ -259,6 +288,11 @@ std::string ack_read_scope(std::string_view scope) { return join({kRoot, kAck, "
 std::string presence_read_scope(std::string_view scope) { return join({kRoot, kPresence, scope_levels(scope)}); }
 std::string chat_scope(std::string_view account, std::string_view scope) {
   return join({kRoot, kChat, account, "+", scope_levels(scope)});
+}
+std::string chat_log_read_scope(std::string_view scope) { return join({kRoot, kChatLog, scope_levels(scope)}); }
+// Listing every person's conversations asks with scope "user" itself: user/# matches it.
+std::string chat_request_scope(std::string_view account, std::string_view scope) {
+  return join({kRoot, kReq, account, "+", kOpChats, scope, "#"});
 }
 // Unlike a target, a request's {scope} may be "user" itself (several people), so
 // "user" grants user/# here: '#' matches the level itself and each person below it.
@@ -307,7 +341,7 @@ ParsedTopic parse(std::string_view topic) {
   if (type == kReq) {
     auto scope = rest_from(parts, 5);
     if (parts.size() < 6 || !is_valid_token(parts[2]) || !is_valid_token(parts[3]) || !is_known_op(parts[4]) ||
-        !is_valid_org_path(scope))
+        !(parts[4] == kOpChats ? is_valid_scope(scope) : is_valid_org_path(scope)))
       throw malformed(topic, "expected herald/req/{account}/{request-id}/{op}/{scope}");
     return RequestTopic{parts[2], parts[3], parts[4], scope};
   }
@@ -335,6 +369,18 @@ ParsedTopic parse(std::string_view topic) {
       throw malformed(topic, "expected herald/remind/{account}/{id}/{agent-path}");
     return RemindTopic{parts[2], parts[3], path};
   }
+  if (type == kChat) {
+    if (parts.size() < 5 || !is_valid_token(parts[2]) || !is_valid_token(parts[3]))
+      throw malformed(topic, "expected herald/chat/{account}/{post-id}/{target}");
+    return ChatTopic{parts[2], parts[3], target_from(parts, 4, topic)};
+  }
+  if (type == kChatUp || type == kChatDown) {
+    auto path = rest_from(parts, 2);
+    if (!is_valid_org_path(path)) throw malformed(topic, "expected herald/" + type + "/{agent-path}");
+    if (type == kChatUp) return ChatUpTopic{path};
+    return ChatDownTopic{path};
+  }
+  if (type == kChatLog) return ChatLogTopic{target_from(parts, 2, topic)};
   throw malformed(topic, "unknown topic type '" + type + "'");
 }
 

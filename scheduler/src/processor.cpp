@@ -49,6 +49,11 @@ void handle(handlers::Batch& b, const Inbound& in) {
           [&](const topics::CampaignTopic& t) { handlers::campaign(b, t, in); },
           [&](const topics::ScheduleTopic& t) { handlers::schedule(b, t, in); },
           [&](const topics::RemindTopic&) { throw Error(ErrorKind::protocol, "not a topic heraldd handles"); },
+          // Chat: handled by handlers::chat_post / chat_up (issue 11, in progress).
+          [&](const topics::ChatTopic&) { throw Error(ErrorKind::protocol, "chat is not handled yet"); },
+          [&](const topics::ChatUpTopic&) { throw Error(ErrorKind::protocol, "chat is not handled yet"); },
+          [&](const topics::ChatDownTopic&) { throw Error(ErrorKind::protocol, "not a topic heraldd handles"); },
+          [&](const topics::ChatLogTopic&) { throw Error(ErrorKind::protocol, "not a topic heraldd handles"); },
       },
       topics::parse(in.topic));
 }

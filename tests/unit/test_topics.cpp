@@ -22,13 +22,36 @@ TEST_CASE("a delivery topic carries kind, sender account, id and target") {
 
 TEST_CASE("an agent subscribes to its own path and every ancestor, per kind") {
   auto filters = agent_filters("org/b1/pc1");
-  CHECK(filters.size() == 10);
+  CHECK(filters.size() == 11);
   CHECK(filters[0] == "herald/alert/+/+/org");
   CHECK(filters[1] == "herald/msg/+/+/org");
   CHECK(filters[2] == "herald/recall/+/+/org");
   CHECK(filters[8] == "herald/recall/+/+/org/b1/pc1");
   // Reminders name one computer: its own path only.
   CHECK(filters[9] == "herald/remind/+/+/org/b1/pc1");
+  // So do chat lines.
+  CHECK(filters[10] == "herald/chatdown/org/b1/pc1");
+}
+
+TEST_CASE("chat topics carry the account, post id, agent path or conversation as levels") {
+  auto post = std::get<ChatTopic>(parse(chat("helpdesk", "p1", Target::parse("org/b1/pc1"))));
+  CHECK(post.account == "helpdesk");
+  CHECK(post.post_id == "p1");
+  CHECK(post.target.to_string() == "org/b1/pc1");
+  CHECK(chat("helpdesk", "p1", Target::parse("user:jkowalski")) == "herald/chat/helpdesk/p1/user/jkowalski");
+  CHECK(std::get<ChatUpTopic>(parse(chat_up("org/b1/pc1"))).agent_path == "org/b1/pc1");
+  CHECK(std::get<ChatDownTopic>(parse(chat_down("org/b1/pc1"))).agent_path == "org/b1/pc1");
+  CHECK(std::get<ChatLogTopic>(parse(chat_log(Target::parse("user:jkowalski")))).target.login() == "jkowalski");
+  // Only `chats` may ask about people.
+  CHECK(std::get<RequestTopic>(parse(request("helpdesk", "r1", kOpChats, "user"))).scope == "user");
+  CHECK_THROWS(request("helpdesk", "r1", kOpStatus, "user"));
+  CHECK_THROWS(parse("herald/req/helpdesk/r1/status/user/jkowalski"));
+  CHECK_THROWS(parse("herald/chat/helpdesk/p1"));
+  CHECK_THROWS(parse("herald/chatup/user/jkowalski"));
+  CHECK_THROWS(parse("herald/chatlog/user/a/b"));
+  CHECK(acl::chat_request_scope("helpdesk", "user") == "herald/req/helpdesk/+/chats/user/#");
+  CHECK(acl::chat_log_read_scope("org/b1") == "herald/chatlog/org/b1/#");
+  CHECK(acl::agent_chat_up_write_pattern() == "herald/chatup/%u");
 }
 
 TEST_CASE("ack, presence, request and reply topics round-trip") {

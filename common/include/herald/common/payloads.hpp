@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "herald/common/results.hpp"
 #include "herald/common/time.hpp"
 
 namespace herald::payloads {
@@ -157,6 +158,62 @@ struct Reply {
   nlohmann::json result;  // op-specific
 };
 
+// ---- chat (topics.md "Chat") -------------------------------------------------------
+// A chat line's text: 1 to kMaxChatTextBytes bytes of UTF-8 (4 KiB: a long paragraph,
+// never a document; 60 of them fit one ChatUpdate even when every byte is escaped).
+inline constexpr std::size_t kMaxChatTextBytes = 4096;
+// Throws Error(usage) with the line an employee or operator should read:
+// "empty line", "line too long (5000 bytes; at most 4096)", "line is not valid UTF-8".
+void validate_chat_text(std::string_view text);
+
+enum class ChatOp { say, read, close };
+std::string_view chat_op_name(ChatOp op);
+ChatOp chat_op_from_name(std::string_view name);  // throws Error(protocol)
+
+// herald/chat/{account}/{post-id}/{target...}: a helpdesk account's post. The account,
+// post id and conversation are topic levels (the broker checks the `chat` right over
+// the target); heraldd answers on herald/reply/{account}/{post-id} with a ChatPosted
+// result, or an error (unknown target, over-long line...). A post id repeated by the
+// same account is recorded once and answered again.
+struct ChatPost {
+  ChatOp op = ChatOp::say;
+  std::string text;                  // say: the line (validate_chat_text)
+  std::optional<std::string> about;  // say: a message id the conversation is about
+  std::uint64_t seq = 0;             // read: every employee line up to seq was seen
+  TimePoint at{};                    // when the operator wrote it (shown; heraldd's own time orders)
+};
+
+// herald/chatup/{agent-path...}: the employee's side. The agent path is the topic's;
+// `conversation` is the agent's own path or "user:LOGIN" of the person logged in there
+// (the same trust as Presence's user; heraldd checks it against that presence).
+//   say:  a line (post = the agent's id for it, so a repeat is recorded once; heraldd
+//         echoes it back in a ChatUpdate, which is the agent's confirmation)
+//   read: the employee saw every helpdesk line up to seq
+//   ack:  the agent stored every line up to seq (marks helpdesk lines delivered)
+//   sync: the agent holds lines up to seq: heraldd sends every later one (on connect)
+enum class ChatUpOp { say, read, ack, sync };
+std::string_view chat_up_op_name(ChatUpOp op);
+ChatUpOp chat_up_op_from_name(std::string_view name);  // throws Error(protocol)
+struct ChatUp {
+  ChatUpOp op = ChatUpOp::say;
+  std::string conversation;          // Target::to_string(): "org/..." or "user:LOGIN"
+  std::string post;                  // say: a token (1-64 of A-Z a-z 0-9 . _ -)
+  std::string text;                  // say
+  std::optional<std::string> about;  // say: a message id
+  std::uint64_t seq = 0;             // read, ack, sync
+  TimePoint at{};
+};
+
+// herald/chatdown/{agent-path...} and herald/chatlog/{target...}: heraldd's news about
+// one conversation: its state and the lines that are new or whose marks changed (the
+// full line each time, so a receiver upserts by seq). At most kMaxChatLinesPerUpdate
+// lines; heraldd splits longer runs, in seq order. `conversation.unread` counts for the
+// receiver (the employee on chatdown, the helpdesk on chatlog).
+inline constexpr std::size_t kMaxChatLinesPerUpdate = 50;
+struct ChatUpdate {
+  results::ChatHistory history;
+};
+
 void to_json(nlohmann::json& j, const Image& i);    // {"name","type","data": base64}
 void from_json(const nlohmann::json& j, Image& i);  // types and base64 only; validate() the rest
 void to_json(nlohmann::json& j, const LessonRef& l);
@@ -177,6 +234,12 @@ void to_json(nlohmann::json& j, const Request& r);
 void from_json(const nlohmann::json& j, Request& r);
 void to_json(nlohmann::json& j, const Reply& r);
 void from_json(const nlohmann::json& j, Reply& r);
+void to_json(nlohmann::json& j, const ChatPost& p);  // from_json checks ids, text, op fields
+void from_json(const nlohmann::json& j, ChatPost& p);
+void to_json(nlohmann::json& j, const ChatUp& u);
+void from_json(const nlohmann::json& j, ChatUp& u);
+void to_json(nlohmann::json& j, const ChatUpdate& u);
+void from_json(const nlohmann::json& j, ChatUpdate& u);
 
 // Parse a received payload: size check, JSON syntax, version, schema. Throws
 // Error(protocol) with a one-line reason.

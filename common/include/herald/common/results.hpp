@@ -98,6 +98,10 @@ inline constexpr std::string_view bytes = "bytes";
 inline constexpr std::string_view schedules = "schedules";
 inline constexpr std::string_view start = "start";
 inline constexpr std::string_view last_message = "last_message";
+// chat
+inline constexpr std::string_view post = "post";
+inline constexpr std::string_view conversations = "conversations";
+inline constexpr std::string_view last = "last";
 }  // namespace key
 
 enum class MessageState { active, expired, recalled };
@@ -378,26 +382,59 @@ struct Reminded {
   bool operator==(const Reminded&) const = default;
 };
 
-// `herald chat history TARGET --json`
+// Chat (topics.md "Chat"). A conversation is identified by its target: a computer's
+// org path or "user:LOGIN". `from` of a line is the helpdesk account that wrote it (no
+// '/') or the org path of the computer the employee wrote from (always has a '/').
+// Marks: a helpdesk line is delivered when an agent of the conversation stored it and
+// read when the employee saw it; an employee's line is delivered when heraldd recorded
+// it and read when a helpdesk account saw it.
 struct ChatLine {
-  std::uint64_t seq = 0;
-  std::string from;  // an account or an agent path
+  std::uint64_t seq = 0;  // 1, 2, ... per conversation, given by heraldd
+  std::string from;       // an account or an agent path
   std::string text;
   TimePoint at{};
   std::optional<TimePoint> delivered_at, read_at;
+  // The writer's post id ("" if none is known): an agent recognises its own line coming
+  // back and drops it from its chat outbox; a repeated post is recorded once.
+  std::string post;
   bool operator==(const ChatLine&) const = default;
 };
+// A line's author is an employee (an agent path) rather than a helpdesk account.
+bool from_employee(const ChatLine& line);
 struct Conversation {
   std::string target;
   std::optional<std::string> about;  // the message id the chat is about
   bool open = true;                  // "state": "open" | "closed"
+  // Lines the reader has not seen: for a helpdesk account the employee's lines after
+  // the helpdesk's read mark; for an agent the helpdesk's lines after the employee's.
   std::size_t unread = 0;
   bool operator==(const Conversation&) const = default;
 };
+// `herald chat history TARGET --json`; also the body of a ChatUpdate payload.
 struct ChatHistory {
   Conversation conversation;
   std::vector<ChatLine> lines;  // by seq
   bool operator==(const ChatHistory&) const = default;
+};
+// `herald chat --json`: one row per conversation in the asker's scope, the most
+// recently active first.
+struct ChatSummary {
+  Conversation conversation;
+  std::optional<ChatLine> last;  // the latest line (null if none)
+  std::size_t lines = 0;         // how many lines it has
+  bool operator==(const ChatSummary&) const = default;
+};
+struct ChatList {
+  std::vector<ChatSummary> conversations;
+  bool operator==(const ChatList&) const = default;
+};
+// heraldd's reply to a helpdesk post (on herald/reply/{account}/{post-id}): the line
+// is recorded as `seq` of conversation `target` (seq 0 for a read mark or a close).
+struct ChatPosted {
+  std::string post;
+  std::string target;
+  std::uint64_t seq = 0;
+  bool operator==(const ChatPosted&) const = default;
 };
 
 // ---- encoding and decoding --------------------------------------------------------
@@ -409,6 +446,8 @@ std::string encode(const Recorded& r);
 std::string encode(const Progress& r);
 std::string encode(const CampaignList& r);
 std::string encode(const ChatHistory& r);
+std::string encode(const ChatList& r);
+std::string encode(const ChatPosted& r);
 std::string encode(const CampaignDetail& r);
 std::string encode(const CourseList& r);
 std::string encode(const CourseDetail& r);
@@ -431,6 +470,10 @@ void to_json(nlohmann::json& j, const CampaignList& r);
 void from_json(const nlohmann::json& j, CampaignList& r);
 void to_json(nlohmann::json& j, const ChatHistory& r);
 void from_json(const nlohmann::json& j, ChatHistory& r);
+void to_json(nlohmann::json& j, const ChatList& r);
+void from_json(const nlohmann::json& j, ChatList& r);
+void to_json(nlohmann::json& j, const ChatPosted& r);
+void from_json(const nlohmann::json& j, ChatPosted& r);
 void to_json(nlohmann::json& j, const CampaignDetail& r);
 void from_json(const nlohmann::json& j, CampaignDetail& r);
 void to_json(nlohmann::json& j, const CourseList& r);

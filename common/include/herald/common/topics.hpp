@@ -15,6 +15,10 @@
 //   herald/campaign/{account}/{request-id}/{scope...}        admin -> heraldd  QoS 1 (courses, campaigns)
 //   herald/schedule/{account}/{request-id}/{kind}/{scope...} admin -> heraldd  QoS 1 (delayed, recurring)
 //   herald/remind/{account}/{id}/{agent-path...}             heraldd -> agent  QoS 1 (show message id again)
+//   herald/chat/{account}/{post-id}/{target...}  helpdesk -> heraldd  QoS 1 (a line, read mark or close)
+//   herald/chatup/{agent-path...}                agent -> heraldd     QoS 1 (the employee's side)
+//   herald/chatdown/{agent-path...}              heraldd -> agent     QoS 1 (lines and marks for it)
+//   herald/chatlog/{target...}                   heraldd -> helpdesk  QoS 1 (live view of a conversation)
 // {target...} is an org path (org/branch01/pc042) or user/{login}.
 #include <string>
 #include <string_view>
@@ -43,6 +47,9 @@ inline constexpr std::string_view kOpCourses = "courses";
 inline constexpr std::string_view kOpCampaigns = "campaigns";
 inline constexpr std::string_view kOpSchedules = "schedules";
 inline constexpr std::string_view kOpProgress = "progress";
+// Chat conversations (list, or one's history with Request::id = the target): granted
+// with `chat`, not `status`, and the only op whose scope may be "user" or "user/LOGIN".
+inline constexpr std::string_view kOpChats = "chats";
 bool is_known_op(std::string_view op);
 
 std::string delivery(Kind kind, std::string_view account, std::string_view id, const Target& target);
@@ -71,11 +78,24 @@ std::string all_schedule_requests();  // herald/schedule/#
 // still unread there (payloads carry only the time; the agent decides from its inbox).
 std::string remind(std::string_view account, std::string_view id, std::string_view agent_path);
 
+// Chat (topics.md "Chat"). A conversation is identified by its target: a computer
+// (org path) or a person (user:LOGIN). The helpdesk's post: a line, a read mark or a
+// close, in {account}'s name, to {target}; heraldd answers on reply(account, post_id).
+std::string chat(std::string_view account, std::string_view post_id, const Target& target);
+// The agent's side of its conversations (its computer's, and the person's logged in).
+std::string chat_up(std::string_view agent_path);
+// heraldd -> one agent: lines and marks of the conversations that agent takes part in.
+std::string chat_down(std::string_view agent_path);
+// heraldd -> helpdesk accounts watching one conversation (`herald chat TARGET`).
+std::string chat_log(const Target& target);
+std::string all_chat_posts();  // herald/chat/#
+std::string all_chat_ups();    // herald/chatup/#
+
 // Subscription filters.
 // What one agent subscribes to for one ancestor-or-self level of its path.
 std::vector<std::string> agent_filters_for_level(std::string_view level_path);
-// All filters an agent at `agent_path` needs (its path and every ancestor, and the
-// reminders addressed to its own path).
+// All filters an agent at `agent_path` needs (its path and every ancestor, the
+// reminders and the chat lines addressed to its own path).
 std::vector<std::string> agent_filters(std::string_view agent_path);
 std::string all_deliveries(Kind kind);              // herald/alert/#
 std::string all_recalls();                          // herald/recall/#
@@ -92,6 +112,8 @@ std::string agent_ack_write_pattern();               // herald/ack/+/%u
 std::string agent_presence_write_pattern();          // herald/presence/%u
 std::string agent_receipted_read_pattern();          // herald/receipted/%u
 std::string agent_remind_read_pattern();             // herald/remind/+/+/%u
+std::string agent_chat_down_read_pattern();          // herald/chatdown/%u
+std::string agent_chat_up_write_pattern();           // herald/chatup/%u
 // Rules for one ancestor level of an agent (literal, in the agent's user block).
 std::vector<std::string> agent_read_ancestor(std::string_view ancestor_path);
 // Admin capabilities bound to the account's own name and a scope (org path or
@@ -102,9 +124,13 @@ std::string request_scope(std::string_view account, std::string_view op, std::st
 std::string replies(std::string_view account);
 std::string ack_read_scope(std::string_view scope);
 std::string presence_read_scope(std::string_view scope);
-// Reserved for the chat feature, so that herald-acl can grant it now:
-//   herald/chat/{account}/{conversation-id}/{target...}
+// The `chat` capability over {S}: post to conversations in scope
+// (herald/chat/{account}/+/{S}/#), watch them (herald/chatlog/{S}/#) and ask about them
+// (herald/req/{account}/+/chats/{S}/#; for S = "user" that is user/#: every person and
+// the list of all of them).
 std::string chat_scope(std::string_view account, std::string_view scope);
+std::string chat_log_read_scope(std::string_view scope);
+std::string chat_request_scope(std::string_view account, std::string_view scope);
 // herald/campaign/{account}/+/{S}/#
 std::string campaign_scope(std::string_view account, std::string_view scope);
 // herald/schedule/{account}/+/{alert|msg}/{S}/#
@@ -149,6 +175,20 @@ struct RemindTopic {
   std::string id;
   std::string agent_path;
 };
+struct ChatTopic {
+  std::string account;
+  std::string post_id;
+  Target target;
+};
+struct ChatUpTopic {
+  std::string agent_path;
+};
+struct ChatDownTopic {
+  std::string agent_path;
+};
+struct ChatLogTopic {
+  Target target;
+};
 struct CampaignTopic {
   std::string account;
   std::string request_id;
@@ -168,8 +208,9 @@ std::string scope_covering(const std::vector<Target>& targets);
 // Does a target lie under a scope in wire levels (org/... covers its subtree, user
 // covers every person, user/LOGIN that person)?
 bool scope_covers(std::string_view scope_path, const Target& target);
-using ParsedTopic = std::variant<DeliveryTopic, RecallTopic, AckTopic, PresenceTopic, RequestTopic, ReplyTopic,
-                                 ReceiptedTopic, CampaignTopic, ScheduleTopic, RemindTopic>;
+using ParsedTopic =
+    std::variant<DeliveryTopic, RecallTopic, AckTopic, PresenceTopic, RequestTopic, ReplyTopic, ReceiptedTopic,
+                 CampaignTopic, ScheduleTopic, RemindTopic, ChatTopic, ChatUpTopic, ChatDownTopic, ChatLogTopic>;
 
 // Throws Error(protocol) for anything that is not exactly one of the shapes above.
 ParsedTopic parse(std::string_view topic);

@@ -1,0 +1,187 @@
+#include "herald/common/chat_terminal.hpp"
+
+#include <condition_variable>
+#include <ctime>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "herald/common/error.hpp"
+#include "herald/common/text.hpp"
+
+namespace herald::chat {
+namespace {
+
+std::string local_hh_mm(TimePoint at) {
+  auto t = std::chrono::system_clock::to_time_t(std::chrono::time_point_cast<std::chrono::seconds>(at));
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[8];
+  std::strftime(buf, sizeof buf, "%H:%M", &tm);
+  return buf;
+}
+
+enum class Mark { sent, delivered, read };
+
+Mark mark_of(const results::ChatLine& line) {
+  if (line.read_at) return Mark::read;
+  if (line.delivered_at) return Mark::delivered;
+  return Mark::sent;
+}
+
+std::string_view mark_name(Mark m) {
+  switch (m) {
+    case Mark::sent:
+      return "sent";
+    case Mark::delivered:
+      return "delivered";
+    case Mark::read:
+      return "read";
+  }
+  return "sent";
+}
+
+// Input lines from the reader thread: std::getline blocks, so it cannot share the
+// loop that also waits for the other side.
+class InputQueue {
+ public:
+  void push(std::string line) {
+    std::lock_guard lock(mutex_);
+    lines_.push_back(std::move(line));
+  }
+  void close() {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+  }
+  std::deque<std::string> take() {
+    std::lock_guard lock(mutex_);
+    return std::exchange(lines_, {});
+  }
+  bool closed() {
+    std::lock_guard lock(mutex_);
+    return closed_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::deque<std::string> lines_;
+  bool closed_ = false;
+};
+
+class Screen {
+ public:
+  Screen(std::ostream& out, Side viewer) : out_(out), viewer_(viewer) {}
+
+  // Prints what is new since the last call; returns the highest seq of the other side.
+  std::uint64_t show(const results::ChatHistory& h) {
+    if (open_ && *open_ != h.conversation.open)
+      out_ << (h.conversation.open ? "-- the conversation is open again\n" : "-- the conversation was closed\n");
+    open_ = h.conversation.open;
+    std::uint64_t others = 0;
+    for (const auto& line : h.lines) {
+      bool mine = is_mine(line, viewer_);
+      if (!mine) others = std::max(others, line.seq);
+      if (line.seq > printed_) {
+        out_ << format_line(line, viewer_) << '\n';
+        printed_ = line.seq;
+        if (mine) marks_[line.seq] = mark_of(line);
+        continue;
+      }
+      if (!mine) continue;
+      auto it = marks_.find(line.seq);
+      if (it == marks_.end() || it->second == mark_of(line)) continue;
+      it->second = mark_of(line);
+      out_ << "-- your line " << line.seq << " (" << text::printable(text::shorten(line.text, 30)) << ") is now "
+           << mark_name(it->second) << '\n';
+    }
+    out_.flush();
+    return others;
+  }
+
+  void waiting(const std::vector<std::string>& unsent) {
+    if (unsent.size() == reported_unsent_) return;
+    if (unsent.size() > reported_unsent_)
+      out_ << "-- " << unsent.size() << (unsent.size() == 1 ? " line is" : " lines are") << " waiting to be sent\n";
+    reported_unsent_ = unsent.size();
+    out_.flush();
+  }
+
+ private:
+  std::ostream& out_;
+  Side viewer_;
+  std::uint64_t printed_ = 0;
+  std::map<std::uint64_t, Mark> marks_;
+  std::optional<bool> open_;
+  std::size_t reported_unsent_ = 0;
+};
+
+}  // namespace
+
+bool is_mine(const results::ChatLine& line, Side viewer) {
+  return results::from_employee(line) == (viewer == Side::employee);
+}
+
+std::string format_line(const results::ChatLine& line, Side viewer) {
+  bool mine = is_mine(line, viewer);
+  std::string out = "[" + local_hh_mm(line.at) + "] ";
+  out += mine ? (viewer == Side::employee ? std::string("you") : text::printable(line.from, 64) + " (you)")
+              : text::printable(line.from, 64);
+  out += ": ";
+  out += text::printable(line.text, 4 * 4096);
+  if (mine) out += " (" + std::string(mark_name(mark_of(line))) + ")";
+  return out;
+}
+
+int run_terminal(Backend& backend, std::istream& in, std::ostream& out, const TerminalOptions& options) {
+  if (!options.heading.empty()) out << text::printable(options.heading) << "\n";
+  out << "(type a line and press Enter to send it; Ctrl-D leaves)\n";
+  Screen screen(out, options.viewer);
+  std::uint64_t read_mark = 0;
+  auto refresh = [&] {
+    auto others = screen.show(backend.snapshot());
+    if (others > read_mark) {
+      backend.mark_read(others);
+      read_mark = others;
+    }
+    screen.waiting(backend.unsent());
+  };
+  refresh();
+
+  InputQueue input;
+  std::thread reader([&input, &in] {
+    std::string line;
+    while (std::getline(in, line)) input.push(line);
+    input.close();
+  });
+  // A backend failure ends the chat while the reader may still wait for a line: it
+  // is detached then (the process is about to exit), joined otherwise.
+  try {
+    for (;;) {
+      bool closed = input.closed();
+      for (auto& line : input.take()) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.find_first_not_of(" \t") == std::string::npos) continue;  // empty lines are ignored
+        try {
+          backend.send(line);
+        } catch (const Error& e) {
+          if (e.kind() != ErrorKind::usage) throw;
+          out << "error: " << e.what() << '\n';
+        }
+      }
+      refresh();
+      if (closed) break;
+      backend.wait_for_change(options.poll);
+    }
+  } catch (...) {
+    reader.detach();
+    throw;
+  }
+  reader.join();
+  backend.finish(std::chrono::seconds(5));
+  refresh();
+  return 0;
+}
+
+}  // namespace herald::chat
