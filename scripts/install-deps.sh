@@ -10,6 +10,7 @@ packages=(
   liblmdb-dev lmdb-utils
   doctest-dev libcli11-dev libical-dev libhowardhinnant-date-dev
   libnotify-bin procps clang-format
+  tmux  # the integration tests drive the interactive chats through a real pseudo-terminal
   clang libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer (libclang_rt.fuzzer is only recommended by clang)
 )
 missing=()
