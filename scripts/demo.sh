@@ -4,7 +4,8 @@
 # library's org directory, starts heraldd and three agents in two branches, sends a
 # sample alert and message, opens the message on one computer and prints the read
 # status; then runs a course (four lessons, one a day, on a simulated clock) and shows
-# each person's progress, and plans a monthly reminder. Everything lives in .herald-demo/ and is stopped at the end (--keep leaves
+# each person's progress, and plans a monthly reminder; last, an employee asks the
+# helpdesk about the message in the chat and gets an answer. Everything lives in .herald-demo/ and is stopped at the end (--keep leaves
 # it running and prints how to use it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -159,6 +160,21 @@ step "A monthly reminder to the whole library, on the 1st at 08:00"
 show "$bin/herald" send --to org --title "Monthly check" --body "Please back up your documents." \
   --repeat "FREQ=MONTHLY;BYMONTHDAY=1" --at 08:00 --tz Europe/Warsaw
 show "$bin/herald" schedule list
+
+# Chat: the interactive forms are `herald chat TARGET` and `herald-agent chat`; the demo
+# uses their one-shot commands so that it runs without a terminal.
+pc002="$demo/agents/org+branch01+pc002/agent.conf"
+step "Chat: the employee at org/branch01/pc002 asks the helpdesk about the library-wide message"
+show "$bin/herald-agent" chat send --about "$msg" "Does the new rule apply to part-time staff too?" --config "$pc002"
+step "The helpdesk's conversations: the computer, what it is about, unread lines, the last line"
+for i in $(seq 50); do "$bin/herald" chat --json | grep -q 'part-time' && break; sleep 0.1; done
+show "$bin/herald" chat
+step "The helpdesk answers; the employee's chat shows it"
+show "$bin/herald" chat send org/branch01/pc002 "Yes: from 1 December, for everyone."
+for i in $(seq 50); do "$bin/herald-agent" chat history --json --config "$pc002" | grep -q 'for everyone' && break; sleep 0.1; done
+show "$bin/herald-agent" chat history --config "$pc002"
+step "The conversation at the helpdesk, with delivered and read marks"
+show "$bin/herald" chat history org/branch01/pc002
 
 if $keep; then
   step "Left running. Try: HERALD_CONFIG=$demo/herald.conf $bin/herald --help ; stop with: xargs kill < $demo/pids"
