@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -259,5 +260,139 @@ TEST_CASE("a receipt stays in the outbox after PUBACK and is sent again until he
   auto after = sent("m1");
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
   CHECK(sent("m1") == after);  // confirmed: never sent again
+  session.stop();
+}
+
+namespace {
+
+// Stands in for heraldd's chat side: collects what agents publish on herald/chatup/#
+// and publishes ChatUpdates on herald/chatdown/{agent}.
+struct FakeChatServer {
+  mqtt::async_client client;
+  std::mutex mutex;
+  std::vector<payloads::ChatUp> received;
+
+  explicit FakeChatServer(herald::testing::Broker& broker) : client(broker.people_uri(), "heraldd:test-chat") {
+    auto ssl = mqtt::ssl_options_builder().trust_store(broker.ca_file().string()).finalize();
+    client.set_message_callback([this](mqtt::const_message_ptr m) {
+      std::lock_guard lock(mutex);
+      received.push_back(payloads::decode<payloads::ChatUp>(m->to_string()));
+    });
+    client
+        .connect(mqtt::connect_options_builder()
+                     .user_name("heraldd")
+                     .password(broker.password("heraldd"))
+                     .ssl(ssl)
+                     .clean_session(true)
+                     .finalize())
+        ->wait();
+    client.subscribe(topics::all_chat_ups(), 1)->wait();
+  }
+  ~FakeChatServer() {
+    try {
+      if (client.is_connected()) client.disconnect()->wait_for(std::chrono::seconds(2));
+    } catch (const mqtt::exception& e) {
+      MESSAGE("chat server disconnect: " << e.what());
+    }
+  }
+  void send(const std::string& agent_path, const std::string& payload) {
+    client.publish(topics::chat_down(agent_path), payload.data(), payload.size(), 1, false)->wait();
+  }
+  // How many ChatUps of `op` in `conversation` came (with `seq` / `post` if given).
+  std::size_t count(payloads::ChatUpOp op, const std::string& conversation, std::optional<std::uint64_t> seq = {},
+                    const std::string& post = {}) {
+    std::lock_guard lock(mutex);
+    std::size_t n = 0;
+    for (const auto& u : received)
+      if (u.op == op && u.conversation == conversation && (!seq || u.seq == *seq) && (post.empty() || u.post == post))
+        ++n;
+    return n;
+  }
+};
+
+results::ChatLine chat_line(std::uint64_t seq, std::string from, std::string text, std::string post = {}) {
+  results::ChatLine l;
+  l.seq = seq;
+  l.from = std::move(from);
+  l.text = std::move(text);
+  l.at = herald::now();
+  l.post = std::move(post);
+  return l;
+}
+
+}  // namespace
+
+TEST_CASE("chat: the agent syncs on connect, stores heraldd's lines, acks them and re-sends its own until echoed") {
+  herald::testing::TempDir tmp("agent-chat");
+  herald::testing::Broker broker(tmp.path() / "broker", herald::testing::default_directory_csv());
+  FakeChatServer server(broker);
+  lmdb::Env::Options options = agent_env_options();
+  options.durable = false;
+  lmdb::Env env((tmp.path() / "agent").string(), options);
+  NullDisplay display;
+  Inbox inbox(env);
+  ChatStore chat(env);
+  const std::string path = "org/branch01/pc001";
+  // Written while the daemon was not running: sent once it connects.
+  auto early = chat.enqueue(path, "my screen is blue", std::nullopt, herald::now());
+  auto [crt, key] = broker.agent_cert(path);
+  SessionSettings s;
+  s.broker.uri = broker.agent_uri();
+  s.broker.ca_file = broker.ca_file().string();
+  s.broker.cert_file = crt.string();
+  s.broker.key_file = key.string();
+  s.path = path;
+  s.user = "jk";
+  s.chat = &chat;
+  s.chat_resend = std::chrono::milliseconds(1000);
+  AgentSession session(s, inbox, display);
+  session.start();
+  REQUIRE(eventually([&] { return session.is_connected(); }));
+
+  using Op = payloads::ChatUpOp;
+  CHECK(eventually([&] { return server.count(Op::sync, path, 0) >= 1 && server.count(Op::sync, "user:jk", 0) >= 1; }));
+  CHECK(eventually([&] { return server.count(Op::say, path, {}, early) >= 1; }));
+
+  // heraldd's update: a helpdesk line and the echo of ours.
+  payloads::ChatUpdate update;
+  update.history.conversation.target = path;
+  update.history.lines = {chat_line(1, "helpdesk", "did you click it?"),
+                          chat_line(2, path, "my screen is blue", early)};
+  server.send(path, payloads::encode(update));
+  CHECK(eventually([&] { return server.count(Op::ack, path, 2) == 1; }));
+  CHECK(chat.outbox().empty());
+  CHECK(chat.history(path).lines.size() == 2);
+
+  // Hostile payloads on the chat topic are dropped; the session goes on.
+  server.send(path, "{nope");
+  payloads::ChatUpdate foreign;
+  foreign.history.conversation.target = "org/branch01/pc002";
+  foreign.history.lines = {chat_line(1, "helpdesk", "not yours")};
+  server.send(path, payloads::encode(foreign));
+
+  // A line queued by `herald-agent chat` goes out on wake(), and again every
+  // chat_resend until heraldd echoes it.
+  auto later = chat.enqueue(path, "yes, sorry", std::nullopt, herald::now());
+  chat.mark_read(path, 1);
+  auto woken = std::chrono::steady_clock::now();
+  session.wake();
+  CHECK(eventually([&] { return server.count(Op::say, path, {}, later) >= 1; }, std::chrono::seconds(2)));
+  MESSAGE("wake to publish: "
+          << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - woken).count()
+          << " ms");
+  CHECK(eventually([&] { return server.count(Op::read, path, 1) >= 1; }, std::chrono::seconds(2)));
+  CHECK(eventually([&] { return server.count(Op::say, path, {}, later) >= 2; }, std::chrono::seconds(5)));
+  update.history.lines = {chat_line(3, path, "yes, sorry", later)};
+  server.send(path, payloads::encode(update));
+  CHECK(eventually([&] { return server.count(Op::ack, path, 3) == 1; }));
+  CHECK(chat.outbox().empty());
+  CHECK(chat.history("org/branch01/pc002").lines.empty());
+
+  // A gap (line 5 without 4): acked up to 3 and asked for again with a sync.
+  update.history.lines = {chat_line(5, "helpdesk", "still there?")};
+  server.send(path, payloads::encode(update));
+  CHECK(eventually([&] { return server.count(Op::sync, path, 3) >= 1; }));
+  CHECK(server.count(Op::ack, path, 3) >= 2);
+
   session.stop();
 }
