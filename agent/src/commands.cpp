@@ -255,9 +255,12 @@ AgentChatBackend::AgentChatBackend(ChatStore& store, std::string conversation, s
       wake_path_(std::move(wake_path)) {}
 
 results::ChatHistory AgentChatBackend::snapshot() {
-  // The generation first: a change after it is seen by the next wait_for_change.
-  generation_ = store_.generation();
-  return store_.history(conversation_);
+  // The generation first: a change after it is seen by the next wait_for_change. The
+  // view asks every 50 ms; the lines are read again only when something changed.
+  auto generation = store_.generation();
+  if (!cached_ || generation != generation_) cached_ = store_.history(conversation_);
+  generation_ = generation;
+  return *cached_;
 }
 
 void AgentChatBackend::wait_for_change(std::chrono::milliseconds timeout) {
@@ -273,12 +276,12 @@ void AgentChatBackend::wait_for_change(std::chrono::milliseconds timeout) {
 void AgentChatBackend::send(const std::string& text) {
   last_post_ = store_.enqueue(conversation_, text, about_, herald::now());
   about_.reset();  // the conversation is about it from its first line on
-  send_wake(wake_path_);
+  daemon_ = send_wake(wake_path_);
 }
 
 void AgentChatBackend::mark_read(std::uint64_t seq) {
   store_.mark_read(conversation_, seq);
-  send_wake(wake_path_);
+  daemon_ = send_wake(wake_path_);
 }
 
 std::vector<std::string> AgentChatBackend::unsent() {
@@ -288,6 +291,7 @@ std::vector<std::string> AgentChatBackend::unsent() {
 }
 
 void AgentChatBackend::finish(std::chrono::milliseconds timeout) {
+  if (!daemon_) return;  // nobody to send them now: they wait in the outbox
   auto until = std::chrono::steady_clock::now() + std::min<std::chrono::milliseconds>(timeout, std::chrono::seconds(2));
   while (!store_.outbox(conversation_).empty() && std::chrono::steady_clock::now() < until)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));

@@ -771,7 +771,7 @@ void AgentSession::Impl::on_chat_down(std::string_view payload) {
   const auto& applied = handled.applied;
   note("stored " + std::to_string(applied.stored) + " chat line(s) of " + handled.conversation +
        (applied.confirmed ? ", " + std::to_string(applied.confirmed) + " of ours recorded" : ""));
-  if (applied.contiguous > 0) {
+  if (applied.stored > 0 && applied.contiguous > 0) {
     payloads::ChatUp ack;
     ack.op = payloads::ChatUpOp::ack;
     ack.conversation = handled.conversation;

@@ -5,6 +5,7 @@
 #include <mqtt/async_client.h>
 
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -271,12 +272,36 @@ struct FakeChatServer {
   mqtt::async_client client;
   std::mutex mutex;
   std::vector<payloads::ChatUp> received;
+  // echo: record each `say` (a post once) as the conversation's next line and send it
+  // back to the agent, as heraldd does.
+  bool echo = false;
+  std::map<std::string, std::uint64_t> recorded;  // post -> seq
+  std::map<std::string, std::uint64_t> last_seq;  // conversation -> seq
 
-  explicit FakeChatServer(herald::testing::Broker& broker) : client(broker.people_uri(), "heraldd:test-chat") {
+  explicit FakeChatServer(herald::testing::Broker& broker, bool echo_lines = false)
+      : client(broker.people_uri(), "heraldd:test-chat"), echo(echo_lines) {
     auto ssl = mqtt::ssl_options_builder().trust_store(broker.ca_file().string()).finalize();
     client.set_message_callback([this](mqtt::const_message_ptr m) {
       std::lock_guard lock(mutex);
-      received.push_back(payloads::decode<payloads::ChatUp>(m->to_string()));
+      auto up = payloads::decode<payloads::ChatUp>(m->to_string());
+      received.push_back(up);
+      if (!echo || up.op != payloads::ChatUpOp::say) return;
+      auto agent = std::get<topics::ChatUpTopic>(topics::parse(m->get_topic())).agent_path;
+      auto [it, added] = recorded.emplace(up.post, 0);
+      if (added) it->second = ++last_seq[up.conversation];
+      payloads::ChatUpdate update;
+      update.history.conversation.target = up.conversation;
+      results::ChatLine line;
+      line.seq = it->second;
+      line.from = agent;
+      line.text = up.text;
+      line.at = herald::now();
+      line.delivered_at = line.at;
+      line.post = up.post;
+      update.history.lines = {line};
+      auto payload = payloads::encode(update);
+      // Not waited for: this is Paho's callback thread.
+      client.publish(topics::chat_down(agent), payload.data(), payload.size(), 1, false);
     });
     client
         .connect(mqtt::connect_options_builder()
@@ -395,4 +420,47 @@ TEST_CASE("chat: the agent syncs on connect, stores heraldd's lines, acks them a
   CHECK(server.count(Op::ack, path, 3) >= 2);
 
   session.stop();
+}
+
+TEST_CASE("chat: herald-agent chat send is recorded through the daemon, history shows both sides, a restart syncs") {
+  herald::testing::TempDir tmp("agent-chat-cli");
+  herald::testing::Broker broker(tmp.path() / "broker", herald::testing::default_directory_csv());
+  FakeChatServer server(broker, true);
+  herald::testing::Agent agent(broker, tmp.path(), "org/branch01/pc001", "jk");
+  agent.start();
+  REQUIRE(agent.wait_connected());
+  using Op = payloads::ChatUpOp;
+  CHECK(eventually([&] { return server.count(Op::sync, "user:jk", 0) == 1; }));
+
+  auto start = std::chrono::steady_clock::now();
+  auto sent = agent.cli({"chat", "send", "my screen is blue"});
+  auto took = std::chrono::steady_clock::now() - start;
+  CHECK(sent.exit_code == 0);
+  CHECK(sent.out == "sent (line 1)\n");
+  MESSAGE("chat send, from start to heraldd's echo stored: "
+          << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms");
+  CHECK(server.count(Op::say, "user:jk") == 1);  // woken at once, not re-sent
+  CHECK(eventually([&] { return server.count(Op::ack, "user:jk", 1) == 1; }));
+
+  payloads::ChatUpdate update;
+  update.history.conversation.target = "user:jk";
+  update.history.lines = {chat_line(2, "helpdesk", "Did you open the attachment?")};
+  server.send(agent.path(), payloads::encode(update));
+  CHECK(eventually([&] { return server.count(Op::ack, "user:jk", 2) == 1; }));
+  auto history = agent.cli({"chat", "history", "--mark-read"});
+  CHECK(history.exit_code == 0);
+  CHECK(history.out.find("you: my screen is blue (delivered)") != std::string::npos);
+  CHECK(history.out.find("helpdesk: Did you open the attachment?") != std::string::npos);
+  CHECK(eventually([&] { return server.count(Op::read, "user:jk", 2) == 1; }, std::chrono::seconds(2)));
+
+  // The computer's conversation is another one.
+  auto computer = agent.cli({"chat", "send", "--computer", "and the printer"});
+  CHECK(computer.out == "sent (line 1)\n");
+
+  agent.stop();
+  agent.start();
+  REQUIRE(agent.wait_connected());
+  CHECK(eventually([&] { return server.count(Op::sync, "user:jk", 2) == 1; }));
+  CHECK(eventually([&] { return server.count(Op::sync, agent.path(), 1) == 1; }));
+  agent.stop();
 }

@@ -60,8 +60,9 @@ class AgentChatBackend : public chat::Backend {
   void send(const std::string& text) override;  // Error(usage) for a refused text
   void mark_read(std::uint64_t seq) override;
   std::vector<std::string> unsent() override;
-  // Waits (at most 2 s) for the daemon to have this chat's lines recorded, so the last
-  // screen shows them sent; they are kept in the outbox either way.
+  // Waits (at most 2 s, and only if a daemon took the last wake-up) for this chat's
+  // lines to be recorded, so the last screen shows them sent; they are kept in the
+  // outbox either way.
   void finish(std::chrono::milliseconds timeout) override;
   const std::string& conversation() const { return conversation_; }
   // The post id of the last line sent.
@@ -73,7 +74,9 @@ class AgentChatBackend : public chat::Backend {
   std::optional<std::string> about_;
   std::string wake_path_;
   std::uint64_t generation_ = 0;
+  std::optional<results::ChatHistory> cached_;
   std::string last_post_;
+  bool daemon_ = false;  // the last wake-up reached a daemon
 };
 
 // The login `herald-agent chat` speaks for: the configured user, else utmp's.
