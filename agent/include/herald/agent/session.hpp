@@ -4,7 +4,8 @@
 //
 // On every (re)connect: subscribe QoS 1 to topics::agent_filters(path) and to
 // heraldd's confirmations (topics::receipted(path)), publish a retained online
-// Presence, re-send the whole outbox. The last will is a retained offline Presence.
+// Presence, re-send the whole outbox, and (with a ChatStore) sync the chat and re-send
+// the chat outbox. The last will is a retained offline Presence.
 // A receipt leaves the outbox only when heraldd confirmed it recorded it durably: the
 // broker's PUBACK only proves the broker has it, and a broker that lost heraldd's
 // session drops it (topics.md, "Receipts").
