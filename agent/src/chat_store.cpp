@@ -371,8 +371,8 @@ std::string choose_conversation(const ChatStore& store, std::string_view agent_p
   auto person = person_conversation(user);
   auto computer_last = store.last_activity(mine);
   auto person_last = store.last_activity(person);
-  if (computer_last && (!person_last || *computer_last > *person_last)) return mine;
-  return person;
+  if (person_last && (!computer_last || *person_last > *computer_last)) return person;
+  return mine;
 }
 
 }  // namespace herald::agent

@@ -168,8 +168,8 @@ TEST_CASE("chat: which conversation `herald-agent chat` opens") {
   TempDir dir;
   lmdb::Env env(dir.path, test_options());
   ChatStore store(env);
-  // Nothing yet: the person's if someone is logged in, else the computer's.
-  CHECK(choose_conversation(store, kPath, "anna", false) == "user:anna");
+  // Nothing yet: the computer's, whoever is logged in.
+  CHECK(choose_conversation(store, kPath, "anna", false) == kPath);
   CHECK(choose_conversation(store, kPath, "", false) == kPath);
   CHECK(choose_conversation(store, kPath, "anna", true) == kPath);
   store.apply(update(kPath, {line(1, "helpdesk", "about your PC")}), kPath);
@@ -314,7 +314,7 @@ TEST_CASE("chat through the binary: bad input is refused, lines are queued witho
   auto json = run("chat history --json " + conf);
   CHECK(json.code == 0);
   auto j = nlohmann::json::parse(json.out);
-  CHECK(j["conversation"]["target"] == "user:anna");  // anna is logged in (config)
+  CHECK(j["conversation"]["target"] == "org/b1/pc1");  // nothing but this line: the computer's
   CHECK(j["lines"].empty());
   CHECK(run("chat history --computer --json " + conf).out.find("\"org/b1/pc1\"") != std::string::npos);
 
@@ -332,8 +332,9 @@ TEST_CASE("chat through the binary: bad input is refused, lines are queued witho
   CHECK(marked.code == 0);
   lmdb::Env env(dir / "data", agent_env_options());
   ChatStore store(env);
+  // The helpdesk's line to anna came later than hers to the computer: the chat is hers.
   auto texts = std::vector<std::string>{};
-  for (const auto& l : store.outbox("user:anna")) texts.push_back(l.text);
-  CHECK(texts == std::vector<std::string>{"my screen is blue", "the mail one"});
+  for (const auto& l : store.outbox()) texts.push_back(l.conversation + " " + l.text);
+  CHECK(texts == std::vector<std::string>{"org/b1/pc1 my screen is blue", "user:anna the mail one"});
   CHECK(store.state("user:anna")->read_mark == 1);
 }

@@ -323,6 +323,22 @@ struct FakeChatServer {
       MESSAGE("chat server disconnect: " << e.what());
     }
   }
+  // A helpdesk line: the conversation's next seq, as heraldd numbers them.
+  std::uint64_t helpdesk_says(const std::string& agent_path, const std::string& conversation, const std::string& text) {
+    payloads::ChatUpdate update;
+    update.history.conversation.target = conversation;
+    results::ChatLine line;
+    {
+      std::lock_guard lock(mutex);
+      line.seq = ++last_seq[conversation];
+    }
+    line.from = "helpdesk";
+    line.text = text;
+    line.at = herald::now();
+    update.history.lines = {line};
+    send(agent_path, payloads::encode(update));
+    return line.seq;
+  }
   void send(const std::string& agent_path, const std::string& payload) {
     client.publish(topics::chat_down(agent_path), payload.data(), payload.size(), 1, false)->wait();
   }
@@ -457,6 +473,7 @@ TEST_CASE("chat: herald-agent chat send is recorded through the daemon, history 
   using Op = payloads::ChatUpOp;
   CHECK(eventually([&] { return server.count(Op::sync, "user:jk", 0) == 1; }));
 
+  // Nothing anywhere yet: the computer's conversation.
   auto start = std::chrono::steady_clock::now();
   auto sent = agent.cli({"chat", "send", "my screen is blue"});
   auto took = std::chrono::steady_clock::now() - start;
@@ -464,28 +481,30 @@ TEST_CASE("chat: herald-agent chat send is recorded through the daemon, history 
   CHECK(sent.out == "sent (line 1)\n");
   MESSAGE("chat send, from start to heraldd's echo stored: "
           << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms");
-  CHECK(server.count(Op::say, "user:jk") == 1);  // woken at once, not re-sent
-  CHECK(eventually([&] { return server.count(Op::ack, "user:jk", 1) == 1; }));
+  CHECK(server.count(Op::say, agent.path()) == 1);  // woken at once, not re-sent
+  CHECK(eventually([&] { return server.count(Op::ack, agent.path(), 1) == 1; }));
 
-  payloads::ChatUpdate update;
-  update.history.conversation.target = "user:jk";
-  update.history.lines = {chat_line(2, "helpdesk", "Did you open the attachment?")};
-  server.send(agent.path(), payloads::encode(update));
-  CHECK(eventually([&] { return server.count(Op::ack, "user:jk", 2) == 1; }));
+  CHECK(server.helpdesk_says(agent.path(), agent.path(), "Did you open the attachment?") == 2);
+  CHECK(eventually([&] { return server.count(Op::ack, agent.path(), 2) == 1; }));
   auto history = agent.cli({"chat", "history", "--mark-read"});
   CHECK(history.exit_code == 0);
   CHECK(history.out.find("you: my screen is blue (delivered)") != std::string::npos);
   CHECK(history.out.find("helpdesk: Did you open the attachment?") != std::string::npos);
-  CHECK(eventually([&] { return server.count(Op::read, "user:jk", 2) == 1; }, std::chrono::seconds(2)));
+  CHECK(eventually([&] { return server.count(Op::read, agent.path(), 2) == 1; }, std::chrono::seconds(2)));
 
-  // The computer's conversation is another one.
+  // The helpdesk writes to the person: the latest line is theirs, so the chat is too.
+  CHECK(server.helpdesk_says(agent.path(), "user:jk", "Your password expires today") == 1);
+  CHECK(eventually([&] { return server.count(Op::ack, "user:jk", 1) == 1; }));
+  auto reply = agent.cli({"chat", "send", "thanks"});
+  CHECK(reply.out == "sent (line 2)\n");
+  CHECK(server.count(Op::say, "user:jk") == 1);
   auto computer = agent.cli({"chat", "send", "--computer", "and the printer"});
-  CHECK(computer.out == "sent (line 1)\n");
+  CHECK(computer.out == "sent (line 3)\n");
 
   agent.stop();
   agent.start();
   REQUIRE(agent.wait_connected());
   CHECK(eventually([&] { return server.count(Op::sync, "user:jk", 2) == 1; }));
-  CHECK(eventually([&] { return server.count(Op::sync, agent.path(), 1) == 1; }));
+  CHECK(eventually([&] { return server.count(Op::sync, agent.path(), 3) == 1; }));
   agent.stop();
 }

@@ -119,8 +119,8 @@ class ChatStore {
 
 // Which conversation `herald-agent chat` opens: the computer's if `computer`; else,
 // of the computer's and (if someone is logged in) the person's, the one with the most
-// recent line; if neither has any, the person's if someone is logged in, else the
-// computer's.
+// recent line (or line waiting to be sent); if neither has any, the computer's (a
+// helpdesk scoped to the computer's branch sees it; tests/integration/test_chat.cpp).
 std::string choose_conversation(const ChatStore& store, std::string_view agent_path, std::string_view user,
                                 bool computer);
 
