@@ -38,6 +38,28 @@ int main(int argc, char** argv) {
   show->add_option("--save-images", save_images,
                    "Also write the message's images into DIR (created if missing; existing files are not overwritten)");
 
+  auto* chat = app.add_subcommand("chat", "Chat with the helpdesk (interactive; Ctrl-D leaves)");
+  chat->require_subcommand(0, 1);
+  herald::agent::ChatOptions chat_options;
+  chat->add_option("--config,-c", config_path, "Configuration file ($HERALD_AGENT_CONFIG or /etc/herald/agent.conf)");
+  chat->add_option("--about", chat_options.about, "The message (id, see herald-agent inbox) the chat is about");
+  chat->add_flag("--computer", chat_options.computer, "This computer's conversation, not the logged-in person's");
+  auto* chat_send = chat->add_subcommand("send", "Send one line to the helpdesk");
+  std::string chat_text;
+  chat_send->add_option("TEXT", chat_text, "The line (1 to 4096 bytes)")->required();
+  chat_send->add_option("--config,-c", config_path,
+                        "Configuration file ($HERALD_AGENT_CONFIG or /etc/herald/agent.conf)");
+  chat_send->add_option("--about", chat_options.about, "The message (id, see herald-agent inbox) the chat is about");
+  chat_send->add_flag("--computer", chat_options.computer, "This computer's conversation, not the logged-in person's");
+  auto* chat_history = chat->add_subcommand("history", "Print the chat with the helpdesk");
+  bool mark_read = false;
+  chat_history->add_option("--config,-c", config_path,
+                           "Configuration file ($HERALD_AGENT_CONFIG or /etc/herald/agent.conf)");
+  chat_history->add_flag("--json", json, "Print the conversation and its lines as JSON");
+  chat_history->add_flag("--computer", chat_options.computer,
+                         "This computer's conversation, not the logged-in person's");
+  chat_history->add_flag("--mark-read", mark_read, "Mark the helpdesk's lines read (sends a read mark)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -62,6 +84,17 @@ int main(int argc, char** argv) {
       return 0;
     }
     auto config = herald::agent::load_agent_config(file, herald::agent::ConfigNeeds::path);
+    if (*chat) {
+      if (*chat_send) {
+        herald::agent::chat_send(config, chat_text, chat_options, std::cout);
+        return 0;
+      }
+      if (*chat_history) {
+        herald::agent::chat_history(config, json, chat_options.computer, mark_read, std::cout);
+        return 0;
+      }
+      return herald::agent::chat_interactive(config, chat_options, std::cin, std::cout);
+    }
     herald::agent::show_message(config, id, json, std::cout, save_images);
     return 0;
   } catch (const herald::Error& e) {

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <sstream>
+#include <thread>
 
 #include "herald/agent/display.hpp"
 #include "herald/agent/session.hpp"
@@ -38,7 +39,7 @@ struct Fd {
 lmdb::Env::Options agent_env_options() {
   lmdb::Env::Options o;
   o.map_size = std::size_t{64} << 20;
-  o.max_dbs = 8;
+  o.max_dbs = 12;  // inbox 5, chat 3, room to grow
   o.max_readers = 16;
   o.durable = true;
   return o;
@@ -59,6 +60,7 @@ int run_daemon(const AgentConfig& config) {
 
   lmdb::Env env(config.data_dir, agent_env_options());
   Inbox inbox(env);
+  ChatStore chat(env);
   auto display = make_display(config.display, config.display_command);
   WakeSocket wake(wake_socket_path(config.data_dir));
 
@@ -67,6 +69,7 @@ int run_daemon(const AgentConfig& config) {
   settings.path = config.path;
   settings.user = config.user;
   settings.receipt_timeout = config.receipt_timeout;
+  settings.chat = &chat;
   if (config.user.empty()) settings.user_source = [] { return logged_in_user(); };
 
   // Logins and logouts rewrite utmp: re-read the user then, so presence stays true.
@@ -240,6 +243,166 @@ void show_message(const AgentConfig& config, const std::string& id, bool json, s
   auto written = save_images(m.delivery.images, save_images_dir);
   if (!json)
     for (const auto& path : written) out << "saved " << path.string() << '\n';
+}
+
+// ---- chat ---------------------------------------------------------------------------
+
+AgentChatBackend::AgentChatBackend(ChatStore& store, std::string conversation, std::optional<std::string> about,
+                                   std::string wake_path)
+    : store_(store),
+      conversation_(std::move(conversation)),
+      about_(std::move(about)),
+      wake_path_(std::move(wake_path)) {}
+
+results::ChatHistory AgentChatBackend::snapshot() {
+  // The generation first: a change after it is seen by the next wait_for_change. The
+  // view asks every 50 ms; the lines are read again only when something changed.
+  auto generation = store_.generation();
+  if (!cached_ || generation != generation_) cached_ = store_.history(conversation_);
+  generation_ = generation;
+  return *cached_;
+}
+
+void AgentChatBackend::wait_for_change(std::chrono::milliseconds timeout) {
+  auto until = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (store_.generation() != generation_) return;
+    auto left = until - std::chrono::steady_clock::now();
+    if (left <= std::chrono::milliseconds::zero()) return;
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(left, std::chrono::milliseconds(10)));
+  }
+}
+
+void AgentChatBackend::send(const std::string& text) {
+  last_post_ = store_.enqueue(conversation_, text, about_, herald::now());
+  about_.reset();  // the conversation is about it from its first line on
+  daemon_ = send_wake(wake_path_);
+}
+
+void AgentChatBackend::mark_read(std::uint64_t seq) {
+  store_.mark_read(conversation_, seq);
+  daemon_ = send_wake(wake_path_);
+}
+
+std::vector<std::string> AgentChatBackend::unsent() {
+  std::vector<std::string> out;
+  for (auto& line : store_.outbox(conversation_)) out.push_back(std::move(line.text));
+  return out;
+}
+
+void AgentChatBackend::finish(std::chrono::milliseconds timeout) {
+  if (!daemon_) return;  // nobody to send them now: they wait in the outbox
+  auto until = std::chrono::steady_clock::now() + std::min<std::chrono::milliseconds>(timeout, std::chrono::seconds(2));
+  while (!store_.outbox(conversation_).empty() && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+}
+
+std::string chat_user(const AgentConfig& config) { return config.user.empty() ? logged_in_user() : config.user; }
+
+void check_about(lmdb::Env& env, const std::string& id) {
+  Inbox inbox(env);
+  if (!is_valid_token(id) || !inbox.find(id))
+    throw Error(ErrorKind::not_found, "unknown message id '" + printable(id, 80) + "' (not in this computer's inbox)");
+}
+
+std::string chat_heading(const std::string& conversation) {
+  auto target = Target::parse(conversation);
+  if (target.is_person()) return "Chat with the helpdesk (as " + target.login() + ")";
+  return "Chat with the helpdesk (computer " + target.org_path() + ")";
+}
+
+namespace {
+
+struct ChatSetup {
+  std::string conversation;
+  std::optional<std::string> about;
+};
+
+ChatSetup prepare_chat(const AgentConfig& config, lmdb::Env& env, ChatStore& store, const ChatOptions& options) {
+  ChatSetup setup;
+  if (!options.about.empty()) {
+    check_about(env, options.about);
+    setup.about = options.about;
+  }
+  setup.conversation = choose_conversation(store, config.path, chat_user(config), options.computer);
+  return setup;
+}
+
+}  // namespace
+
+int chat_interactive(const AgentConfig& config, const ChatOptions& options, std::istream& in, std::ostream& out) {
+  lmdb::Env env(config.data_dir, agent_env_options());
+  ChatStore store(env);
+  auto setup = prepare_chat(config, env, store, options);
+  AgentChatBackend backend(store, setup.conversation, setup.about, wake_socket_path(config.data_dir));
+  chat::TerminalOptions terminal;
+  terminal.viewer = chat::Side::employee;
+  terminal.heading = chat_heading(setup.conversation);
+  return chat::run_terminal(backend, in, out, terminal);
+}
+
+void chat_send(const AgentConfig& config, const std::string& text, const ChatOptions& options, std::ostream& out,
+               std::chrono::milliseconds wait) {
+  payloads::validate_chat_text(text);  // before anything is opened: a refusal changes nothing
+  lmdb::Env env(config.data_dir, agent_env_options());
+  ChatStore store(env);
+  auto setup = prepare_chat(config, env, store, options);
+  auto post = store.enqueue(setup.conversation, text, setup.about, herald::now());
+  // Committed: the daemon (if running) sends it now; otherwise it waits in the outbox.
+  bool woken = send_wake(wake_socket_path(config.data_dir));
+  auto until = std::chrono::steady_clock::now() + wait;
+  while (woken) {
+    auto waiting = store.outbox(setup.conversation);
+    bool echoed = std::none_of(waiting.begin(), waiting.end(), [&](const auto& l) { return l.post == post; });
+    if (echoed) {
+      for (const auto& line : store.history(setup.conversation).lines)
+        if (line.post == post && line.from == config.path) {
+          out << "sent (line " << line.seq << ")\n";
+          return;
+        }
+      break;  // removed without an echo: the broker refused it (logged by the daemon)
+    }
+    if (std::chrono::steady_clock::now() >= until) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  out << "queued: will be sent when the helpdesk server is reachable\n";
+}
+
+std::string format_chat_history(const results::ChatHistory& history, const std::vector<ChatOutboxLine>& unsent,
+                                const std::string& agent_path) {
+  std::string out;
+  for (const auto& line : history.lines) out += chat::format_line(line, chat::Side::employee) + "\n";
+  for (const auto& waiting : unsent) {
+    results::ChatLine line;
+    line.from = agent_path;
+    line.text = waiting.text;
+    line.at = waiting.at;
+    auto text = chat::format_line(line, chat::Side::employee);
+    constexpr std::string_view kSent = " (sent)";
+    if (text.size() >= kSent.size() && text.compare(text.size() - kSent.size(), kSent.size(), kSent) == 0)
+      text.resize(text.size() - kSent.size());
+    out += text + " (waiting to be sent)\n";
+  }
+  if (out.empty()) out = "no chat lines yet\n";
+  return out;
+}
+
+void chat_history(const AgentConfig& config, bool json, bool computer, bool mark_read, std::ostream& out) {
+  lmdb::Env env(config.data_dir, agent_env_options());
+  ChatStore store(env);
+  auto conversation = choose_conversation(store, config.path, chat_user(config), computer);
+  auto history = store.history(conversation);
+  if (json)
+    out << results::encode(history) << '\n';
+  else
+    out << format_chat_history(history, store.outbox(conversation), config.path);
+  if (!mark_read) return;
+  std::uint64_t seen = 0;
+  for (const auto& line : history.lines)
+    if (!results::from_employee(line)) seen = std::max(seen, line.seq);
+  if (seen == 0) return;
+  store.mark_read(conversation, seen);
+  send_wake(wake_socket_path(config.data_dir));
 }
 
 }  // namespace herald::agent

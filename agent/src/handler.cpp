@@ -240,4 +240,44 @@ HandleResult MessageHandler::handle_recall(const topics::RecallTopic& topic, std
   return r;
 }
 
+ChatHandled handle_chat_down(ChatStore& store, std::string_view agent_path, std::string_view topic,
+                             std::string_view payload) {
+  ChatHandled r;
+  try {
+    try {
+      auto parsed = topics::parse(topic);
+      auto* down = std::get_if<topics::ChatDownTopic>(&parsed);
+      if (!down) throw Dropped{"not a chat topic for this agent"};
+      if (down->agent_path != agent_path)
+        throw Dropped{"chat lines for " + down->agent_path + ", not " + std::string(agent_path)};
+      auto update = payloads::decode<payloads::ChatUpdate>(payload);
+      const auto& target = update.history.conversation.target;
+      auto conversation = Target::parse(target);
+      if (!conversation.is_person() && conversation.org_path() != agent_path)
+        throw Dropped{"conversation " + target + " is not this computer's"};
+      for (const auto& line : update.history.lines) {
+        if (line.seq == 0) throw Dropped{"a chat line without a seq"};
+        if (line.from.empty()) throw Dropped{"chat line " + std::to_string(line.seq) + " has no author"};
+      }
+      r.conversation = conversation.to_string();
+      update.history.conversation.target = r.conversation;
+      r.applied = store.apply(update.history, agent_path);
+      return r;
+    } catch (const Error& e) {
+      if (e.kind() == ErrorKind::storage) throw;
+      throw Dropped{e.what()};
+    } catch (const std::bad_alloc&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw Dropped{e.what()};
+    }
+  } catch (const Dropped& d) {
+    log::warn("dropped message on " + printable(topic, 300) + ": " + printable(d.reason, 300));
+    r.dropped = true;
+    r.reason = d.reason;
+    r.conversation.clear();
+    return r;
+  }
+}
+
 }  // namespace herald::agent

@@ -2,6 +2,7 @@
 
 #include <mqtt/async_client.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <deque>
@@ -128,6 +129,16 @@ class AgentSession::Impl {
   // Flush after a random delay (max_flush_delay, or the org_wide_flush window).
   void flush_soon(bool org_wide);
   void publish_presence(bool online);
+  // Chat (settings_.chat set).
+  void on_chat_down(std::string_view payload);
+  bool publish_chat_up(const payloads::ChatUp& up);
+  void chat_sync(const std::string& conversation);
+  // Sends the outbox lines not sent within chat_resend and the pending read marks (after
+  // a reconnect also the read marks heraldd has not reflected); arms the re-send timer
+  // while lines wait for their echo.
+  void flush_chat(bool reconnected);
+  // A person's conversation is heraldd's only while that person is logged in here.
+  bool may_speak_in(std::string_view conversation);
   void arm_expiry(std::optional<TimePoint> at);
   void on_expiry_timer();
   std::string current_user();
@@ -177,6 +188,13 @@ class AgentSession::Impl {
   std::vector<std::string> filters_;  // what each (re)connect subscribes to
   std::string confirmation_topic_;    // herald/receipted/{path}
   std::string presence_user_;
+  // Chat: when each outbox line (by post id) was last handed to the broker on this
+  // connection, the re-send timer, and when a gap last made us ask for lines again.
+  std::string chat_down_topic_;
+  std::string chat_up_topic_;
+  std::map<std::string, Executor::Clock::time_point> chat_sent_;
+  std::optional<Executor::TimerId> chat_timer_;
+  std::map<std::string, Executor::Clock::time_point> chat_gap_sync_;
 
   // Storage failures (disk full): the messages the inbox could not store are held here
   // (in order, up to kMaxUnstored) and handled again by a timer with backoff until the
@@ -267,6 +285,8 @@ AgentSession::Impl::Impl(SessionSettings settings, Inbox& inbox, Display& displa
   confirmation_topic_ = topics::receipted(settings_.path);
   filters_ = topics::agent_filters(settings_.path);
   filters_.push_back(confirmation_topic_);
+  chat_down_topic_ = topics::chat_down(settings_.path);
+  chat_up_topic_ = topics::chat_up(settings_.path);
   // The broker's agent listener uses the certificate's CN, the org path, as the client id
   // whatever the agent sends (use_username_as_clientid): send that same id.
   if (settings_.client_id.empty()) settings_.client_id = settings_.path;
@@ -342,6 +362,7 @@ void AgentSession::Impl::stop() {
   if (cleanup_timer_) executor_.cancel(*cleanup_timer_);
   if (unstored_timer_) executor_.cancel(*unstored_timer_);
   if (resend_timer_) executor_.cancel(*resend_timer_);
+  if (chat_timer_) executor_.cancel(*chat_timer_);
   // The worker is idle and its timers are cancelled: its state is ours now.
   try {
     remove_confirmed();
@@ -367,12 +388,23 @@ void AgentSession::Impl::stop() {
 }
 
 void AgentSession::Impl::wake() {
-  post([this] { flush(); });
+  post([this] {
+    flush_chat(false);  // first: a person waits at the screen for the helpdesk to see it
+    flush();
+  });
 }
 
 void AgentSession::Impl::refresh_user() {
   post([this] {
-    if (connected_ && current_user() != presence_user_) publish_presence(true);
+    if (!connected_) return;
+    auto user = current_user();
+    if (user == presence_user_) return;
+    publish_presence(true);
+    // After the presence, so heraldd knows who is logged in when the sync arrives.
+    if (settings_.chat && !user.empty()) {
+      chat_sync(person_conversation(user));
+      flush_chat(false);
+    }
   });
 }
 
@@ -451,6 +483,13 @@ void AgentSession::Impl::on_connected() {
     log::warn("after connecting: " + std::string(e.what()));
   }
   flush();
+  if (settings_.chat) {
+    chat_sent_.clear();
+    chat_gap_sync_.clear();
+    chat_sync(settings_.path);
+    if (auto user = current_user(); !user.empty()) chat_sync(person_conversation(user));
+    flush_chat(true);
+  }
   if (settings_.on_connected) settings_.on_connected();
 }
 
@@ -468,6 +507,10 @@ void AgentSession::Impl::on_message(const mqtt::const_message_ptr& msg) {
   if (msg->get_topic() == confirmation_topic_) {
     const auto& payload = msg->get_payload();
     return on_confirmation(std::string_view(payload.data(), payload.size()));
+  }
+  if (msg->get_topic() == chat_down_topic_) {
+    const auto& payload = msg->get_payload();
+    return on_chat_down(std::string_view(payload.data(), payload.size()));
   }
   if (!unstored_.empty()) {
     // The store is failing: keep the order, wait for the retry.
@@ -707,6 +750,138 @@ void AgentSession::Impl::publish_presence(bool online) {
     presence_user_ = p.user;
   } catch (const mqtt::exception& e) {
     log::warn("cannot publish presence: " + std::string(e.what()));
+  }
+}
+
+void AgentSession::Impl::on_chat_down(std::string_view payload) {
+  if (!settings_.chat) {
+    log::debug("ignored chat lines on " + chat_down_topic_ + ": this session keeps no chat");
+    return;
+  }
+  if (payload.empty()) return;  // a retained clear
+  ChatHandled handled;
+  try {
+    handled = handle_chat_down(*settings_.chat, settings_.path, chat_down_topic_, payload);
+  } catch (const Error& e) {
+    // Not acknowledged: heraldd sends the lines again (every 30 s, and after our sync).
+    log::error("cannot store chat lines: " + std::string(e.what()) + "; heraldd sends them again");
+    return;
+  }
+  if (handled.dropped) return;
+  const auto& applied = handled.applied;
+  note("stored " + std::to_string(applied.stored) + " chat line(s) of " + handled.conversation +
+       (applied.confirmed ? ", " + std::to_string(applied.confirmed) + " of ours recorded" : ""));
+  if (applied.stored > 0 && applied.contiguous > 0) {
+    payloads::ChatUp ack;
+    ack.op = payloads::ChatUpOp::ack;
+    ack.conversation = handled.conversation;
+    ack.seq = applied.contiguous;
+    ack.at = herald::now();
+    if (may_speak_in(ack.conversation)) publish_chat_up(ack);
+  }
+  if (applied.gap) {
+    // A line is missing below one we hold (lost, or this person's earlier lines never
+    // came to this computer): ask for them, at most every few seconds.
+    auto now = Executor::Clock::now();
+    auto& last = chat_gap_sync_[handled.conversation];
+    if (last == Executor::Clock::time_point{} || now - last >= std::chrono::seconds(5)) {
+      last = now;
+      if (may_speak_in(handled.conversation)) chat_sync(handled.conversation);
+    }
+  }
+}
+
+bool AgentSession::Impl::may_speak_in(std::string_view conversation) {
+  if (conversation == settings_.path) return true;
+  auto user = current_user();
+  return !user.empty() && conversation == person_conversation(user);
+}
+
+bool AgentSession::Impl::publish_chat_up(const payloads::ChatUp& up) {
+  if (!connected_) return false;
+  try {
+    client_->publish(mqtt::make_message(chat_up_topic_, payloads::encode(up), 1, false));
+    return true;
+  } catch (const mqtt::exception& e) {
+    // Repaired by the re-sends: the outbox, and the sync after the next connect.
+    log::debug("cannot send chat " + std::string(payloads::chat_up_op_name(up.op)) + " now: " + e.what());
+    return false;
+  }
+}
+
+void AgentSession::Impl::chat_sync(const std::string& conversation) {
+  payloads::ChatUp sync;
+  sync.op = payloads::ChatUpOp::sync;
+  sync.conversation = conversation;
+  try {
+    if (auto state = settings_.chat->state(conversation)) sync.seq = state->contiguous;
+  } catch (const Error& e) {
+    log::warn("cannot read the chat state of " + conversation + ": " + e.what() + "; asking for every line");
+  }
+  sync.at = herald::now();
+  publish_chat_up(sync);
+}
+
+void AgentSession::Impl::flush_chat(bool reconnected) {
+  if (!settings_.chat || !connected_) return;
+  auto now = Executor::Clock::now();
+  std::vector<ChatOutboxLine> waiting;
+  std::vector<std::pair<std::string, std::uint64_t>> reads;
+  try {
+    waiting = settings_.chat->outbox();
+    reads = settings_.chat->pending_reads();
+    if (reconnected) {
+      // The broker may have lost a read mark it acknowledged; heraldd's lines say.
+      for (auto& r : settings_.chat->unconfirmed_reads())
+        if (std::none_of(reads.begin(), reads.end(), [&](const auto& p) { return p.first == r.first; }))
+          reads.push_back(std::move(r));
+    }
+  } catch (const Error& e) {
+    log::warn("cannot read the chat outbox: " + std::string(e.what()));
+    return;
+  }
+  std::map<std::string, Executor::Clock::time_point> still_sent;
+  std::size_t sent = 0;
+  for (const auto& line : waiting) {
+    auto it = chat_sent_.find(line.post);
+    if (it != chat_sent_.end() && now - it->second < settings_.chat_resend) {
+      still_sent.insert(*it);
+      continue;
+    }
+    if (!may_speak_in(line.conversation)) continue;
+    payloads::ChatUp say;
+    say.op = payloads::ChatUpOp::say;
+    say.conversation = line.conversation;
+    say.post = line.post;
+    say.text = line.text;
+    say.about = line.about;
+    say.at = line.at;
+    if (!publish_chat_up(say)) break;
+    still_sent[line.post] = now;
+    ++sent;
+  }
+  chat_sent_ = std::move(still_sent);  // lines echoed meanwhile are forgotten
+  if (sent > 0) note("sent " + std::to_string(sent) + " chat line(s) of " + settings_.path);
+  for (const auto& [conversation, seq] : reads) {
+    if (!may_speak_in(conversation)) continue;
+    payloads::ChatUp read;
+    read.op = payloads::ChatUpOp::read;
+    read.conversation = conversation;
+    read.seq = seq;
+    read.at = herald::now();
+    if (!publish_chat_up(read)) break;
+    try {
+      settings_.chat->read_sent(conversation, seq);
+    } catch (const Error& e) {
+      log::warn("cannot record a sent read mark: " + std::string(e.what()) + "; it is sent again");
+    }
+  }
+  if (!waiting.empty() && !chat_timer_) {
+    chat_timer_ = executor_.schedule_at(now + settings_.chat_resend, [this] {
+      if (stopping_) return;
+      chat_timer_.reset();
+      flush_chat(false);
+    });
   }
 }
 

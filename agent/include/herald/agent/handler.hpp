@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "herald/agent/chat_store.hpp"
 #include "herald/agent/display.hpp"
 #include "herald/agent/inbox.hpp"
 
@@ -92,5 +93,22 @@ class MessageHandler {
   static constexpr std::size_t kMaxShownUnstored = 256;
   std::map<std::string, TimePoint> shown_unstored_;
 };
+
+// What the agent did with one ChatUpdate on herald/chatdown/{its path}.
+struct ChatHandled {
+  bool dropped = false;
+  std::string reason;        // why it was dropped (logged)
+  std::string conversation;  // the update's target
+  ChatApplied applied;
+};
+
+// Checks and stores one ChatUpdate for the agent at `agent_path`: the topic must be
+// its own chatdown topic, the conversation its own path or a person's (heraldd routes
+// a person's conversation to the computers that person is logged in at; which login
+// the employee sees is the CLI's choice), every line numbered from 1. Never throws for
+// bad input: it is logged as "dropped message on TOPIC: why". Error(storage) does
+// propagate.
+ChatHandled handle_chat_down(ChatStore& store, std::string_view agent_path, std::string_view topic,
+                             std::string_view payload);
 
 }  // namespace herald::agent

@@ -4,7 +4,8 @@
 //
 // On every (re)connect: subscribe QoS 1 to topics::agent_filters(path) and to
 // heraldd's confirmations (topics::receipted(path)), publish a retained online
-// Presence, re-send the whole outbox. The last will is a retained offline Presence.
+// Presence, re-send the whole outbox, and (with a ChatStore) sync the chat and re-send
+// the chat outbox. The last will is a retained offline Presence.
 // A receipt leaves the outbox only when heraldd confirmed it recorded it durably: the
 // broker's PUBACK only proves the broker has it, and a broker that lost heraldd's
 // session drops it (topics.md, "Receipts").
@@ -16,6 +17,7 @@
 #include <memory>
 #include <string>
 
+#include "herald/agent/chat_store.hpp"
 #include "herald/agent/display.hpp"
 #include "herald/agent/executor.hpp"
 #include "herald/agent/inbox.hpp"
@@ -70,6 +72,14 @@ struct SessionSettings {
   // such a message's `displayed`/`delivered` within org_wide_flush_max.
   std::chrono::milliseconds org_wide_flush_min{1000};
   std::chrono::milliseconds org_wide_flush_max{5000};
+  // The chat (topics.md "Chat"); nullptr: chat lines are ignored (the swarm). With a
+  // store, on every (re)connect the session sends `sync` for its computer's
+  // conversation and the logged-in person's (and again when that person changes), and
+  // the chat outbox and read marks; each ChatUpdate on its chatdown topic is stored
+  // and answered with `ack`. An outbox line heraldd has not echoed is sent again every
+  // chat_resend; a person's line waits while that person is not logged in here.
+  ChatStore* chat = nullptr;
+  std::chrono::milliseconds chat_resend{10000};
   bool verbose = true;  // per-message log lines at INFO (false: DEBUG)
   // Called on the worker after each (re)connect has subscribed and flushed.
   std::function<void()> on_connected;
@@ -94,10 +104,12 @@ class AgentSession {
   // Publishes a retained offline Presence, disconnects and waits until no task of this
   // session is left on the executor. Not from the executor's thread.
   void stop();
-  // Flush the outbox now (after `herald-agent show` queued a receipt: the read
-  // receipt must reach heraldd within 2 s). Thread-safe.
+  // Flush the outbox, the chat outbox and chat read marks now (after `herald-agent
+  // show` queued a receipt: it must reach heraldd within 2 s; after `herald-agent chat`
+  // queued a line: it should reach the helpdesk within 100 ms). Thread-safe.
   void wake();
-  // The logged-in user may have changed: re-read it, republish presence. Thread-safe.
+  // The logged-in user may have changed: re-read it, republish presence (and sync the
+  // new person's chat). Thread-safe.
   void refresh_user();
   bool is_connected() const;
   const std::string& path() const;
