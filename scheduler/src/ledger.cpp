@@ -290,6 +290,7 @@ Ledger::Ledger(const Options& options)
   chat_acks_ = open("chat_acks");
   chat_undelivered_ = open("chat_undeliv");
   chat_by_last_ = open("chat_by_last");
+  logins_seen_ = open("logins_seen");
   txn.commit();
 }
 
@@ -416,6 +417,8 @@ void Ledger::put_presence(lmdb::Txn& txn, std::string_view computer, const Prese
     online_users_.del(txn, join2(old->user, computer));
   presence_.put(txn, computer, encode_presence(p));
   if (p.online && !p.user.empty()) online_users_.put(txn, join2(p.user, computer), {});
+  // Read first: a login seen before (nearly every presence) dirties no page.
+  if (!p.user.empty() && !logins_seen_.view(txn, p.user)) logins_seen_.put(txn, p.user, {});
 }
 
 void Ledger::scan_presence_computers(lmdb::Txn& txn, std::string_view under,
@@ -1027,6 +1030,15 @@ void Ledger::scan_chat_lines(lmdb::Txn& txn, std::string_view target, std::uint6
   });
 }
 
+bool Ledger::chat_keys_fit(std::string_view target, std::string_view writer, std::string_view post) const {
+  auto max = static_cast<std::size_t>(mdb_env_get_maxkeysize(env_.get()));
+  auto longest = std::max({target.size() + 1 + kSeqDigits,     // chat_lines
+                           8 + target.size(),                  // chat_by_last
+                           target.size() + 1 + writer.size(),  // chat_acks
+                           writer.size() + 1 + post.size()});  // chat_posts
+  return longest <= max;
+}
+
 std::optional<ChatPostRef> Ledger::chat_post(lmdb::Txn& txn, std::string_view writer, std::string_view post) const {
   auto key = join2(writer, post);
   auto v = chat_posts_.view(txn, key);
@@ -1054,12 +1066,14 @@ void Ledger::put_chat_acked(lmdb::Txn& txn, std::string_view target, std::string
 
 bool Ledger::login_known(lmdb::Txn& txn, std::string_view login) const {
   if (login.empty()) return false;
+  if (logins_seen_.view(txn, login)) return true;
   bool found = false;
   scan_directory(txn, {}, [&](const DirectoryEntry& e) {
     found = e.is_computer() && e.login == login;
     return !found;
   });
   if (found) return true;
+  // Presences recorded before logins_seen existed.
   presence_.scan(txn, {}, [&](std::string_view key, std::string_view value) {
     auto p = decoded_or_report("presence", key, [&] { return decode_presence(value); });
     found = p && p->user == login;

@@ -226,6 +226,10 @@ TEST_CASE("chat: an unknown target is refused; read and close need a conversatio
   CHECK(posted(w.say("user:anna", "hi", "p7"), "p7").seq == 1);
   w.offline(kPc1);
   CHECK(posted(w.say("user:anna", "again", "p8"), "p8").seq == 2);  // a known person offline
+  // Seen logged in once is enough, even when another user logged in there since.
+  w.online(kPc2, "carl");
+  w.online(kPc2, "dora");
+  CHECK(posted(w.say("user:carl", "hi", "p9"), "p9").seq == 1);
 }
 
 TEST_CASE("chat: a repeated post is recorded once, on both sides") {
@@ -681,6 +685,22 @@ TEST_CASE("chat: unacknowledged lines are re-sent to online computers, also afte
     auto txn = w.ledger->read();
     CHECK(w.ledger->undelivered_chats(txn).empty());
   }
+}
+
+TEST_CASE("chat: a line whose keys the ledger cannot hold is refused whole") {
+  World w;
+  // The deepest org path there is: its ack and post keys are past LMDB's 511 bytes.
+  std::string deep = "org";
+  for (int i = 0; i < 7; ++i) deep += "/" + std::string(64, static_cast<char>('a' + i));
+  w.online(deep, "anna");
+  auto before = w.dropped();
+  CHECK(w.agent_say(deep, deep, std::string(64, 'p'), "hello").empty());
+  CHECK(w.dropped() == before + 1);
+  CHECK_FALSE(w.chat(deep));
+  auto r = reply_of(w.say(deep, "hello", "p1"), "p1");
+  CHECK_FALSE(r.ok);
+  CHECK(r.error_kind == static_cast<int>(ErrorKind::protocol));
+  CHECK_FALSE(w.chat(deep));
 }
 
 TEST_CASE("chat line encoding round-trips") {

@@ -84,6 +84,9 @@ ChatRecord conversation_for(Batch& b, const Target& target, bool helpdesk) {
                                     : b.ledger.computer_known(b.txn, target.org_path());
     if (!known) throw Error(ErrorKind::not_found, "unknown chat target '" + name + "'");
   }
+  // Its agent must be able to post and acknowledge in it (a post id is at most 64 bytes).
+  if (!target.is_person() && !b.ledger.chat_keys_fit(name, name, std::string(64, 'p')))
+    throw Error(ErrorKind::protocol, "org path '" + name + "' is too long for a chat");
   ChatRecord c;
   c.target = name;
   return c;
@@ -110,6 +113,8 @@ void set_about(Batch& b, ChatRecord& c, const std::optional<std::string>& about)
 // Records a new line (and its post id) and passes it on.
 void record_line(Batch& b, ChatRecord& c, const Target& target, const ChatLine& line,
                  const std::optional<std::string>& about, std::string_view sender) {
+  if (!b.ledger.chat_keys_fit(c.target, line.from, line.post))
+    throw Error(ErrorKind::protocol, "conversation, writer or post id too long for the ledger");
   append(c, line);
   set_about(b, c, about);
   b.ledger.put_chat_line(b.txn, c.target, line);
@@ -152,6 +157,7 @@ std::vector<ChatLine> mark_delivered(Batch& b, ChatRecord& c, std::string_view a
   auto before = b.ledger.chat_acked(b.txn, c.target, agent);
   std::vector<ChatLine> changed;
   if (seq <= before) return changed;
+  b.ledger.put_chat_acked(b.txn, c.target, agent, seq);  // first: the write a long path could refuse
   b.ledger.scan_chat_lines(b.txn, c.target, before + 1, [&](const ChatLine& l) {
     if (l.seq > seq) return false;
     if (!results::from_employee(l) && !l.delivered_at) {
@@ -161,7 +167,6 @@ std::vector<ChatLine> mark_delivered(Batch& b, ChatRecord& c, std::string_view a
     return true;
   });
   for (const auto& l : changed) b.ledger.put_chat_line(b.txn, c.target, l);
-  b.ledger.put_chat_acked(b.txn, c.target, agent, seq);
   c.acked = std::max(c.acked, seq);
   return changed;
 }

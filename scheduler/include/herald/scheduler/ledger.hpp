@@ -59,6 +59,8 @@
 //   chat_undeliv target                    -> ""          conversations with a helpdesk line
 //                                             no agent acknowledged: what re-sends scan
 //   chat_by_last be64(last line ms) target -> ""          oldest first: the retention sweep
+//   logins_seen  login                     -> ""          every user a presence ever named
+//                                             (put_presence): who may be chatted with
 //
 // DAMAGED RECORDS never stop heraldd: a record that does not decode is logged once per
 // table and key ("damaged record ... skipped"), and every read treats it as absent
@@ -320,7 +322,7 @@ class Ledger {
                           const std::function<bool(std::string_view recipient, const ReceiptView&)>& fn) const;
   std::optional<ReceiptView> receipt_view(lmdb::Txn& txn, std::string_view id, std::string_view recipient) const;
 
-  // Presence (last one per computer) and the online-user index.
+  // Presence (last one per computer), the online-user index and logins_seen.
   std::optional<PresenceRecord> presence(lmdb::Txn& txn, std::string_view computer) const;
   void put_presence(lmdb::Txn& txn, std::string_view computer, const PresenceRecord& p);
   // Paths of the computers at or under `under` (string prefix; caller filters levels),
@@ -412,6 +414,12 @@ class Ledger {
   void scan_chat_lines(lmdb::Txn& txn, std::string_view target, std::uint64_t from,
                        const std::function<bool(const results::ChatLine&)>& fn) const;
 
+  // Can the ledger hold a line of `target` written by `writer` (an account or an agent
+  // path) with `post`, and `writer`'s acknowledgements in that conversation? LMDB keys
+  // are at most 511 bytes, and an org path 8 levels of 64 characters deep is longer:
+  // checked before the first write, so such a line is refused whole.
+  bool chat_keys_fit(std::string_view target, std::string_view writer, std::string_view post) const;
+
   // Post ids (writer: the helpdesk account or the agent path).
   std::optional<ChatPostRef> chat_post(lmdb::Txn& txn, std::string_view writer, std::string_view post) const;
   void put_chat_post(lmdb::Txn& txn, std::string_view writer, std::string_view post, const ChatPostRef& ref);
@@ -420,8 +428,9 @@ class Ledger {
   std::uint64_t chat_acked(lmdb::Txn& txn, std::string_view target, std::string_view agent) const;
   void put_chat_acked(lmdb::Txn& txn, std::string_view target, std::string_view agent, std::uint64_t seq);
 
-  // Is `login` a person heraldd knows: the login of a directory computer, or the user
-  // of a computer's latest presence? Scans both tables: for a new conversation only.
+  // Is `login` a person heraldd knows: named by a presence ever (logins_seen), the login
+  // of a directory computer, or the user of a computer's latest presence (ledgers from
+  // before logins_seen)? The last two scan their tables: for a new conversation only.
   bool login_known(lmdb::Txn& txn, std::string_view login) const;
   // Is `path` a computer heraldd knows: in the directory as a computer, or with a presence?
   bool computer_known(lmdb::Txn& txn, std::string_view path) const;
@@ -432,7 +441,7 @@ class Ledger {
   lmdb::Db messages_, payloads_, by_sent_, open_, receipts_, person_msgs_, routes_, tombstones_, presence_,
       online_users_, directory_, meta_, quarantine_, early_, early_by_age_, courses_, course_info_, campaigns_,
       course_campaigns_, schedules_, due_, chats_, chat_lines_, chat_posts_, chat_acks_, chat_undelivered_,
-      chat_by_last_;
+      chat_by_last_, logins_seen_;
 };
 
 // Encodings, exposed for tests.
