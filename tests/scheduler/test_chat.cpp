@@ -262,6 +262,16 @@ TEST_CASE("chat: a repeated post is recorded once, on both sides") {
   REQUIRE(echo.size() == 1);
   CHECK(echo[0].lines == down(line, kPc1)[0].lines);
   CHECK(w.chat(kPc1)->last_seq == 3);
+
+  // A person's line repeated after they logged out still gets its echo (and nothing more).
+  w.agent_say(kPc1, "user:anna", "a-2", "Bye");
+  w.offline(kPc1);
+  repeat = w.agent_say(kPc1, "user:anna", "a-2", "Bye");
+  REQUIRE(down(repeat, kPc1).size() == 1);
+  CHECK(down(repeat, kPc1)[0].lines[0].post == "a-2");
+  CHECK(w.chat("user:anna")->last_seq == 1);
+  // A new line there is refused.
+  CHECK(w.agent_say(kPc1, "user:anna", "a-3", "Bye again").empty());
 }
 
 TEST_CASE("chat: a person's conversation goes to the computers where the person is logged in") {

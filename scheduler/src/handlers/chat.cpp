@@ -255,17 +255,20 @@ void chat_post(Batch& b, const topics::ChatTopic& t, const Inbound& in) {
 void chat_up(Batch& b, const topics::ChatUpTopic& t, const Inbound& in) {
   auto up = payloads::decode<payloads::ChatUp>(in.payload);
   auto target = Target::parse(up.conversation);
+  if (up.op == payloads::ChatUpOp::say) {
+    if (auto seen = b.ledger.chat_post(b.txn, t.agent_path, up.post)) {
+      // A repeat: the agent missed the echo, so only it gets it again, even if its person
+      // has logged out since (the line is its own, and the echo empties its outbox).
+      auto c = b.ledger.chat(b.txn, seen->target);
+      auto line = b.ledger.chat_line(b.txn, seen->target, seen->seq);
+      if (c && line) publish_update(b, topics::chat_down(t.agent_path), *c, Reader::employee, {*line});
+      return;
+    }
+  }
   require_part(b, t.agent_path, target);
   auto name = target.to_string();
   switch (up.op) {
     case payloads::ChatUpOp::say: {
-      if (auto seen = b.ledger.chat_post(b.txn, t.agent_path, up.post)) {
-        // A repeat: the agent missed the echo, so only it gets it again.
-        auto c = b.ledger.chat(b.txn, seen->target);
-        auto line = b.ledger.chat_line(b.txn, seen->target, seen->seq);
-        if (c && line) publish_update(b, topics::chat_down(t.agent_path), *c, Reader::employee, {*line});
-        return;
-      }
       auto c = conversation_for(b, target, false);
       ChatLine line;
       line.seq = c.last_seq + 1;
