@@ -4,9 +4,11 @@
 #include <memory>
 
 #include "helpers.hpp"
+#include "herald/common/config.hpp"
 #include "herald/common/error.hpp"
 #include "herald/common/results.hpp"
 #include "herald/scheduler/queries.hpp"
+#include "herald/scheduler/server.hpp"
 
 using namespace herald;
 using namespace herald::scheduler;
@@ -727,4 +729,13 @@ TEST_CASE("chat line encoding round-trips") {
   l.post.clear();
   CHECK(decode_chat_line(7, encode_chat_line(l)) == l);
   CHECK_THROWS_AS(decode_chat_line(1, "short"), Error);
+}
+
+TEST_CASE("heraldd.conf: chat_retention_days, 365 unless set, 1 to 36500") {
+  for (const char* name : {"HERALD_BROKER", "HERALD_USERNAME", "HERALD_PASSWORD", "HERALD_CA_FILE"}) unsetenv(name);
+  std::string base = "broker = ssl://127.0.0.1:8883\nca_file = /etc/ca.crt\npassword = x\ndata_dir = /var/lib/herald\n";
+  CHECK(settings_from(Config::from_string(base, "t.conf")).chat_retention_days == 365);
+  CHECK(settings_from(Config::from_string(base + "chat_retention_days = 30\n", "t.conf")).chat_retention_days == 30);
+  for (const char* bad : {"0", "36501", "-1", "a year"})
+    CHECK_THROWS_AS(settings_from(Config::from_string(base + "chat_retention_days = " + bad + "\n", "t.conf")), Error);
 }
