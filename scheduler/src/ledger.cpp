@@ -284,6 +284,13 @@ Ledger::Ledger(const Options& options)
   course_campaigns_ = open("course_camps");
   schedules_ = open("schedules");
   due_ = open("due");
+  chats_ = open("chats");
+  chat_lines_ = open("chat_lines");
+  chat_posts_ = open("chat_posts");
+  chat_acks_ = open("chat_acks");
+  chat_undelivered_ = open("chat_undeliv");
+  chat_by_last_ = open("chat_by_last");
+  logins_seen_ = open("logins_seen");
   txn.commit();
 }
 
@@ -410,6 +417,8 @@ void Ledger::put_presence(lmdb::Txn& txn, std::string_view computer, const Prese
     online_users_.del(txn, join2(old->user, computer));
   presence_.put(txn, computer, encode_presence(p));
   if (p.online && !p.user.empty()) online_users_.put(txn, join2(p.user, computer), {});
+  // Read first: a login seen before (nearly every presence) dirties no page.
+  if (!p.user.empty() && !logins_seen_.view(txn, p.user)) logins_seen_.put(txn, p.user, {});
 }
 
 void Ledger::scan_presence_computers(lmdb::Txn& txn, std::string_view under,
@@ -812,6 +821,272 @@ std::vector<DueItem> Ledger::due_until(lmdb::Txn& txn, TimePoint now) const {
     return true;
   });
   return out;
+}
+
+// ---- chat ---------------------------------------------------------------------------
+
+namespace {
+
+constexpr std::size_t kSeqDigits = 20;  // every uint64
+
+std::string seq_text(std::uint64_t seq) {
+  auto digits = std::to_string(seq);
+  return std::string(kSeqDigits - digits.size(), '0') + digits;
+}
+std::uint64_t seq_from_text(std::string_view text) {
+  std::uint64_t v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') throw Error(ErrorKind::storage, "ledger chat seq is corrupt");
+    v = v * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return v;
+}
+std::string line_key(std::string_view target, std::uint64_t seq) { return join2(target, seq_text(seq)); }
+
+std::string encode_chat(const ChatRecord& c) {
+  return json{{"ab", c.about ? json(*c.about) : json(nullptr)},
+              {"o", c.open},
+              {"n", c.last_seq},
+              {"nh", c.last_helpdesk_seq},
+              {"ak", c.acked},
+              {"hr", c.helpdesk_read},
+              {"er", c.employee_read},
+              {"hu", c.helpdesk_unread},
+              {"eu", c.employee_unread},
+              {"la", to_unix_ms(c.last_at)}}
+      .dump();
+}
+ChatRecord decode_chat(std::string_view target, std::string_view bytes) {
+  return decode_json("conversation", target, bytes, [&](const json& j) {
+    ChatRecord c;
+    c.target = std::string(target);
+    if (!j.at("ab").is_null()) c.about = j.at("ab").get<std::string>();
+    c.open = j.at("o").get<bool>();
+    c.last_seq = j.at("n").get<std::uint64_t>();
+    c.last_helpdesk_seq = j.at("nh").get<std::uint64_t>();
+    c.acked = j.at("ak").get<std::uint64_t>();
+    c.helpdesk_read = j.at("hr").get<std::uint64_t>();
+    c.employee_read = j.at("er").get<std::uint64_t>();
+    c.helpdesk_unread = j.at("hu").get<std::size_t>();
+    c.employee_unread = j.at("eu").get<std::size_t>();
+    c.last_at = from_unix_ms(j.at("la").get<std::int64_t>());
+    return c;
+  });
+}
+
+std::string by_last_key(const ChatRecord& c) { return be64(time_key(c.last_at)) + c.target; }
+
+void put_u16(std::string& out, std::size_t n) {
+  out.push_back(static_cast<char>((n >> 8) & 0xff));
+  out.push_back(static_cast<char>(n & 0xff));
+}
+std::size_t get_u16(std::string_view s, std::size_t at) {
+  return (static_cast<std::size_t>(static_cast<unsigned char>(s[at])) << 8) | static_cast<unsigned char>(s[at + 1]);
+}
+
+}  // namespace
+
+std::string encode_chat_line(const results::ChatLine& l) {
+  // from and post are an account, an agent path or a post id: far below 64 KiB.
+  auto from_len = std::min<std::size_t>(l.from.size(), 0xffff);
+  auto post_len = std::min<std::size_t>(l.post.size(), 0xffff);
+  std::string out;
+  out.reserve(28 + from_len + post_len + l.text.size());
+  put_i64(out, to_unix_ms(l.at));
+  put_opt_time(out, l.delivered_at);
+  put_opt_time(out, l.read_at);
+  put_u16(out, from_len);
+  out.append(l.from, 0, from_len);
+  put_u16(out, post_len);
+  out.append(l.post, 0, post_len);
+  out.append(l.text);
+  return out;
+}
+
+results::ChatLine decode_chat_line(std::uint64_t seq, std::string_view s) {
+  if (s.size() < 28) throw Error(ErrorKind::storage, "ledger chat line is corrupt (too short)");
+  results::ChatLine l;
+  l.seq = seq;
+  l.at = from_unix_ms(get_i64(s, 0));
+  l.delivered_at = get_opt_time(s, 8);
+  l.read_at = get_opt_time(s, 16);
+  auto from_len = get_u16(s, 24);
+  if (26 + from_len + 2 > s.size()) throw Error(ErrorKind::storage, "ledger chat line is corrupt (from)");
+  l.from = std::string(s.substr(26, from_len));
+  auto post_at = 26 + from_len;
+  auto post_len = get_u16(s, post_at);
+  if (post_at + 2 + post_len > s.size()) throw Error(ErrorKind::storage, "ledger chat line is corrupt (post)");
+  l.post = std::string(s.substr(post_at + 2, post_len));
+  l.text = std::string(s.substr(post_at + 2 + post_len));
+  return l;
+}
+
+std::optional<ChatRecord> Ledger::chat(lmdb::Txn& txn, std::string_view target) const {
+  auto v = chats_.view(txn, target);
+  if (!v) return std::nullopt;
+  return decoded_or_report("chats", target, [&] { return decode_chat(target, *v); });
+}
+
+void Ledger::put_chat(lmdb::Txn& txn, const ChatRecord& c) {
+  if (auto old = chat(txn, c.target)) {
+    if (old->last_at != c.last_at) chat_by_last_.del(txn, by_last_key(*old));
+  }
+  chats_.put(txn, c.target, encode_chat(c));
+  chat_by_last_.put(txn, by_last_key(c), {});
+  if (c.undelivered())
+    chat_undelivered_.put(txn, c.target, {});
+  else
+    chat_undelivered_.del(txn, c.target);
+}
+
+void Ledger::scan_chats(lmdb::Txn& txn, std::string_view prefix,
+                        const std::function<bool(const ChatRecord&)>& fn) const {
+  chats_.scan(txn, prefix, [&](std::string_view key, std::string_view value) {
+    auto c = decoded_or_report("chats", key, [&] { return decode_chat(key, value); });
+    return !c || fn(*c);
+  });
+}
+
+std::vector<std::string> Ledger::undelivered_chats(lmdb::Txn& txn) const {
+  std::vector<std::string> out;
+  chat_undelivered_.scan(txn, {}, [&](std::string_view key, std::string_view) {
+    out.emplace_back(key);
+    return true;
+  });
+  return out;
+}
+
+std::optional<TimePoint> Ledger::oldest_chat(lmdb::Txn& txn) const {
+  std::optional<TimePoint> oldest;
+  chat_by_last_.scan_from(txn, {}, [&](std::string_view key, std::string_view) {
+    if (key.size() >= 8) oldest = time_from_key(from_be64(key));
+    return !oldest;
+  });
+  return oldest;
+}
+
+std::vector<std::string> Ledger::expire_chats(lmdb::Txn& txn, TimePoint cutoff) {
+  auto limit = time_key(cutoff);
+  std::vector<std::string> index_keys;  // collected first: a write ends the scan's views
+  chat_by_last_.scan_from(txn, {}, [&](std::string_view key, std::string_view) {
+    if (key.size() < 8 || from_be64(key) >= limit) return false;
+    index_keys.emplace_back(key);
+    return true;
+  });
+  std::vector<std::string> deleted;
+  for (const auto& key : index_keys) {
+    chat_by_last_.del(txn, key);
+    auto target = std::string_view(key).substr(8);
+    // An index entry left by a record that was later rewritten, never a live one:
+    // the record decides.
+    if (auto c = chat(txn, target); c && c->last_at >= cutoff) continue;
+    std::vector<std::pair<std::string, std::string>> lines;  // key, writer \0 post
+    chat_lines_.scan(txn, join2(target, {}), [&](std::string_view k, std::string_view v) {
+      std::string post_key;
+      if (auto l = decoded_or_report("chat_lines", k, [&] { return decode_chat_line(0, v); }); l && !l->post.empty())
+        post_key = join2(l->from, l->post);
+      lines.emplace_back(k, std::move(post_key));
+      return true;
+    });
+    for (const auto& [k, post_key] : lines) {
+      chat_lines_.del(txn, k);
+      // A post id names this conversation's line, unless (hostile or reused) another's.
+      if (post_key.empty()) continue;
+      auto ref = chat_posts_.view(txn, post_key);
+      if (ref && ref->size() >= kSeqDigits && ref->substr(kSeqDigits) == target) chat_posts_.del(txn, post_key);
+    }
+    std::vector<std::string> acks;
+    chat_acks_.scan(txn, join2(target, {}), [&](std::string_view k, std::string_view) {
+      acks.emplace_back(k);
+      return true;
+    });
+    for (const auto& k : acks) chat_acks_.del(txn, k);
+    chat_undelivered_.del(txn, target);
+    chats_.del(txn, target);
+    deleted.emplace_back(target);
+  }
+  return deleted;
+}
+
+std::optional<results::ChatLine> Ledger::chat_line(lmdb::Txn& txn, std::string_view target, std::uint64_t seq) const {
+  auto key = line_key(target, seq);
+  auto v = chat_lines_.view(txn, key);
+  if (!v) return std::nullopt;
+  return decoded_or_report("chat_lines", key, [&] { return decode_chat_line(seq, *v); });
+}
+
+void Ledger::put_chat_line(lmdb::Txn& txn, std::string_view target, const results::ChatLine& line) {
+  chat_lines_.put(txn, line_key(target, line.seq), encode_chat_line(line));
+}
+
+void Ledger::scan_chat_lines(lmdb::Txn& txn, std::string_view target, std::uint64_t from,
+                             const std::function<bool(const results::ChatLine&)>& fn) const {
+  auto prefix = join2(target, {});
+  chat_lines_.scan_from(txn, line_key(target, from), [&](std::string_view key, std::string_view value) {
+    if (key.substr(0, prefix.size()) != prefix) return false;
+    auto seq_part = key.substr(prefix.size());
+    auto l = decoded_or_report("chat_lines", key, [&] { return decode_chat_line(seq_from_text(seq_part), value); });
+    return !l || fn(*l);
+  });
+}
+
+bool Ledger::chat_keys_fit(std::string_view target, std::string_view writer, std::string_view post) const {
+  auto max = static_cast<std::size_t>(mdb_env_get_maxkeysize(env_.get()));
+  auto longest = std::max({target.size() + 1 + kSeqDigits,     // chat_lines
+                           8 + target.size(),                  // chat_by_last
+                           target.size() + 1 + writer.size(),  // chat_acks
+                           writer.size() + 1 + post.size()});  // chat_posts
+  return longest <= max;
+}
+
+std::optional<ChatPostRef> Ledger::chat_post(lmdb::Txn& txn, std::string_view writer, std::string_view post) const {
+  auto key = join2(writer, post);
+  auto v = chat_posts_.view(txn, key);
+  if (!v) return std::nullopt;
+  return decoded_or_report("chat_posts", key, [&] {
+    if (v->size() <= kSeqDigits) throw Error(ErrorKind::storage, "ledger chat post is corrupt");
+    return ChatPostRef{std::string(v->substr(kSeqDigits)), seq_from_text(v->substr(0, kSeqDigits))};
+  });
+}
+
+void Ledger::put_chat_post(lmdb::Txn& txn, std::string_view writer, std::string_view post, const ChatPostRef& ref) {
+  chat_posts_.put(txn, join2(writer, post), seq_text(ref.seq) + ref.target);
+}
+
+std::uint64_t Ledger::chat_acked(lmdb::Txn& txn, std::string_view target, std::string_view agent) const {
+  auto key = join2(target, agent);
+  auto v = chat_acks_.view(txn, key);
+  if (!v) return 0;
+  return decoded_or_report("chat_acks", key, [&] { return seq_from_text(*v); }).value_or(0);
+}
+
+void Ledger::put_chat_acked(lmdb::Txn& txn, std::string_view target, std::string_view agent, std::uint64_t seq) {
+  chat_acks_.put(txn, join2(target, agent), std::to_string(seq));
+}
+
+bool Ledger::login_known(lmdb::Txn& txn, std::string_view login) const {
+  if (login.empty()) return false;
+  if (logins_seen_.view(txn, login)) return true;
+  bool found = false;
+  scan_directory(txn, {}, [&](const DirectoryEntry& e) {
+    found = e.is_computer() && e.login == login;
+    return !found;
+  });
+  if (found) return true;
+  // Presences recorded before logins_seen existed.
+  presence_.scan(txn, {}, [&](std::string_view key, std::string_view value) {
+    auto p = decoded_or_report("presence", key, [&] { return decode_presence(value); });
+    found = p && p->user == login;
+    return !found;
+  });
+  return found;
+}
+
+bool Ledger::computer_known(lmdb::Txn& txn, std::string_view path) const {
+  if (presence_.view(txn, path)) return true;
+  static constexpr std::string_view kComputer{"computer\0", 9};
+  auto entry = directory_.view(txn, path);
+  return entry && entry->substr(0, kComputer.size()) == kComputer;
 }
 
 }  // namespace herald::scheduler

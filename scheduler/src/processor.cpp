@@ -49,9 +49,8 @@ void handle(handlers::Batch& b, const Inbound& in) {
           [&](const topics::CampaignTopic& t) { handlers::campaign(b, t, in); },
           [&](const topics::ScheduleTopic& t) { handlers::schedule(b, t, in); },
           [&](const topics::RemindTopic&) { throw Error(ErrorKind::protocol, "not a topic heraldd handles"); },
-          // Chat: handled by handlers::chat_post / chat_up (issue 11, in progress).
-          [&](const topics::ChatTopic&) { throw Error(ErrorKind::protocol, "chat is not handled yet"); },
-          [&](const topics::ChatUpTopic&) { throw Error(ErrorKind::protocol, "chat is not handled yet"); },
+          [&](const topics::ChatTopic& t) { handlers::chat_post(b, t, in); },
+          [&](const topics::ChatUpTopic& t) { handlers::chat_up(b, t, in); },
           [&](const topics::ChatDownTopic&) { throw Error(ErrorKind::protocol, "not a topic heraldd handles"); },
           [&](const topics::ChatLogTopic&) { throw Error(ErrorKind::protocol, "not a topic heraldd handles"); },
       },
@@ -100,6 +99,36 @@ std::vector<Outbound> Processor::process(const std::vector<Inbound>& batch) {
   b.txn.commit();
   log_notes(b);
   add_confirmations(b);
+  if (b.chat_sent && !chat_resend_at_) chat_resend_at_ = b.now + kChatResendInterval;
+  return std::move(b.out);
+}
+
+void Processor::expire_chats() {
+  handlers::Batch b(ledger_, clock_(), stats_, nullptr);
+  auto deleted = ledger_.expire_chats(b.txn, b.now - chat_retention_);
+  b.txn.commit();
+  chats_expired_at_ = b.now;
+  if (!deleted.empty())
+    log::info("deleted " + std::to_string(deleted.size()) + " chat conversation(s) whose last line is older than " +
+              std::to_string(chat_retention_.count() / 86400) + " days");
+}
+
+std::optional<TimePoint> Processor::next_chat_expiry() {
+  auto txn = ledger_.read();
+  auto oldest = ledger_.oldest_chat(txn);
+  if (!oldest) return std::nullopt;
+  auto due = *oldest + chat_retention_;
+  if (chats_expired_at_) due = std::max(due, *chats_expired_at_ + kChatExpiryInterval);
+  return due;
+}
+
+std::vector<Outbound> Processor::resend_chats() {
+  handlers::Batch b(ledger_, clock_(), stats_, nullptr);
+  auto computers = handlers::resend_chats(b);
+  b.txn.commit();  // nothing written: no fsync
+  log_notes(b);
+  chat_resend_at_ = computers ? std::optional<TimePoint>(b.now + kChatResendInterval) : std::nullopt;
+  if (computers) log::info("re-sent unacknowledged chat lines to " + std::to_string(computers) + " computer(s)");
   return std::move(b.out);
 }
 
@@ -186,6 +215,8 @@ std::vector<Outbound> Processor::finish_restore() {
             " retained topics heraldd expects; republished " + std::to_string(out.size()));
   restoring_ = false;
   seen_.clear();
+  // The agents may have missed chat lines while heraldd or the broker was away.
+  chat_resend_at_ = now;
   return out;
 }
 

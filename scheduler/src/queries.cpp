@@ -566,6 +566,61 @@ std::string progress(const Ledger& ledger, lmdb::Txn& txn, std::string_view cour
   return results::encode(out);
 }
 
+std::string chats(const Ledger& ledger, lmdb::Txn& txn, std::string_view id, std::string_view scope,
+                  std::size_t limit) {
+  if (!id.empty()) {
+    auto none = Error(ErrorKind::not_found, "no conversation with '" + std::string(id) + "'");
+    Target target;
+    try {
+      target = Target::parse(id);
+    } catch (const Error&) {
+      throw none;
+    }
+    if (!topics::scope_covers(scope, target)) throw none;
+    auto c = ledger.chat(txn, target.to_string());
+    if (!c) throw none;
+    results::ChatHistory out;
+    out.conversation = results::Conversation{c->target, c->about, c->open, c->helpdesk_unread};
+    auto n = limit == 0 ? kMaxChatHistoryLines : std::min(limit, kMaxChatHistoryLines);
+    auto from = c->last_seq > n ? c->last_seq - n + 1 : 1;
+    out.lines.reserve(static_cast<std::size_t>(c->last_seq - from + 1));
+    ledger.scan_chat_lines(txn, c->target, from, [&](const results::ChatLine& l) {
+      out.lines.push_back(l);
+      return true;
+    });
+    return results::encode(out);
+  }
+
+  // The chats table is keyed by target: a person's conversations are one prefix
+  // ("user:"), a subtree's the prefix of its path (levels checked below).
+  std::vector<ChatRecord> found;
+  auto keep = [&](const ChatRecord& c) {
+    found.push_back(c);
+    return true;
+  };
+  static constexpr std::string_view kUserScope = "user";
+  if (scope == kUserScope) {
+    ledger.scan_chats(txn, kPersonPrefix, keep);
+  } else if (starts_with(scope, "user/")) {
+    if (auto c = ledger.chat(txn, std::string(kPersonPrefix) + std::string(scope.substr(5)))) found.push_back(*c);
+  } else {
+    ledger.scan_chats(txn, scope, [&](const ChatRecord& c) { return !is_under(c.target, scope) || keep(c); });
+  }
+  std::sort(found.begin(), found.end(), [](const ChatRecord& a, const ChatRecord& b) {
+    return a.last_at != b.last_at ? a.last_at > b.last_at : a.target < b.target;
+  });
+  results::ChatList out;
+  out.conversations.reserve(found.size());
+  for (auto& c : found) {
+    results::ChatSummary row;
+    row.conversation = results::Conversation{c.target, c.about, c.open, c.helpdesk_unread};
+    row.lines = static_cast<std::size_t>(c.last_seq);
+    if (c.last_seq) row.last = ledger.chat_line(txn, c.target, c.last_seq);
+    out.conversations.push_back(std::move(row));
+  }
+  return results::encode(out);
+}
+
 std::string answer(Ledger& ledger, lmdb::Txn& txn, const topics::RequestTopic& topic, const payloads::Request& request,
                    TimePoint now, bool* ok, std::string* error) {
   try {
@@ -591,6 +646,8 @@ std::string answer(Ledger& ledger, lmdb::Txn& txn, const topics::RequestTopic& t
     } else if (topic.op == topics::kOpProgress) {
       if (request.id.empty()) throw Error(ErrorKind::usage, "progress needs a course id");
       result = progress(ledger, txn, request.id, topic.scope);
+    } else if (topic.op == topics::kOpChats) {
+      result = chats(ledger, txn, request.id, topic.scope, request.limit);
     } else {
       throw Error(ErrorKind::usage, "unknown request op '" + topic.op + "'");
     }

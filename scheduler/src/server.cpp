@@ -104,6 +104,10 @@ ServerSettings settings_from(const Config& config) {
   auto batch = config.get_int("max_batch", 5000);
   if (batch < 1 || batch > 100000) throw Error(ErrorKind::config, "'max_batch' must be between 1 and 100000");
   s.max_batch = static_cast<std::size_t>(batch);
+  auto retention = config.get_int("chat_retention_days", 365);
+  if (retention < 1 || retention > 36500)
+    throw Error(ErrorKind::config, "'chat_retention_days' in " + config.origin() + " must be between 1 and 36500");
+  s.chat_retention_days = static_cast<int>(retention);
   try {
     s.clock = clock_from_config(config.get_or("clock", ""));
   } catch (const Error& e) {
@@ -132,6 +136,7 @@ struct Server::Impl {
   void open_ledger() {
     ledger = std::make_unique<Ledger>(Ledger::Options{settings.data_dir, true});
     processor = std::make_unique<Processor>(*ledger, &herald::now, settings.clock);
+    processor->set_chat_retention(std::chrono::hours(24) * settings.chat_retention_days);
     if (settings.directory_csv.empty()) return;
     auto txn = ledger->write();
     if (ledger->has_directory(txn)) return;
@@ -251,6 +256,8 @@ struct Server::Impl {
                                         topics::all_requests(),
                                         topics::all_campaign_requests(),
                                         topics::all_schedule_requests(),
+                                        topics::all_chat_posts(),
+                                        topics::all_chat_ups(),
                                         marker_topic};
     try {
       auto collection = mqtt::string_collection::create(filters);
@@ -286,6 +293,12 @@ struct Server::Impl {
     // Nothing fires during a restore (below), so a due item does not shorten that wait.
     if (auto due = processor->next_due(); due && !processor->restoring())
       wake = std::min(wake, settings.clock->steady_at(*due));
+    // Chat: the re-send tick only while lines wait for an acknowledgement, and the
+    // retention sweep when the oldest conversation passes retention (at most hourly).
+    auto real_time = [&](TimePoint t) { return SteadyClock::now() + std::max(t - now(), TimePoint::duration::zero()); };
+    if (auto resend = processor->next_chat_resend(); resend && !processor->restoring())
+      wake = std::min(wake, real_time(*resend));
+    if (auto sweep = processor->next_chat_expiry()) wake = std::min(wake, real_time(*sweep));
     if (processor->restoring() && !marker_token.empty()) wake = std::min(wake, restore_deadline);
     return wake;
   }
@@ -333,6 +346,9 @@ struct Server::Impl {
       // lost to finish_restore() and be published twice.
       if (auto due = processor->next_due(); due && !processor->restoring() && *due <= settings.clock->now())
         publish(processor->fire_due());
+      if (auto resend = processor->next_chat_resend(); resend && !processor->restoring() && *resend <= now())
+        publish(processor->resend_chats());
+      if (auto sweep = processor->next_chat_expiry(); sweep && *sweep <= now()) processor->expire_chats();
     }
   }
 };

@@ -41,6 +41,9 @@ class Batch {
   Processor::Stats& stats;
   std::vector<Outbound> out;
   std::vector<std::string> notes;  // info lines, logged once the batch is committed
+  // Chat lines went to agents that have not acknowledged them: the processor arms its
+  // re-send timer (Processor::next_chat_resend).
+  bool chat_sent = false;
 
   // The message record as this batch sees it. A burst of receipts for one message
   // costs one ledger read, not one per receipt.
@@ -105,6 +108,14 @@ void request(Batch& b, const topics::RequestTopic& t, const Inbound& in);
 void campaign(Batch& b, const topics::CampaignTopic& t, const Inbound& in);
 // herald/schedule/...: delayed and recurring messages (create, cancel, remind). schedule.cpp
 void schedule(Batch& b, const topics::ScheduleTopic& t, const Inbound& in);
+// herald/chat/...: a helpdesk account's line, read mark or close; replies ChatPosted. chat.cpp
+void chat_post(Batch& b, const topics::ChatTopic& t, const Inbound& in);
+// herald/chatup/...: an agent's line, read mark, acknowledgement or sync. chat.cpp
+void chat_up(Batch& b, const topics::ChatUpTopic& t, const Inbound& in);
+
+// Sends every online computer of a conversation with unacknowledged helpdesk lines the
+// lines after the last one it acknowledged; returns how many computers. chat.cpp
+std::size_t resend_chats(Batch& b);
 
 // ---- the scheduler ----------------------------------------------------------------
 

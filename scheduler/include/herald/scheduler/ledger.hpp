@@ -45,6 +45,23 @@
 //                                             scheduler clock's time: the first key is the
 //                                             next thing to send (one cursor read)
 //
+// Chat (issue 11; topics.md "Chat", scheduler/README.md "Chat"). A conversation's id is
+// its target (an org path or "user:LOGIN"); `seq` is 20 decimal digits, zero-padded, so
+// key order is seq order:
+//   chats        target                    -> ChatRecord (JSON): marks, counts and the
+//                                             last line's seq and time: what a chat list
+//                                             row needs without reading the lines
+//   chat_lines   target \0 seq              -> ChatLine (binary, see encode_chat_line)
+//   chat_posts   writer \0 post id          -> seq target: the line a post was recorded as
+//                                             (writer: the account or the agent path), so
+//                                             a repeated post is recorded once
+//   chat_acks    target \0 agent            -> seq (decimal): the agent holds lines 1..seq
+//   chat_undeliv target                    -> ""          conversations with a helpdesk line
+//                                             no agent acknowledged: what re-sends scan
+//   chat_by_last be64(last line ms) target -> ""          oldest first: the retention sweep
+//   logins_seen  login                     -> ""          every user a presence ever named
+//                                             (put_presence): who may be chatted with
+//
 // DAMAGED RECORDS never stop heraldd: a record that does not decode is logged once per
 // table and key ("damaged record ... skipped"), and every read treats it as absent
 // (message() nullopt, scans skip it). The expiry run moves a damaged message record to
@@ -226,6 +243,30 @@ struct ScheduleRecord {
   std::string last_message;
 };
 
+// A chat conversation as the ledger keeps it (lines apart, in chat_lines).
+struct ChatRecord {
+  std::string target;                // Target::to_string()
+  std::optional<std::string> about;  // a message id heraldd knows
+  bool open = true;
+  std::uint64_t last_seq = 0;           // lines are 1..last_seq (also how many there are)
+  std::uint64_t last_helpdesk_seq = 0;  // the latest helpdesk line
+  std::uint64_t acked = 0;              // the highest seq any agent acknowledged
+  std::uint64_t helpdesk_read = 0;      // the helpdesk's read mark (employee lines up to it)
+  std::uint64_t employee_read = 0;      // the employee's read mark (helpdesk lines up to it)
+  std::size_t helpdesk_unread = 0;      // employee lines after helpdesk_read
+  std::size_t employee_unread = 0;      // helpdesk lines after employee_read
+  TimePoint last_at{};                  // of the last line
+
+  // Some helpdesk line no agent has acknowledged yet (re-sends look for these).
+  bool undelivered() const { return last_helpdesk_seq > acked; }
+};
+
+// Where a post id was recorded (chat_posts).
+struct ChatPostRef {
+  std::string target;
+  std::uint64_t seq = 0;
+};
+
 // What the due table schedules: a campaign's next lesson or a schedule's next occurrence.
 enum class DueKind : char { campaign = 'c', schedule = 's' };
 struct DueItem {
@@ -281,7 +322,7 @@ class Ledger {
                           const std::function<bool(std::string_view recipient, const ReceiptView&)>& fn) const;
   std::optional<ReceiptView> receipt_view(lmdb::Txn& txn, std::string_view id, std::string_view recipient) const;
 
-  // Presence (last one per computer) and the online-user index.
+  // Presence (last one per computer), the online-user index and logins_seen.
   std::optional<PresenceRecord> presence(lmdb::Txn& txn, std::string_view computer) const;
   void put_presence(lmdb::Txn& txn, std::string_view computer, const PresenceRecord& p);
   // Paths of the computers at or under `under` (string prefix; caller filters levels),
@@ -353,12 +394,54 @@ class Ledger {
   std::optional<DueItem> next_due(lmdb::Txn& txn) const;
   std::vector<DueItem> due_until(lmdb::Txn& txn, TimePoint now) const;  // at <= now, earliest first
 
+  // Chat conversations. put_chat keeps chat_undeliv and chat_by_last in step with the record.
+  std::optional<ChatRecord> chat(lmdb::Txn& txn, std::string_view target) const;
+  void put_chat(lmdb::Txn& txn, const ChatRecord& c);
+  // Conversations whose target starts with `prefix` (caller filters levels), by target.
+  void scan_chats(lmdb::Txn& txn, std::string_view prefix, const std::function<bool(const ChatRecord&)>& fn) const;
+  // Targets of the conversations with ChatRecord::undelivered().
+  std::vector<std::string> undelivered_chats(lmdb::Txn& txn) const;
+  // The time of the oldest conversation's last line (nullopt: no conversation).
+  std::optional<TimePoint> oldest_chat(lmdb::Txn& txn) const;
+  // Deletes every conversation whose last line is before `cutoff`, with its lines, post
+  // ids and acknowledgements; returns their targets.
+  std::vector<std::string> expire_chats(lmdb::Txn& txn, TimePoint cutoff);
+
+  // Chat lines, by conversation and seq.
+  std::optional<results::ChatLine> chat_line(lmdb::Txn& txn, std::string_view target, std::uint64_t seq) const;
+  void put_chat_line(lmdb::Txn& txn, std::string_view target, const results::ChatLine& line);
+  // Lines of `target` with seq >= from, by seq, until fn returns false.
+  void scan_chat_lines(lmdb::Txn& txn, std::string_view target, std::uint64_t from,
+                       const std::function<bool(const results::ChatLine&)>& fn) const;
+
+  // Can the ledger hold a line of `target` written by `writer` (an account or an agent
+  // path) with `post`, and `writer`'s acknowledgements in that conversation? LMDB keys
+  // are at most 511 bytes, and an org path 8 levels of 64 characters deep is longer:
+  // checked before the first write, so such a line is refused whole.
+  bool chat_keys_fit(std::string_view target, std::string_view writer, std::string_view post) const;
+
+  // Post ids (writer: the helpdesk account or the agent path).
+  std::optional<ChatPostRef> chat_post(lmdb::Txn& txn, std::string_view writer, std::string_view post) const;
+  void put_chat_post(lmdb::Txn& txn, std::string_view writer, std::string_view post, const ChatPostRef& ref);
+
+  // The highest seq `agent` acknowledged in conversation `target` (0: none).
+  std::uint64_t chat_acked(lmdb::Txn& txn, std::string_view target, std::string_view agent) const;
+  void put_chat_acked(lmdb::Txn& txn, std::string_view target, std::string_view agent, std::uint64_t seq);
+
+  // Is `login` a person heraldd knows: named by a presence ever (logins_seen), the login
+  // of a directory computer, or the user of a computer's latest presence (ledgers from
+  // before logins_seen)? The last two scan their tables: for a new conversation only.
+  bool login_known(lmdb::Txn& txn, std::string_view login) const;
+  // Is `path` a computer heraldd knows: in the directory as a computer, or with a presence?
+  bool computer_known(lmdb::Txn& txn, std::string_view path) const;
+
  private:
   lmdb::Env env_;
   std::size_t max_early_receipts_;
   lmdb::Db messages_, payloads_, by_sent_, open_, receipts_, person_msgs_, routes_, tombstones_, presence_,
       online_users_, directory_, meta_, quarantine_, early_, early_by_age_, courses_, course_info_, campaigns_,
-      course_campaigns_, schedules_, due_;
+      course_campaigns_, schedules_, due_, chats_, chat_lines_, chat_posts_, chat_acks_, chat_undelivered_,
+      chat_by_last_, logins_seen_;
 };
 
 // Encodings, exposed for tests.
@@ -367,5 +450,8 @@ MessageRecord decode_message(std::string_view id, std::string_view bytes);
 std::string encode_receipt(const Receipt& r);
 Receipt decode_receipt(std::string_view bytes);
 ReceiptView view_receipt(std::string_view bytes);  // strings point into `bytes`
+// at(8) delivered(8) read(8) from_len(2) from post_len(2) post text; seq comes from the key.
+std::string encode_chat_line(const results::ChatLine& line);
+results::ChatLine decode_chat_line(std::uint64_t seq, std::string_view bytes);
 
 }  // namespace herald::scheduler

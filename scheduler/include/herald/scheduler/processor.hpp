@@ -4,6 +4,7 @@
 // the publishes that depend on the committed state come out. The server wires this to
 // the broker; unit tests feed it strings directly. What each message type does is in
 // src/handlers/, one file per type.
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -63,6 +64,25 @@ class Processor {
   std::optional<TimePoint> next_due();
   const herald::Clock& due_clock() const { return *due_clock_; }
 
+  // Chat (scheduler/README.md "Chat").
+  // Conversations whose last line is older than this are deleted (heraldd.conf
+  // chat_retention_days; 365 days unless set).
+  void set_chat_retention(std::chrono::seconds retention) { chat_retention_ = retention; }
+  // Deletes the conversations past retention, with their lines, post ids and marks.
+  void expire_chats();
+  // When expire_chats() next has work: when the oldest conversation passes retention,
+  // but at most once an hour (each run is one more write transaction).
+  std::optional<TimePoint> next_chat_expiry();
+  // Re-sends the helpdesk lines agents have not acknowledged to the online computers of
+  // their conversations (handlers::resend_chats). Armed when a restore finishes and
+  // when a batch sends agents lines they must acknowledge; it runs again
+  // kChatResendInterval later while it finds something to send, and is disarmed once
+  // it finds nothing, so an idle heraldd does not wake for it.
+  std::vector<Outbound> resend_chats();
+  std::optional<TimePoint> next_chat_resend() const { return chat_resend_at_; }
+  static constexpr std::chrono::seconds kChatResendInterval{30};
+  static constexpr std::chrono::hours kChatExpiryInterval{1};
+
   // Restoring the broker's retained store after a (re)connect: begin when subscribing,
   // then every delivery/tombstone the broker replays is noted; finish when the replay
   // is over, which returns the retained publishes of active messages (and tombstones
@@ -83,6 +103,9 @@ class Processor {
   Clock clock_;
   std::shared_ptr<const herald::Clock> due_clock_;
   bool restoring_ = false;
+  std::chrono::seconds chat_retention_{std::chrono::hours(24 * 365)};
+  std::optional<TimePoint> chat_resend_at_;
+  std::optional<TimePoint> chats_expired_at_;  // the last expire_chats() run
   std::unordered_set<std::string> seen_;
   Stats stats_;
 };

@@ -65,6 +65,17 @@ std::string schedules(const Ledger& ledger, lmdb::Txn& txn, std::string_view id,
 // (scheduler/README.md, "Progress").
 std::string progress(const Ledger& ledger, lmdb::Txn& txn, std::string_view course, std::string_view scope);
 
+// ---- chat (issue 11) ------------------------------------------------------------------
+inline constexpr std::size_t kMaxChatHistoryLines = 10000;
+
+// Request op `chats`. With `id` empty, results::ChatList of the conversations under
+// scope (an org path: the computers' conversations under it; "user": every person's;
+// "user/LOGIN": that person's), the most recently active first, unread as the helpdesk
+// sees it. With `id` a target under scope, its results::ChatHistory: the last `limit`
+// lines (0: all), at most kMaxChatHistoryLines. Error(not_found) "no conversation with
+// 'X'" for a target not under scope or without a conversation.
+std::string chats(const Ledger& ledger, lmdb::Txn& txn, std::string_view id, std::string_view scope, std::size_t limit);
+
 // Runs one request and returns the encoded Reply payload (payloads::Reply's JSON);
 // every herald::Error but storage becomes ok=false with its kind and one-line message.
 // `ok` tells which it was.

@@ -30,6 +30,9 @@ struct ServerSettings {
   // "system", the default, or "simulated START SPEED" for tests and demos). Messages
   // are still stamped, expired and receipted by the real time.
   std::shared_ptr<const Clock> clock = system_clock();
+  // Chat conversations are deleted this many days after their last line (heraldd.conf
+  // key `chat_retention_days`, 1 to 36500).
+  int chat_retention_days = 365;
 };
 
 // Reads the keys above from a heraldd.conf; throws Error(config).
