@@ -564,3 +564,35 @@ TEST_CASE("run_terminal: a line from the other side and a closed conversation ar
   CHECK(backend.read_marks_ == std::vector<std::uint64_t>{1, 3});
   CHECK(backend.sent_.empty());
 }
+
+TEST_CASE("run_terminal: a line that fills a gap (seq 3 after seq 4) is still shown") {
+  // An agent can hold seq 4 before seq 3 (a lost chatdown that heraldd re-sends later):
+  // the view must show 3 when it arrives, not only lines past the highest one shown,
+  // and not mark 3 read before it was shown.
+  class Gap : public FakeBackend {
+   public:
+    using FakeBackend::FakeBackend;
+    r::ChatHistory snapshot() override {
+      if (++looks_ == 2) {
+        auto three = helpdesk_line(3, "the missing one");
+        history_.lines.insert(history_.lines.end() - 1, three);
+      }
+      return FakeBackend::snapshot();
+    }
+    int looks_ = 0;
+  };
+  auto h = terminal_history();
+  h.lines.push_back(helpdesk_line(4, "the later one"));
+  Gap backend(h);
+  std::istringstream in("");
+  std::ostringstream out;
+  chat::TerminalOptions options;
+  options.poll = 1ms;
+  CHECK(chat::run_terminal(backend, in, out, options) == 0);
+  auto text = out.str();
+  CAPTURE(text);
+  CHECK(count(text, "helpdesk1: the later one\n") == 1);
+  CHECK(count(text, "helpdesk1: the missing one\n") == 1);
+  // Read only up to the gap until it is filled: the employee had not seen seq 3.
+  CHECK(backend.read_marks_ == std::vector<std::uint64_t>{1, 4});
+}
