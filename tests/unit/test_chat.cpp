@@ -596,3 +596,30 @@ TEST_CASE("run_terminal: a line that fills a gap (seq 3 after seq 4) is still sh
   // Read only up to the gap until it is filled: the employee had not seen seq 3.
   CHECK(backend.read_marks_ == std::vector<std::uint64_t>{1, 4});
 }
+
+TEST_CASE("ChatUpdate sizes: 50 plain lines fit the broker's limit; escaped text needs splitting by size") {
+  auto update_of = [](std::size_t lines, const std::string& text) {
+    p::ChatUpdate u;
+    u.history.conversation = r::Conversation{"org/branch01/pc042", std::string(64, 'a'), true, 50};
+    for (std::uint64_t i = 1; i <= lines; ++i) {
+      auto line = helpdesk_line(i, text);
+      line.from = std::string(64, 'h');
+      line.post = std::string(64, 'p');
+      line.read_at = line.delivered_at = line.at;
+      u.history.lines.push_back(line);
+    }
+    return p::encode(u);
+  };
+  // 50 of the longest lines, every byte a plain character (or a UTF-8 byte): fits.
+  auto plain = update_of(p::kMaxChatLinesPerUpdate, std::string(p::kMaxChatTextBytes, 'a'));
+  CHECK(plain.size() < p::kMaxPayloadBytes);
+  CHECK_NOTHROW(p::decode<p::ChatUpdate>(plain));
+  // The same lines of control characters are escaped six-fold ("\u0001"): 50 of them
+  // are over the limit, so whoever sends updates must split by encoded size too...
+  auto escaped = update_of(p::kMaxChatLinesPerUpdate, std::string(p::kMaxChatTextBytes, '\x01'));
+  CHECK(escaped.size() > p::kMaxPayloadBytes);
+  // ... which always makes progress: even 10 such lines fit.
+  auto ten = update_of(10, std::string(p::kMaxChatTextBytes, '\x01'));
+  CHECK(ten.size() < p::kMaxPayloadBytes);
+  CHECK(p::decode<p::ChatUpdate>(ten).history.lines.size() == 10);
+}
