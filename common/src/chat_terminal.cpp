@@ -16,7 +16,9 @@ namespace herald::chat {
 namespace {
 
 std::string local_hh_mm(TimePoint at) {
-  auto t = std::chrono::system_clock::to_time_t(std::chrono::time_point_cast<std::chrono::seconds>(at));
+  // Not system_clock::to_time_t: it goes through nanoseconds, which overflow past the
+  // year 2262, and a line's time may be any year to 9999.
+  std::time_t t = std::chrono::floor<std::chrono::seconds>(at).time_since_epoch().count();
   std::tm tm{};
   localtime_r(&t, &tm);
   char buf[8];

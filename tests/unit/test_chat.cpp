@@ -99,7 +99,7 @@ std::string chat_post_with(const std::string& key, const nlohmann::json& value) 
 }
 
 std::string local_hh_mm(TimePoint t) {
-  auto tt = std::chrono::system_clock::to_time_t(std::chrono::time_point_cast<std::chrono::seconds>(t));
+  std::time_t tt = std::chrono::floor<std::chrono::seconds>(t).time_since_epoch().count();
   std::tm tm{};
   localtime_r(&tt, &tm);
   char buf[8];
@@ -444,6 +444,14 @@ TEST_CASE("format_line: who wrote it, marks on the viewer's own lines only, no c
   auto shown = chat::format_line(evil, Side::employee);
   CHECK(shown == hh + "hd?[31m: ?[2J?]0;pwned?gone??");
   for (char c : shown) CHECK((static_cast<unsigned char>(c) >= 0x20 && c != 0x7f));
+  // Any time a line may carry, years 0000 to 9999 (the fuzzer's finding: a conversion
+  // through nanoseconds overflowed past 2262).
+  for (const char* when : {"9999-12-31T23:59:59.999Z", "2526-11-22T13:12:00.000Z", "0000-01-01T00:00:00.000Z"}) {
+    CAPTURE(when);
+    auto far = helpdesk_line(5, "x");
+    far.at = at(when);
+    CHECK(chat::format_line(far, Side::employee) == "[" + local_hh_mm(far.at) + "] helpdesk1: x");
+  }
   // UTF-8 text is kept as it is.
   CHECK(chat::format_line(helpdesk_line(4, "Zażółć"), Side::employee) == hh + "helpdesk1: Zażółć");
 }
