@@ -61,8 +61,11 @@ std::vector<Rule> capability_rules(Capability capability, std::string_view accou
       return {rule(kWrite, tacl::request_scope(account, topics::kOpImport, scope))};
     case Capability::monitor:
       return {rule(kRead, tacl::ack_read_scope(scope)), rule(kRead, tacl::presence_read_scope(scope))};
+    // Post to the conversations in scope, watch them live and ask for their list and
+    // history; only heraldd writes the chatlog.
     case Capability::chat:
-      return {rule(kWrite, tacl::chat_scope(account, scope))};
+      return {rule(kWrite, tacl::chat_scope(account, scope)), rule(kRead, tacl::chat_log_read_scope(scope)),
+              rule(kWrite, tacl::chat_request_scope(account, scope))};
     case Capability::campaign:
       return {rule(kWrite, tacl::campaign_scope(account, scope))};
   }
@@ -90,8 +93,13 @@ std::vector<Rule> agent_pattern_rules() {
   for (auto& t : tacl::agent_read_own_patterns()) rules.push_back(rule(kRead, std::move(t)));
   rules.push_back(rule(kWrite, tacl::agent_ack_write_pattern()));
   rules.push_back(rule(kWrite, tacl::agent_presence_write_pattern()));
+  // The employee's chat lines, read marks and acks: only as its own computer.
+  rules.push_back(rule(kWrite, tacl::agent_chat_up_write_pattern()));
   // heraldd's reminders to this computer (only heraldd may write them).
   rules.push_back(rule(kRead, tacl::agent_remind_read_pattern()));
+  // heraldd's chat lines for this computer and its logged-in person (only heraldd may
+  // write them; a person's lines come on the computer's own topic, never user/...).
+  rules.push_back(rule(kRead, tacl::agent_chat_down_read_pattern()));
   // heraldd's confirmations of the agent's own receipts (only heraldd may write them).
   rules.push_back(rule(kRead, tacl::agent_receipted_read_pattern()));
   return rules;

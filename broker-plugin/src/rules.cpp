@@ -20,14 +20,15 @@ std::optional<std::size_t> payload_limit(std::string_view topic) {
   try {
     parsed = topics::parse(topic);
   } catch (const Error&) {
-    // Not a Herald topic (the ACL refuses those anyway) or a reserved one (chat): the
-    // general limit.
+    // Not a Herald topic (the ACL refuses those anyway): the general limit.
     return payloads::kMaxPayloadBytes;
   }
   // A directory import and a whole course (its lessons' images inside) are large.
   if (std::holds_alternative<topics::RequestTopic>(parsed) || std::holds_alternative<topics::CampaignTopic>(parsed))
     return payloads::kMaxRequestBytes;
   if (std::holds_alternative<topics::ReplyTopic>(parsed)) return std::nullopt;
+  // Everything else, the chat topics included (a line is at most 4 KiB of text and a
+  // ChatUpdate at most 50 lines, escaped: well under this).
   return payloads::kMaxPayloadBytes;
 }
 

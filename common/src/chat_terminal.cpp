@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "herald/common/error.hpp"
@@ -15,7 +16,9 @@ namespace herald::chat {
 namespace {
 
 std::string local_hh_mm(TimePoint at) {
-  auto t = std::chrono::system_clock::to_time_t(std::chrono::time_point_cast<std::chrono::seconds>(at));
+  // Not system_clock::to_time_t: it goes through nanoseconds, which overflow past the
+  // year 2262, and a line's time may be any year to 9999.
+  std::time_t t = std::chrono::floor<std::chrono::seconds>(at).time_since_epoch().count();
   std::tm tm{};
   localtime_r(&t, &tm);
   char buf[8];
@@ -74,18 +77,26 @@ class Screen {
  public:
   Screen(std::ostream& out, Side viewer) : out_(out), viewer_(viewer) {}
 
-  // Prints what is new since the last call; returns the highest seq of the other side.
+  // Prints what is new since the last call; returns the highest seq of the other side
+  // before any gap in the lines.
   std::uint64_t show(const results::ChatHistory& h) {
     if (open_ && *open_ != h.conversation.open)
       out_ << (h.conversation.open ? "-- the conversation is open again\n" : "-- the conversation was closed\n");
     open_ = h.conversation.open;
     std::uint64_t others = 0;
+    // A read mark covers every line up to its seq, so it stops before a gap: a line
+    // not here yet has not been seen.
+    std::uint64_t previous = 0;
+    bool gap = false;
     for (const auto& line : h.lines) {
       bool mine = is_mine(line, viewer_);
-      if (!mine) others = std::max(others, line.seq);
-      if (line.seq > printed_) {
+      if (previous != 0 && line.seq != previous + 1) gap = true;
+      previous = line.seq;
+      if (!mine && !gap) others = std::max(others, line.seq);
+      // By seq, not above the highest shown: a line can fill a gap later (the agent
+      // got seq 4 before heraldd re-sent a lost seq 3).
+      if (printed_.insert(line.seq).second) {
         out_ << format_line(line, viewer_) << '\n';
-        printed_ = line.seq;
         if (mine) marks_[line.seq] = mark_of(line);
         continue;
       }
@@ -111,7 +122,7 @@ class Screen {
  private:
   std::ostream& out_;
   Side viewer_;
-  std::uint64_t printed_ = 0;
+  std::set<std::uint64_t> printed_;
   std::map<std::uint64_t, Mark> marks_;
   std::optional<bool> open_;
   std::size_t reported_unsent_ = 0;

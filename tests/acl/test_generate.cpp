@@ -18,6 +18,8 @@ TEST_CASE("full-admin: everything over org and user") {
                                    "topic write herald/campaign/boss/+/user/#",
                                    "topic write herald/chat/boss/+/org/#",
                                    "topic write herald/chat/boss/+/user/+",
+                                   "topic read herald/chatlog/org/#",
+                                   "topic read herald/chatlog/user/+",
                                    "topic write herald/msg/boss/+/org/#",
                                    "topic write herald/msg/boss/+/user/+",
                                    "topic read herald/presence/org/#",
@@ -25,6 +27,8 @@ TEST_CASE("full-admin: everything over org and user") {
                                    "topic write herald/recall/boss/+/user/+",
                                    "topic read herald/reply/boss/#",
                                    "topic write herald/req/boss/+/campaigns/org/#",
+                                   "topic write herald/req/boss/+/chats/org/#",
+                                   "topic write herald/req/boss/+/chats/user/#",
                                    "topic write herald/req/boss/+/courses/org/#",
                                    "topic write herald/req/boss/+/import/org/#",
                                    "topic write herald/req/boss/+/list/org/#",
@@ -94,8 +98,10 @@ TEST_CASE("helpdesk: chat and status over org") {
   auto p = one_account("hd", R"(["helpdesk"])");
   CHECK(lines_of(p, "hd") == Lines{
                                  "topic write herald/chat/hd/+/org/#",
+                                 "topic read herald/chatlog/org/#",
                                  "topic read herald/reply/hd/#",
                                  "topic write herald/req/hd/+/campaigns/org/#",
+                                 "topic write herald/req/hd/+/chats/org/#",
                                  "topic write herald/req/hd/+/courses/org/#",
                                  "topic write herald/req/hd/+/list/org/#",
                                  "topic write herald/req/hd/+/pending/org/#",
@@ -206,7 +212,9 @@ TEST_CASE("the whole acl_file: header, agent patterns, accounts, revoked agents,
         "pattern read herald/recall/+/+/%u\n"
         "pattern write herald/ack/+/%u\n"
         "pattern write herald/presence/%u\n"
+        "pattern write herald/chatup/%u\n"
         "pattern read herald/remind/+/+/%u\n"
+        "pattern read herald/chatdown/%u\n"
         "pattern read herald/receipted/%u\n"
         "\n"
         "# Admin accounts (disabled accounts are left out).\n"
@@ -272,4 +280,36 @@ TEST_CASE("agents: patterns bind their own path, ancestors come from the directo
   auto rules = agent_pattern_rules();
   CHECK(std::count_if(rules.begin(), rules.end(),
                       [](const Rule& r) { return pattern_line(r) == "pattern read herald/remind/+/+/%u"; }) == 1);
+  // Chat: it writes only its own chatup and reads only its own chatdown; nothing of
+  // herald/chat/... (the helpdesk's posts) or herald/chatlog/... (the helpdesk's view).
+  auto count = [&rules](const std::string& line) {
+    return std::count_if(rules.begin(), rules.end(), [&line](const Rule& r) { return pattern_line(r) == line; });
+  };
+  CHECK(count("pattern write herald/chatup/%u") == 1);
+  CHECK(count("pattern read herald/chatdown/%u") == 1);
+  for (const auto& r : rules) {
+    CHECK(r.topic.find("herald/chat/") == std::string::npos);
+    CHECK(r.topic.find("herald/chatlog/") == std::string::npos);
+    if (r.topic.find("chat") != std::string::npos) CHECK(r.topic.substr(r.topic.size() - 3) == "/%u");
+  }
+  for (const auto& r : agent_ancestor_rules("org/branch01/pc001")) CHECK(r.topic.find("chat") == std::string::npos);
+}
+
+TEST_CASE("chat over one branch: post, watch and ask only there; over user: every person") {
+  auto p = one_account("hd2", R"([])", R"({"chat": ["org/branch01"]})");
+  CHECK(lines_of(p, "hd2") == Lines{
+                                  "topic write herald/chat/hd2/+/org/branch01/#",
+                                  "topic read herald/chatlog/org/branch01/#",
+                                  "topic read herald/reply/hd2/#",
+                                  "topic write herald/req/hd2/+/chats/org/branch01/#",
+                              });
+  // A person's conversation is user/LOGIN; listing every person's asks with scope "user"
+  // itself, which only the request filter (user/#) covers.
+  auto q = one_account("hd3", R"([])", R"({"chat": ["user"]})");
+  CHECK(lines_of(q, "hd3") == Lines{
+                                  "topic write herald/chat/hd3/+/user/+",
+                                  "topic read herald/chatlog/user/+",
+                                  "topic read herald/reply/hd3/#",
+                                  "topic write herald/req/hd3/+/chats/user/#",
+                              });
 }

@@ -185,6 +185,8 @@ const std::string kTrainer = "trainer1";
 // A branch-1 trainer: the built-in role `trainer` covers the whole org, so this one has
 // no role, only the account's own campaign and status scopes.
 const std::string kBranchTrainer = "trainer2";
+// A branch-1 helpdesk: chat over branch 1 only (the built-in `helpdesk` chats over org).
+const std::string kBranchHelpdesk = "helpdesk2";
 const std::string kMonitor = "mon1";
 const std::string kDisabled = "gone1";
 const std::string kTemp = "temp1";
@@ -195,6 +197,7 @@ std::vector<Account> matrix_accounts(bool temp_disabled) {
       {kHelpdesk, "helpdesk1-pw", {"helpdesk"}, {}, false},
       {kTrainer, "trainer1-pw", {"trainer"}, {}, false},
       {kBranchTrainer, "trainer2-pw", {}, {{"campaign", {"org/branch01"}}, {"status", {"org/branch01"}}}, false},
+      {kBranchHelpdesk, "helpdesk2-pw", {}, {{"chat", {"org/branch01"}}}, false},
       {kMonitor, "mon1-pw", {"monitor"}, {}, false},
       {kDisabled, "gone1-pw", {"full-admin"}, {}, true},
       {kTemp, "temp1-pw", {"full-admin"}, {}, temp_disabled},
@@ -382,8 +385,6 @@ TEST_CASE("denial matrix: the broker refuses every forbidden action and allows e
   forbidden("ops1 alerts a person", *ops, topics::delivery(Kind::alert, kOps, id(), herald::Target::person("anowak")));
   forbidden("ops1 asks branch 2's status", *ops, topics::request(kOps, id(), "status", "org/branch02"));
   forbidden("ops1 asks org's pending list", *ops, topics::request(kOps, id(), "pending", "org"));
-  // Chat topics are reserved (topics.md) and have no publish builder yet.
-  forbidden("ops1 opens a chat", *ops, "herald/chat/" + kOps + "/" + id() + "/org/branch01");
   forbidden("ops1 starts a campaign", *ops, topics::campaign(kOps, id(), "org/branch01"));
   forbidden("ops1 schedules an alert for org", *ops, topics::schedule(kOps, id(), Kind::alert, "org"));
   forbidden("ops1 schedules an alert for branch 2", *ops, topics::schedule(kOps, id(), Kind::alert, "org/branch02"));
@@ -416,7 +417,6 @@ TEST_CASE("denial matrix: the broker refuses every forbidden action and allows e
   forbidden("mon1 publishes a request", *mon, topics::request(kMonitor, id(), "status", "org"));
   forbidden("helpdesk1 sends a message", *helpdesk, topics::delivery(Kind::message, kHelpdesk, id(), to("org")));
   forbidden("trainer1 alerts org", *trainer, topics::delivery(Kind::alert, kTrainer, id(), to("org")));
-  forbidden("trainer1 opens a chat", *trainer, "herald/chat/" + kTrainer + "/" + id() + "/org");
   forbidden("helpdesk1 starts a campaign", *helpdesk, topics::campaign(kHelpdesk, id(), "org"));
   forbidden("helpdesk1 schedules a message", *helpdesk, topics::schedule(kHelpdesk, id(), Kind::message, "org"));
   forbidden("trainer1 schedules a message", *trainer, topics::schedule(kTrainer, id(), Kind::message, "org"));
@@ -451,7 +451,6 @@ TEST_CASE("denial matrix: the broker refuses every forbidden action and allows e
   allowed("ops1 recalls on branch 1", *ops, topics::recall(kOps, id(), to("org/branch01")),
           "ledger org/branch01/pc001 org/branch01/pc002 evil");
   allowed("ops1 asks branch 1's status", *ops, topics::request(kOps, id(), "status", "org/branch01"), "ledger");
-  allowed("helpdesk1 opens a chat", *helpdesk, "herald/chat/" + kHelpdesk + "/" + id() + "/org/branch01", "ledger");
   allowed("helpdesk1 asks org's status", *helpdesk, topics::request(kHelpdesk, id(), "status", "org"), "ledger");
   allowed("trainer1 starts a campaign", *trainer, topics::campaign(kTrainer, id(), "org"), "ledger");
   allowed("trainer1 asks org's course progress", *trainer, topics::request(kTrainer, id(), topics::kOpProgress, "org"),
@@ -494,6 +493,130 @@ TEST_CASE("denial matrix: the broker refuses every forbidden action and allows e
     auto verdict = tap->publish(t);
     m.add("heraldd confirms receipts; evil and mon1 subscribed to other computers' confirmations",
           "accepted, ledger org/branch01/pc001", verdict + ", " + who_got(t));
+  }
+
+  // ---- chat (issue 11): helpdesk posts, heraldd's chatlog and chatdown, agents' chatup
+  {
+    const std::string pc1 = "org/branch01/pc001";
+    auto branch_helpdesk = account(kBranchHelpdesk);
+    // Everyone but heraldd tries to read every chat topic; only the ACL decides what
+    // reaches whom. (The computers already subscribe to their own chatdown, as
+    // herald-agent does; pc001 also asks for everyone's, its own conversation's
+    // helpdesk view included.)
+    const std::vector<std::string> all_chat = {"herald/chat/#", "herald/chatup/#", "herald/chatdown/#",
+                                               "herald/chatlog/#"};
+    for (Probe* p : {helpdesk.get(), branch_helpdesk.get(), trainer.get(), ops.get(), mon.get(), admin.get(),
+                     computers[pc1].get(), evil.get()})
+      p->subscribe(all_chat);
+    evil->subscribe({topics::chat_down(pc1), topics::chat_log(to(pc1)), topics::chat_log(to("org/branch01/pc003"))});
+    // who_got plus the chat watchers.
+    auto chat_got = [&](const std::string& topic) {
+      auto out = who_got(topic);
+      for (auto [name, p] : {std::pair<const char*, Probe*>{"admin", admin.get()},
+                             {"helpdesk1", helpdesk.get()},
+                             {"helpdesk2", branch_helpdesk.get()},
+                             {"trainer1", trainer.get()}})
+        if (p->got(topic)) out = (out == "nobody" ? std::string() : out + " ") + name;
+      return out;
+    };
+    auto chat_forbidden = [&](const std::string& attempt, Probe& by, const std::string& topic,
+                              const std::string& payload = "{\"v\":1}") {
+      auto verdict = by.publish(topic, payload);
+      auto got = chat_got(topic);
+      m.add(attempt, "refused, nobody got it", verdict + ", " + (got == "nobody" ? "nobody got it" : got + " got it"));
+    };
+    auto chat_allowed = [&](const std::string& attempt, Probe& by, const std::string& topic,
+                            const std::string& receivers) {
+      auto verdict = by.publish(topic);
+      m.add(attempt, "accepted, got by " + receivers, verdict + ", got by " + chat_got(topic));
+    };
+    auto person = [](const std::string& login) { return herald::Target::person(login); };
+    const auto chats = topics::kOpChats;
+
+    // First every refused write on the topics without an id (got() remembers topics,
+    // so these come before heraldd's and the agent's accepted writes on them below).
+    chat_forbidden("agent writes another computer's chatup", *computers[pc1], topics::chat_up("org/branch01/pc002"));
+    chat_forbidden("agent writes a chatup of another branch", *computers[pc1], topics::chat_up("org/branch02/pc001"));
+    chat_forbidden("agent writes its own chatup over 256 KiB", *computers[pc1], topics::chat_up(pc1),
+                   std::string(herald::payloads::kMaxPayloadBytes + 1, 'x'));
+    chat_forbidden("agent writes its own chatdown", *computers[pc1], topics::chat_down(pc1));
+    chat_forbidden("agent writes another computer's chatdown", *computers[pc1],
+                   topics::chat_down("org/branch01/pc002"));
+    chat_forbidden("agent writes the chatlog of its own conversation", *computers[pc1], topics::chat_log(to(pc1)));
+    chat_forbidden("agent writes a person's chatlog", *computers[pc1], topics::chat_log(person("anowak")));
+    chat_forbidden("agent posts as the helpdesk", *computers[pc1], topics::chat(kHelpdesk, id(), to(pc1)));
+    chat_forbidden("agent asks its chat history", *computers[pc1], topics::request(kHelpdesk, id(), chats, pc1));
+    chat_forbidden("helpdesk1 writes an employee's line (chatup)", *helpdesk, topics::chat_up(pc1));
+    chat_forbidden("helpdesk1 writes heraldd's chatdown", *helpdesk, topics::chat_down(pc1));
+    chat_forbidden("helpdesk1 writes heraldd's chatlog", *helpdesk, topics::chat_log(to(pc1)));
+    chat_forbidden("admin (full-admin) writes heraldd's chatlog", *admin, topics::chat_log(to(pc1)));
+    chat_forbidden("admin (full-admin) writes an employee's line (chatup)", *admin, topics::chat_up(pc1));
+
+    // The helpdesk (chat over org): posts, asks, and watches what heraldd writes.
+    chat_allowed("helpdesk1 posts chat to a computer of branch 1", *helpdesk, topics::chat(kHelpdesk, id(), to(pc1)),
+                 "ledger");
+    chat_allowed("helpdesk1 posts chat to a computer of branch 2", *helpdesk,
+                 topics::chat(kHelpdesk, id(), to("org/branch02/pc001")), "ledger");
+    chat_allowed("helpdesk1 asks org's chats", *helpdesk, topics::request(kHelpdesk, id(), chats, "org"), "ledger");
+    chat_allowed("helpdesk1 asks one computer's chat history", *helpdesk, topics::request(kHelpdesk, id(), chats, pc1),
+                 "ledger");
+    chat_forbidden("helpdesk1 posts chat as another account", *helpdesk, topics::chat("admin", id(), to(pc1)));
+    chat_forbidden("helpdesk1 (chat over org) posts chat to a person", *helpdesk,
+                   topics::chat(kHelpdesk, id(), person("anowak")));
+    chat_forbidden("helpdesk1 (chat over org) asks a person's chat", *helpdesk,
+                   topics::request(kHelpdesk, id(), chats, "user/anowak"));
+    chat_forbidden("helpdesk1 (chat over org) asks every person's chats", *helpdesk,
+                   topics::request(kHelpdesk, id(), chats, "user"));
+    chat_forbidden("helpdesk1 asks branch 1's chats as admin", *helpdesk,
+                   topics::request("admin", id(), chats, "org/branch01"));
+
+    // The branch-1 helpdesk (chat over org/branch01 only).
+    chat_allowed("helpdesk2 (branch 1) posts chat to a computer of branch 1", *branch_helpdesk,
+                 topics::chat(kBranchHelpdesk, id(), to(pc1)), "ledger");
+    chat_allowed("helpdesk2 (branch 1) asks branch 1's chats", *branch_helpdesk,
+                 topics::request(kBranchHelpdesk, id(), chats, "org/branch01"), "ledger");
+    chat_forbidden("helpdesk2 (branch 1) posts chat to a computer of branch 2", *branch_helpdesk,
+                   topics::chat(kBranchHelpdesk, id(), to("org/branch02/pc001")));
+    chat_forbidden("helpdesk2 (branch 1) posts chat to org", *branch_helpdesk,
+                   topics::chat(kBranchHelpdesk, id(), to("org")));
+    chat_forbidden("helpdesk2 (branch 1) posts chat to a person", *branch_helpdesk,
+                   topics::chat(kBranchHelpdesk, id(), person("anowak")));
+    chat_forbidden("helpdesk2 (branch 1) asks org's chats", *branch_helpdesk,
+                   topics::request(kBranchHelpdesk, id(), chats, "org"));
+    chat_forbidden("helpdesk2 (branch 1) asks a branch-2 computer's chat history", *branch_helpdesk,
+                   topics::request(kBranchHelpdesk, id(), chats, "org/branch02/pc001"));
+    chat_forbidden("helpdesk2 (branch 1) asks a person's chat", *branch_helpdesk,
+                   topics::request(kBranchHelpdesk, id(), chats, "user/anowak"));
+    chat_forbidden("helpdesk2 (chat only) asks branch 1's status", *branch_helpdesk,
+                   topics::request(kBranchHelpdesk, id(), topics::kOpStatus, "org/branch01"));
+
+    // full-admin chats with people too (chat over user).
+    chat_allowed("admin posts chat to a person", *admin, topics::chat("admin", id(), person("anowak")), "ledger");
+    chat_allowed("admin asks a person's chat", *admin, topics::request("admin", id(), chats, "user/anowak"), "ledger");
+    chat_allowed("admin asks every person's chats", *admin, topics::request("admin", id(), chats, "user"), "ledger");
+
+    // Accounts without chat.
+    chat_forbidden("ops1 posts chat to branch 1", *ops, topics::chat(kOps, id(), to("org/branch01")));
+    chat_forbidden("ops1 asks branch 1's chats", *ops, topics::request(kOps, id(), chats, "org/branch01"));
+    chat_forbidden("trainer1 posts chat to org", *trainer, topics::chat(kTrainer, id(), to("org")));
+    chat_forbidden("trainer1 asks org's chats", *trainer, topics::request(kTrainer, id(), chats, "org"));
+    chat_forbidden("mon1 posts chat", *mon, topics::chat(kMonitor, id(), to(pc1)));
+    chat_forbidden("mon1 asks org's chats", *mon, topics::request(kMonitor, id(), chats, "org"));
+
+    // What heraldd and the agents write, and who reads it (everyone subscribed to all
+    // chat topics above: ops1, trainer1, mon1, pc001 and evil read none of the chatlog).
+    chat_allowed("heraldd's chatlog of a branch-1 computer", *tap, topics::chat_log(to(pc1)),
+                 "ledger admin helpdesk1 helpdesk2");
+    chat_allowed("heraldd's chatlog of a branch-2 computer", *tap, topics::chat_log(to("org/branch02/pc001")),
+                 "ledger admin helpdesk1");
+    chat_allowed("heraldd's chatlog of a person (only chat over user reads it)", *tap,
+                 topics::chat_log(person("anowak")), "ledger admin");
+    chat_allowed("agent writes its own chatup (everyone subscribed to herald/chatup/#)", *computers[pc1],
+                 topics::chat_up(pc1), "ledger");
+    chat_allowed("heraldd's chatdown to pc001 (everyone subscribed to herald/chatdown/#)", *tap, topics::chat_down(pc1),
+                 "ledger org/branch01/pc001");
+    chat_allowed("heraldd's chatdown to evil's own computer", *tap, topics::chat_down("org/branch01/pc003"),
+                 "ledger evil");
   }
 
   // ---- payload limits (issue 9): the broker refuses what Herald would drop

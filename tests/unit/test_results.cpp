@@ -89,7 +89,7 @@ ChatHistory sample_chat() {
   ChatHistory h;
   h.conversation = Conversation{"org/branch01/pc042", std::string("20261122T130118Z-3f9a2c1b7d"), true, 1};
   h.lines.push_back(ChatLine{1, "helpdesk", "Did you open the attachment?", at("2026-11-22T13:10:00.000Z"),
-                             at("2026-11-22T13:10:01.000Z"), at("2026-11-22T13:11:00.000Z"), "p-1"});
+                             at("2026-11-22T13:10:01.000Z"), at("2026-11-22T13:11:00.000Z"), "p1"});
   h.lines.push_back(ChatLine{2, "org/branch01/pc042", "No.", at("2026-11-22T13:12:00.000Z"), {}, {}, ""});
   return h;
 }

@@ -160,7 +160,8 @@ struct Reply {
 
 // ---- chat (topics.md "Chat") -------------------------------------------------------
 // A chat line's text: 1 to kMaxChatTextBytes bytes of UTF-8 (4 KiB: a long paragraph,
-// never a document; 60 of them fit one ChatUpdate even when every byte is escaped).
+// never a document). 50 of them fit one ChatUpdate (kMaxPayloadBytes) when written
+// plainly, but JSON escapes a control character as six bytes: 10 always fit.
 inline constexpr std::size_t kMaxChatTextBytes = 4096;
 // Throws Error(usage) with the line an employee or operator should read:
 // "empty line", "line too long (5000 bytes; at most 4096)", "line is not valid UTF-8".
