@@ -137,7 +137,9 @@ bool is_mine(const results::ChatLine& line, Side viewer) {
 std::string format_line(const results::ChatLine& line, Side viewer) {
   bool mine = is_mine(line, viewer);
   std::string out = "[" + local_hh_mm(line.at) + "] ";
-  out += mine ? (viewer == Side::employee ? std::string("you") : text::printable(line.from, 64) + " (you)")
+  // Several helpdesk accounts share a conversation: on the helpdesk's side each line
+  // keeps its account's name (the view does not know which account is "you").
+  out += mine ? (viewer == Side::employee ? std::string("you") : text::printable(line.from, 64))
               : text::printable(line.from, 64);
   out += ": ";
   out += text::printable(line.text, 4 * 4096);

@@ -431,9 +431,9 @@ TEST_CASE("format_line: who wrote it, marks on the viewer's own lines only, no c
   // The helpdesk: the employee's lines name the computer, without marks; the helpdesk's
   // own side's lines carry theirs.
   CHECK(chat::format_line(e, Side::helpdesk) == he + "org/branch01/pc042: No.");
-  CHECK(chat::format_line(h, Side::helpdesk) == hh + "helpdesk1 (you): Did you open it? (read)");
+  CHECK(chat::format_line(h, Side::helpdesk) == hh + "helpdesk1: Did you open it? (read)");
   h.read_at.reset();
-  CHECK(chat::format_line(h, Side::helpdesk) == hh + "helpdesk1 (you): Did you open it? (sent)");
+  CHECK(chat::format_line(h, Side::helpdesk) == hh + "helpdesk1: Did you open it? (sent)");
   CHECK(chat::is_mine(h, Side::helpdesk));
   CHECK_FALSE(chat::is_mine(h, Side::employee));
   CHECK(chat::is_mine(e, Side::employee));

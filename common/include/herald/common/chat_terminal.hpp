@@ -21,8 +21,9 @@ enum class Side { employee, helpdesk };
 // agent path, a helpdesk's from an account.
 bool is_mine(const results::ChatLine& line, Side viewer);
 
-// One line for a terminal, with the local time: "[13:10] helpdesk: Did you ...", the
-// viewer's own lines as "you" with their mark: "(sent)", "(delivered)" or "(read)".
+// One line for a terminal, with the local time: "[13:10] helpdesk: Did you ...". The
+// viewer's side's lines carry their mark, "(sent)", "(delivered)" or "(read)"; the
+// employee's own are "you", the helpdesk's keep their account names (several share).
 // Control characters in any field become '?' (herald::text::printable), so a line's
 // text never reaches the terminal as an escape sequence.
 std::string format_line(const results::ChatLine& line, Side viewer);
