@@ -442,6 +442,10 @@ void put_about(json& j, const std::optional<std::string>& about) {
 }
 }  // namespace
 
+std::size_t chat_line_bound(const results::ChatLine& line) {
+  return 6 * (line.text.size() + line.from.size() + line.post.size()) + 256;
+}
+
 void validate_chat_text(std::string_view text) {
   if (text.empty()) throw Error(ErrorKind::usage, "empty line");
   if (text.size() > kMaxChatTextBytes)

@@ -588,6 +588,12 @@ std::string chats(const Ledger& ledger, lmdb::Txn& txn, std::string_view id, std
       out.lines.push_back(l);
       return true;
     });
+    // The reply must fit one MQTT packet (the broker's max_packet_size, 16 MiB): the
+    // oldest lines give way.
+    std::size_t bytes = 0, keep = 0;
+    for (auto it = out.lines.rbegin(); it != out.lines.rend(); ++it, ++keep)
+      if ((bytes += payloads::chat_line_bound(*it)) > kMaxChatHistoryBytes) break;
+    out.lines.erase(out.lines.begin(), out.lines.end() - static_cast<std::ptrdiff_t>(keep));
     return results::encode(out);
   }
 

@@ -29,15 +29,20 @@ results::Conversation conversation(const ChatRecord& c, Reader reader) {
   return out;
 }
 
-// One ChatUpdate per kMaxChatLinesPerUpdate lines, in seq order; one without lines when
-// only the conversation changed (a close, a read mark that moved nothing).
+// One ChatUpdate per kMaxChatLinesPerUpdate lines (fewer when their text would make the
+// payload too large: escaped control characters take six bytes each), in seq order; one
+// without lines when only the conversation changed (a close, a read mark that moved nothing).
 void publish_update(Batch& b, const std::string& topic, const ChatRecord& c, Reader reader,
                     const std::vector<ChatLine>& lines) {
   std::size_t from = 0;
   do {
     payloads::ChatUpdate u;
     u.history.conversation = conversation(c, reader);
-    auto to = std::min(lines.size(), from + payloads::kMaxChatLinesPerUpdate);
+    auto to = from;
+    for (std::size_t bytes = 0; to < lines.size() && to - from < payloads::kMaxChatLinesPerUpdate; ++to) {
+      bytes += payloads::chat_line_bound(lines[to]);
+      if (bytes > payloads::kMaxChatUpdateLineBytes && to > from) break;
+    }
     u.history.lines.assign(lines.begin() + static_cast<std::ptrdiff_t>(from),
                            lines.begin() + static_cast<std::ptrdiff_t>(to));
     b.publish(topic, payloads::encode(u), false);

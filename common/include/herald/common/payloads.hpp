@@ -211,6 +211,12 @@ struct ChatUp {
 // lines; heraldd splits longer runs, in seq order. `conversation.unread` counts for the
 // receiver (the employee on chatdown, the helpdesk on chatlog).
 inline constexpr std::size_t kMaxChatLinesPerUpdate = 50;
+// Lines whose bounds add up to more than this go in the next update: the payload stays
+// under kMaxPayloadBytes with room for the conversation, however the text escapes.
+inline constexpr std::size_t kMaxChatUpdateLineBytes = 192 * 1024;
+// An upper bound of one line's encoded bytes (every byte of its strings escaped six-fold
+// as \u00XX, plus its keys and times): what heraldd splits updates and caps histories by.
+std::size_t chat_line_bound(const results::ChatLine& line);
 struct ChatUpdate {
   results::ChatHistory history;
 };

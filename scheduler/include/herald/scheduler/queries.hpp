@@ -67,6 +67,9 @@ std::string progress(const Ledger& ledger, lmdb::Txn& txn, std::string_view cour
 
 // ---- chat (issue 11) ------------------------------------------------------------------
 inline constexpr std::size_t kMaxChatHistoryLines = 10000;
+// ... and at most this many bytes of lines (payloads::chat_line_bound): the newest lines
+// that fit, so a reply stays within the broker's 16 MiB packet limit.
+inline constexpr std::size_t kMaxChatHistoryBytes = 12 * 1024 * 1024;
 
 // Request op `chats`. With `id` empty, results::ChatList of the conversations under
 // scope (an org path: the computers' conversations under it; "user": every person's;
