@@ -19,6 +19,7 @@
 #include "herald/common/payloads.hpp"
 #include "herald/common/results.hpp"
 #include "herald/common/topics.hpp"
+#include "herald/dispatcher/chat_commands.hpp"
 #include "herald/dispatcher/session.hpp"
 #include "herald/dispatcher/settings.hpp"
 #include "herald/testing/fixture.hpp"
@@ -28,8 +29,10 @@ namespace payloads = herald::payloads;
 namespace results = herald::results;
 namespace topics = herald::topics;
 using herald::Target;
+using herald::dispatcher::HelpdeskChat;
 using herald::dispatcher::Publication;
 using herald::dispatcher::Session;
+using herald::dispatcher::session_chat_connect;
 using herald::dispatcher::Settings;
 using namespace std::chrono_literals;
 
@@ -48,10 +51,18 @@ std::string config_text(herald::testing::Broker& broker) {
   return conf.str();
 }
 
-// heraldd's chat side, just enough: one conversation store, replies, chatlog updates.
+// heraldd's ledger of conversations, kept across the fake heraldd's restarts.
+struct Store {
+  std::mutex mutex;
+  std::map<std::string, results::ChatHistory> conversations;
+  std::size_t says = 0;
+  std::size_t histories = 0;  // history requests answered
+};
+
+// heraldd's chat side, just enough: replies and chatlog updates over the store.
 class FakeHeraldd {
  public:
-  explicit FakeHeraldd(const Settings& settings) : session_(settings.broker) {
+  FakeHeraldd(const Settings& settings, Store& store) : session_(settings.broker), store_(store) {
     session_.subscribe(topics::all_chat_posts(), "no chat posts");
     session_.subscribe(topics::all_requests(), "no requests");
     thread_ = std::thread([this] { loop(); });
@@ -59,14 +70,6 @@ class FakeHeraldd {
   ~FakeHeraldd() {
     stop_ = true;
     thread_.join();
-  }
-  std::size_t says() {
-    std::lock_guard lock(mutex_);
-    return says_;
-  }
-  std::map<std::string, results::ChatHistory> conversations() {
-    std::lock_guard lock(mutex_);
-    return conversations_;
   }
 
  private:
@@ -91,12 +94,13 @@ class FakeHeraldd {
       auto m = session_.next_message(50ms);
       if (!m) continue;
       auto parsed = topics::parse(m->topic);
-      std::lock_guard lock(mutex_);
+      std::lock_guard lock(store_.mutex);
+      auto& conversations = store_.conversations;
       if (const auto* req = std::get_if<topics::RequestTopic>(&parsed)) {
         auto request = payloads::decode<payloads::Request>(m->payload);
         if (request.id.empty()) {
           results::ChatList list;
-          for (const auto& [target, h] : conversations_)
+          for (const auto& [target, h] : conversations)
             if (topics::scope_covers(req->scope, Target::parse(target))) {
               results::ChatSummary s;
               s.conversation = h.conversation;
@@ -105,7 +109,10 @@ class FakeHeraldd {
               list.conversations.push_back(s);
             }
           ok(req->account, req->request_id, list);
-        } else if (auto it = conversations_.find(request.id); it != conversations_.end()) {
+          continue;
+        }
+        ++store_.histories;
+        if (auto it = conversations.find(request.id); it != conversations.end()) {
           ok(req->account, req->request_id, it->second);
         } else {
           error(req->account, req->request_id, "no conversation with '" + request.id + "'");
@@ -119,11 +126,11 @@ class FakeHeraldd {
         error(chat.account, chat.post_id, "unknown chat target '" + target + "'");
         continue;
       }
-      auto& h = conversations_[target];
+      auto& h = conversations[target];
       h.conversation.target = target;
       results::ChatPosted posted{chat.post_id, target, 0};
       if (post.op == payloads::ChatOp::say) {
-        ++says_;
+        ++store_.says;
         results::ChatLine line;
         line.seq = h.lines.size() + 1;
         line.from = chat.account;
@@ -145,10 +152,8 @@ class FakeHeraldd {
   }
 
   Session session_;
+  Store& store_;
   std::atomic<bool> stop_{false};
-  std::mutex mutex_;
-  std::map<std::string, results::ChatHistory> conversations_;
-  std::size_t says_ = 0;
   std::thread thread_;
 };
 
@@ -160,7 +165,8 @@ TEST_CASE("herald chat against a real broker, heraldd played by the test") {
   auto conf = tmp.path() / "herald.conf";
   std::ofstream(conf) << config_text(broker);
   auto settings = Settings::load(conf.string());
-  FakeHeraldd heraldd(settings);
+  Store store;
+  FakeHeraldd heraldd(settings, store);
   auto herald = [&](std::vector<std::string> args, const std::string& input = "") {
     std::vector<std::string> argv = {herald::testing::bin("herald").string(), "--config", conf.string()};
     argv.insert(argv.end(), args.begin(), args.end());
@@ -184,7 +190,7 @@ TEST_CASE("herald chat against a real broker, heraldd played by the test") {
   CHECK(r.out.find("Chat with org/branch01/pc001\n") == 0);
   CHECK(r.out.find("heraldd (you): Did you open the attachment? (sent)") != std::string::npos);
   CHECK(r.out.find("heraldd (you): Third (sent)") != std::string::npos);
-  CHECK(heraldd.says() == 3);
+  CHECK(store.says == 3);
 
   r = herald({"chat", "history", kKnown, "--csv"});
   CHECK(r.exit_code == 0);
@@ -213,5 +219,57 @@ TEST_CASE("herald chat against a real broker, heraldd played by the test") {
   r = herald({"chat", "history", "org/branch01/pc999"});
   CHECK(r.exit_code == 3);
   CHECK(r.err == "herald: error: no conversation with 'org/branch01/pc999'\n");
-  CHECK(heraldd.says() == 3);
+  CHECK(store.says == 3);
+}
+
+TEST_CASE("herald chat TARGET's view survives a broker restart: reconnects, history again, re-sends") {
+  herald::testing::TempDir tmp("chat-cli-restart");
+  herald::testing::Broker broker(tmp.path() / "broker", herald::testing::default_directory_csv());
+  auto conf = tmp.path() / "herald.conf";
+  std::ofstream(conf) << config_text(broker);
+  auto settings = Settings::load(conf.string());
+  Store store;
+  auto heraldd = std::make_unique<FakeHeraldd>(settings, store);
+
+  auto target = Target::parse(kKnown);
+  HelpdeskChat::Timing timing;
+  timing.resend = 300ms;
+  timing.reconnect = 200ms;
+  timing.request = 5s;
+  HelpdeskChat chat(target, session_chat_connect(settings, target), timing);
+  chat.open();
+  auto lines_are = [&](std::size_t n) {
+    return herald::testing::eventually(
+        [&] {
+          chat.wait_for_change(50ms);
+          return chat.unsent().empty() && chat.snapshot().lines.size() == n;
+        },
+        15s, 1ms);
+  };
+  chat.send("before");
+  REQUIRE(lines_are(1));
+
+  heraldd.reset();
+  broker.restart();
+  {
+    // The employee wrote meanwhile.
+    std::lock_guard lock(store.mutex);
+    results::ChatLine line;
+    line.seq = 2;
+    line.from = kKnown;
+    line.text = "while you were away";
+    line.at = herald::now();
+    line.delivered_at = line.at;
+    line.post = "p-1";
+    store.conversations[kKnown].lines.push_back(line);
+  }
+  heraldd = std::make_unique<FakeHeraldd>(settings, store);
+  chat.send("after");
+  REQUIRE(lines_are(3));
+  auto lines = chat.snapshot().lines;
+  CHECK(lines[0].text == "before");
+  CHECK(lines[1].text == "while you were away");
+  CHECK(lines[2].text == "after");
+  CHECK(store.says == 2);
+  CHECK(store.histories == 2);  // on open and after the reconnect
 }
