@@ -280,6 +280,7 @@ void HelpdeskChat::send(const std::string& text) {
   order_.push_back(id);
   auto& pending = pending_[id];
   pending.post = std::move(post);
+  pending.written = Clock::now();
   publish(id, pending);
 }
 
@@ -308,6 +309,15 @@ void HelpdeskChat::mark_read(std::uint64_t seq) {
 
 std::vector<std::string> HelpdeskChat::unsent() {
   std::vector<std::string> texts;
+  auto late = Clock::now() - timing_.quiet;
+  for (const auto& id : order_)
+    if (const auto& p = pending_.at(id); p.post.op == payloads::ChatOp::say && (!link_ || p.written <= late))
+      texts.push_back(p.post.text);
+  return texts;
+}
+
+std::vector<std::string> HelpdeskChat::unconfirmed() const {
+  std::vector<std::string> texts;
   for (const auto& id : order_)
     if (const auto& p = pending_.at(id); p.post.op == payloads::ChatOp::say) texts.push_back(p.post.text);
   return texts;
@@ -316,10 +326,8 @@ std::vector<std::string> HelpdeskChat::unsent() {
 void HelpdeskChat::finish(milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   for (;;) {
-    bool waiting = std::any_of(order_.begin(), order_.end(),
-                               [&](const std::string& id) { return pending_.at(id).post.op == payloads::ChatOp::say; });
     auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
-    if (!waiting || left <= milliseconds(0)) return;
+    if (unconfirmed().empty() || left <= milliseconds(0)) return;
     wait_for_change(left);
   }
 }
@@ -516,7 +524,7 @@ int run_chat_interactive(const ChatOptions& o, const GlobalOptions& global, std:
   options.viewer = chat::Side::helpdesk;
   options.heading = "Chat with " + target.to_string();
   int code = chat::run_terminal(chat, in, out, options);
-  if (auto left = chat.unsent(); !left.empty())
+  if (auto left = chat.unconfirmed(); !left.empty())
     throw Error(ErrorKind::unreachable, std::to_string(left.size()) + (left.size() == 1 ? " line was" : " lines were") +
                                             " not recorded by heraldd (no answer in time) and may be lost");
   return code;

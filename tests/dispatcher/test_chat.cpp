@@ -213,6 +213,7 @@ HelpdeskChat::Timing fast() {
   t.resend = 30ms;
   t.reconnect = 10ms;
   t.request = 500ms;
+  t.quiet = 0ms;
   return t;
 }
 
@@ -446,6 +447,23 @@ TEST_CASE("HelpdeskChat: a line stays pending and goes again with the same post 
   auto reads = broker->posts(payloads::ChatOp::read);
   REQUIRE(reads.size() == 1);
   CHECK(reads[0].seq == 1);
+}
+
+TEST_CASE("HelpdeskChat: a line shows as waiting only when heraldd's answer is late") {
+  auto broker = std::make_shared<FakeBroker>();
+  auto timing = fast();
+  timing.quiet = 100ms;
+  HelpdeskChat chat(Target::parse(kPc), fake_connect(broker), timing);
+  chat.open();
+  chat.send("answered at once");
+  CHECK(chat.unsent().empty());
+  REQUIRE(pump(chat, [&] { return chat.unconfirmed().empty(); }));
+  broker->answer = false;
+  chat.send("late");
+  CHECK(chat.unsent().empty());
+  CHECK(chat.unconfirmed() == std::vector<std::string>{"late"});
+  REQUIRE(pump(chat, [&] { return !chat.unsent().empty(); }));
+  CHECK(chat.unsent() == std::vector<std::string>{"late"});
 }
 
 TEST_CASE("HelpdeskChat: after a lost connection it reconnects, asks for the history again and re-sends") {

@@ -5,6 +5,7 @@
 // account here is heraldd's (herald/#), so the ACL's `chat` rules are not what is tested.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <map>
@@ -129,7 +130,12 @@ class FakeHeraldd {
       auto& h = conversations[target];
       h.conversation.target = target;
       results::ChatPosted posted{chat.post_id, target, 0};
-      if (post.op == payloads::ChatOp::say) {
+      auto again = std::find_if(h.lines.begin(), h.lines.end(), [&](const results::ChatLine& l) {
+        return l.from == chat.account && l.post == chat.post_id;
+      });
+      if (post.op == payloads::ChatOp::say && again != h.lines.end()) {
+        posted.seq = again->seq;  // a repeated post: recorded once, answered again
+      } else if (post.op == payloads::ChatOp::say) {
         ++store_.says;
         results::ChatLine line;
         line.seq = h.lines.size() + 1;
@@ -242,7 +248,7 @@ TEST_CASE("herald chat TARGET's view survives a broker restart: reconnects, hist
     return herald::testing::eventually(
         [&] {
           chat.wait_for_change(50ms);
-          return chat.unsent().empty() && chat.snapshot().lines.size() == n;
+          return chat.unconfirmed().empty() && chat.snapshot().lines.size() == n;
         },
         15s, 1ms);
   };

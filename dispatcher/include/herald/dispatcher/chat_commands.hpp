@@ -87,6 +87,10 @@ class HelpdeskChat : public chat::Backend {
     std::chrono::milliseconds resend{3000};     // an unconfirmed post is published again after this
     std::chrono::milliseconds reconnect{2000};  // between attempts after the connection is lost
     std::chrono::milliseconds request{10000};   // open(): how long heraldd has to send the history
+    // A line is shown as waiting (unsent()) only once heraldd's answer is this late, or
+    // while disconnected: every line spends a round trip unconfirmed, and a notice for
+    // each would be noise.
+    std::chrono::milliseconds quiet{1000};
   };
   // How many of the latest lines the view asks for on open and after a reconnect.
   static constexpr std::size_t kHistoryLines = 1000;
@@ -111,10 +115,13 @@ class HelpdeskChat : public chat::Backend {
   void apply(const results::ChatHistory& news);
   // Post ids waiting for heraldd's answer, oldest first (say and read).
   std::vector<std::string> pending_posts() const;
+  // Every line heraldd has not confirmed yet, however recent (unsent() shows the late).
+  std::vector<std::string> unconfirmed() const;
 
  private:
   struct Pending {
     payloads::ChatPost post;
+    std::chrono::steady_clock::time_point written{};
     std::chrono::steady_clock::time_point last_sent{};
     bool published = false;
   };
