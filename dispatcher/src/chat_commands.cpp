@@ -287,6 +287,8 @@ void HelpdeskChat::send(const std::string& text) {
 void HelpdeskChat::mark_read(std::uint64_t seq) {
   if (seq <= read_sent_) return;
   read_sent_ = seq;
+  // heraldd's count says the helpdesk (this account or another) has read them all.
+  if (model_.conversation.unread == 0) return;
   // A newer mark covers an older one still waiting.
   for (auto it = order_.begin(); it != order_.end();) {
     if (pending_[*it].post.op == payloads::ChatOp::read) {

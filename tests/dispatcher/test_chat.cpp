@@ -441,12 +441,21 @@ TEST_CASE("HelpdeskChat: a line stays pending and goes again with the same post 
   chat.wait_for_change(100ms);
   CHECK(broker->topics_of(payloads::ChatOp::say).size() == count);  // no more re-sends
 
-  // Reading publishes a read mark once per new seq.
-  chat.mark_read(1);
-  chat.mark_read(1);
+  // The employee answers; reading publishes a read mark once per new seq.
+  broker->update(history_of(kPc, {line(2, kPc, "Yes", "2026-11-22T13:11:00.000Z")}, 1));
+  REQUIRE(pump(chat, [&] { return chat.snapshot().lines.size() == 2; }));
+  chat.mark_read(2);
+  chat.mark_read(2);
   auto reads = broker->posts(payloads::ChatOp::read);
   REQUIRE(reads.size() == 1);
-  CHECK(reads[0].seq == 1);
+  CHECK(reads[0].seq == 2);
+  CHECK(std::get<topics::ChatTopic>(topics::parse(broker->topics_of(payloads::ChatOp::read)[0])).post_id !=
+        topic.post_id);
+  // Read already (heraldd counts no unread line): nothing to publish.
+  broker->update(history_of(kPc, {line(3, kPc, "Thanks", "2026-11-22T13:12:00.000Z")}, 0));
+  REQUIRE(pump(chat, [&] { return chat.snapshot().lines.size() == 3; }));
+  chat.mark_read(3);
+  CHECK(broker->posts(payloads::ChatOp::read).size() == 1);
 }
 
 TEST_CASE("HelpdeskChat: a line shows as waiting only when heraldd's answer is late") {
