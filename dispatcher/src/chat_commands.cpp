@@ -159,6 +159,27 @@ results::ChatList merge_chat_lists(std::vector<results::ChatList> lists) {
   return merged;
 }
 
+results::ChatList ask_chat_lists(const std::vector<std::string>& scopes,
+                                 const std::function<results::ChatList(const std::string& scope)>& ask) {
+  std::vector<results::ChatList> lists;
+  std::optional<Error> refused;
+  for (const auto& scope : scopes) {
+    try {
+      lists.push_back(ask(scope));
+    } catch (const Error& e) {
+      // By default both the computers and the people are asked about: an account with
+      // the `chat` right over only one of them sees that one.
+      if (e.kind() != ErrorKind::not_permitted || scopes.size() == 1) throw;
+      if (!refused) refused = e;
+    }
+  }
+  if (lists.empty()) {
+    if (refused) throw *refused;
+    throw Error(ErrorKind::internal, "no scope to list conversations under");
+  }
+  return merge_chat_lists(std::move(lists));
+}
+
 void print_chat_list(const results::ChatList& list, std::ostream& out) {
   if (list.conversations.empty()) {
     out << "no conversations\n";
@@ -493,21 +514,10 @@ int run_chat_list(const ChatOptions& o, const GlobalOptions& global, std::ostrea
                                           : std::vector<std::string>{settings.scope, std::string(topics::kPersonLevel)};
   Session session(settings.broker);
   session.subscribe_replies();
-  std::vector<results::ChatList> lists;
-  std::optional<Error> refused;
-  for (const auto& scope : scopes) {
-    try {
-      lists.push_back(results::read<results::ChatList>(
-          session.ask(topics::kOpChats, scope, payloads::Request{}, settings.request_timeout)));
-    } catch (const Error& e) {
-      // By default both the computers and the people are asked about: an account with
-      // the `chat` right over only one of them sees that one.
-      if (e.kind() != ErrorKind::not_permitted || scopes.size() == 1) throw;
-      if (!refused) refused = e;
-    }
-  }
-  if (lists.empty()) throw *refused;
-  auto merged = merge_chat_lists(std::move(lists));
+  auto merged = ask_chat_lists(scopes, [&](const std::string& scope) {
+    return results::read<results::ChatList>(
+        session.ask(topics::kOpChats, scope, payloads::Request{}, settings.request_timeout));
+  });
   if (o.json)
     out << results::encode(merged) << '\n';
   else

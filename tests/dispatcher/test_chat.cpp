@@ -346,6 +346,33 @@ TEST_CASE("chat list: merged by last activity, control characters shown as '?'")
   CHECK(none.str() == "no conversations\n");
 }
 
+TEST_CASE("chat list: a scope the account may not ask about is left out, unless it is the only one") {
+  results::ChatList people;
+  people.conversations.push_back(results::ChatSummary{});
+  people.conversations.back().conversation.target = "user:jkowalski";
+  auto refuse = [](const std::string& scope) -> results::ChatList {
+    throw herald::Error(ErrorKind::not_permitted, "helpdesk1 may not ask for chats under " + scope);
+  };
+  auto only_people = [&](const std::string& scope) { return scope == "user" ? people : refuse(scope); };
+
+  auto list = ask_chat_lists({"org", "user"}, only_people);
+  REQUIRE(list.conversations.size() == 1);
+  CHECK(list.conversations[0].conversation.target == "user:jkowalski");
+
+  auto e = error_of([&] { ask_chat_lists({"org", "user"}, refuse); });
+  CHECK(e.kind() == ErrorKind::not_permitted);
+  CHECK(std::string(e.what()) == "helpdesk1 may not ask for chats under org");
+  CHECK(error_of([&] { ask_chat_lists({"org"}, only_people); }).kind() == ErrorKind::not_permitted);
+  // Anything else is not a matter of rights: no partial list.
+  e = error_of([&] {
+    ask_chat_lists({"org", "user"}, [&](const std::string& scope) -> results::ChatList {
+      if (scope == "org") throw herald::Error(ErrorKind::unreachable, "no answer from heraldd within 10 s");
+      return people;
+    });
+  });
+  CHECK(e.kind() == ErrorKind::unreachable);
+}
+
 TEST_CASE("chat history: lines as the helpdesk sees them, and CSV") {
   utc();
   auto h = history_of(kPc, {line(1, "helpdesk1", "Did you open the attachment?", "2026-11-22T13:10:00.000Z"),

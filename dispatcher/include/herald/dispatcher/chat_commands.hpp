@@ -45,6 +45,11 @@ std::string chat_scope_of(const Target& target);
 std::string unknown_chat_target_text(const Target& target);
 std::string chat_refused_text(std::string_view account, const Target& target);
 
+// `herald chat`'s list: `ask` about every scope, merged. When several scopes are asked
+// about (by default the config scope and every person), one the account may not ask
+// about is left out; throws its refusal if none answered, and any other error at once.
+results::ChatList ask_chat_lists(const std::vector<std::string>& scopes,
+                                 const std::function<results::ChatList(const std::string& scope)>& ask);
 // Conversations of several scopes as one list, the most recently active first (as
 // heraldd orders each), conversations without lines last.
 results::ChatList merge_chat_lists(std::vector<results::ChatList> lists);
