@@ -25,6 +25,9 @@ constexpr std::size_t kMaxChatReplyBytes = 64 * 1024 * 1024;
 // heraldd's answer to a history request for a conversation that has no line yet
 // (topics.md "chat history"): for the interactive view an empty conversation.
 constexpr std::string_view kNoConversation = "no conversation with";
+// `chat send` and `chat close` publish their post again after this without an answer
+// (the live view: HelpdeskChat::Timing::resend).
+constexpr milliseconds kRepost{3000};
 // How much of a line's text `herald chat` shows in its LAST column.
 constexpr std::size_t kShownText = 40;
 
@@ -96,14 +99,24 @@ results::ChatPosted post_and_wait(const Settings& settings, const Target& target
   session.subscribe_replies();
   auto post_id = new_id();
   auto topic = topics::chat(session.account(), post_id, target);
-  auto outcome = session.publish_all({Publication{topic, payloads::encode(post), false}}, settings.request_timeout);
-  if (const auto& o = outcome.front(); !o.accepted) {
-    using mqtt_edge::Operation;
-    if (mqtt_edge::error_kind(o.reason_code, 5, Operation::publish) == ErrorKind::not_permitted)
-      throw Error(ErrorKind::not_permitted, chat_refused_text(session.account(), target));
-    throw mqtt_edge::broker_error(o.reason_code, 5, Operation::publish, "publishing on " + topic);
+  auto payload = payloads::encode(post);
+  // A post is not retained: one that reaches the broker while heraldd is (re)connecting
+  // is not kept for it. So it goes again, with the same post id (heraldd records it
+  // once), until heraldd answers or the time is up, as the live view does.
+  const auto deadline = std::chrono::steady_clock::now() + settings.request_timeout;
+  std::optional<payloads::Reply> reply;
+  while (!reply) {
+    auto left = std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left <= milliseconds(0)) break;
+    auto outcome = session.publish_all({Publication{topic, payload, false}}, settings.request_timeout);
+    if (const auto& o = outcome.front(); !o.accepted) {
+      using mqtt_edge::Operation;
+      if (mqtt_edge::error_kind(o.reason_code, 5, Operation::publish) == ErrorKind::not_permitted)
+        throw Error(ErrorKind::not_permitted, chat_refused_text(session.account(), target));
+      throw mqtt_edge::broker_error(o.reason_code, 5, Operation::publish, "publishing on " + topic);
+    }
+    reply = session.await_reply(post_id, std::min(left, kRepost));
   }
-  auto reply = session.await_reply(post_id, settings.request_timeout);
   if (!reply) {
     auto text = no_answer_text(settings.request_timeout);
     // MQTT 3.1.1 drops a refused publish silently, so a refusal looks the same.

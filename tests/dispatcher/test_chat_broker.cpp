@@ -278,4 +278,19 @@ TEST_CASE("herald chat TARGET's view survives a broker restart: reconnects, hist
   CHECK(lines[2].text == "after");
   CHECK(store.says == 2);
   CHECK(store.histories == 2);  // on open and after the reconnect
+
+  // `chat send` while heraldd is away: its post goes again until heraldd, back, answers.
+  heraldd.reset();
+  herald::testing::RunResult r;
+  std::thread cli([&] {
+    r = herald::testing::run(
+        {herald::testing::bin("herald").string(), "--config", conf.string(), "chat", "send", kKnown, "are you there?"});
+  });
+  std::this_thread::sleep_for(1500ms);
+  heraldd = std::make_unique<FakeHeraldd>(settings, store);
+  cli.join();
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "sent (line 4)\n");
+  CHECK(store.says == 3);
 }
