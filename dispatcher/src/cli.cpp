@@ -1,8 +1,11 @@
 #include "herald/dispatcher/cli.hpp"
 
 #include <CLI/CLI.hpp>
+#include <iostream>
 
 #include "herald/common/error.hpp"
+#include "herald/common/text.hpp"
+#include "herald/dispatcher/chat_commands.hpp"
 #include "herald/dispatcher/commands.hpp"
 #include "herald/dispatcher/plans_commands.hpp"
 
@@ -195,6 +198,35 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   remind_cmd->add_flag("--json", remind.json, "print heraldd's result as JSON");
   remind_cmd->fallthrough();
 
+  ChatOptions chat;
+  auto* chat_cmd = app.add_subcommand(
+      "chat", "chat with a computer or a person: without TARGET, list the conversations; with one, chat live");
+  chat_cmd->add_option("TARGET", chat.target, "a computer's org path (org/branch01/pc042) or user:LOGIN")
+      ->type_name("TARGET");
+  chat_cmd
+      ->add_option("--under", chat.under,
+                   "list only the conversations under an org path, user (every person) or user:LOGIN (default: "
+                   "config 'scope' and every person)")
+      ->type_name("SCOPE");
+  auto* chat_json = chat_cmd->add_flag("--json", chat.json, "list: print heraldd's result as JSON");
+  chat_cmd->fallthrough();
+  auto* chat_send = chat_cmd->add_subcommand("send", "write one line to a conversation");
+  chat_send->add_option("TARGET", chat.target, "a computer's org path or user:LOGIN")->required();
+  chat_send->add_option("TEXT", chat.text, "the line, 1-4096 bytes")->required();
+  chat_send->add_option("--about", chat.about, "the message id the conversation is about")->type_name("ID");
+  auto* chat_close = chat_cmd->add_subcommand("close", "close a conversation (a new line opens it again)");
+  chat_close->add_option("TARGET", chat.target, "a computer's org path or user:LOGIN")->required();
+  auto* chat_history = chat_cmd->add_subcommand("history", "print a conversation's lines (marks nothing read)");
+  chat_history->add_option("TARGET", chat.target, "a computer's org path or user:LOGIN")->required();
+  chat_history->add_flag("--csv", chat.csv, "one row per line: seq,from,at,delivered_at,read_at,text");
+  chat_history->add_option("--limit", chat.limit, "only the last N lines (default: all)")
+      ->type_name("N")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{10000}));
+  for (auto* sub : {chat_send, chat_close, chat_history}) {
+    sub->add_flag("--json", chat.json, "print heraldd's result as JSON");
+    sub->fallthrough();
+  }
+
   std::vector<CLI::App*> all;
   for (auto* sub : app.get_subcommands({})) {
     all.push_back(sub);
@@ -245,6 +277,17 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     if (schedule_cancel->parsed()) return run_schedule_cancel(schedule, global, out);
     if (progress_cmd->parsed()) return run_progress(progress, global, out);
     if (remind_cmd->parsed()) return run_remind(remind, global, out);
+    if (chat_send->parsed()) return run_chat_send(chat, global, out);
+    if (chat_close->parsed()) return run_chat_close(chat, global, out);
+    if (chat_history->parsed()) return run_chat_history(chat, global, out);
+    if (chat_cmd->parsed()) {
+      if (chat.target.empty()) return run_chat_list(chat, global, out);
+      (void)parse_chat_target(chat.target);
+      if (!chat.under.empty() || chat_json->count() > 0)
+        throw Error(ErrorKind::usage, "--under and --json list the conversations: drop them to chat with " +
+                                          text::printable(chat.target, 100));
+      return run_chat_interactive(chat, global, std::cin, out);
+    }
     err << "herald: error: no command given (see herald --help)\n";
     return static_cast<int>(ErrorKind::usage);
   } catch (const Error& e) {

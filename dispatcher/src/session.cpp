@@ -308,8 +308,12 @@ Session::~Session() {
 }
 
 void Session::subscribe_replies() {
-  auto& c = *connection_;
   auto filter = topics::replies_for(account());
+  subscribe(filter, account() + " may not read its replies (" + filter + ")");
+}
+
+void Session::subscribe(const std::string& filter, const std::string& refused_text) {
+  auto& c = *connection_;
   std::string doing = "subscribing to " + filter;
   int mid = 0;
   errno = 0;
@@ -333,7 +337,7 @@ void Session::subscribe_replies() {
   for (int code : granted) {
     if (!mqtt_edge::is_failure(code, settings_.mqtt_version, Operation::subscribe)) continue;
     if (mqtt_edge::error_kind(code, settings_.mqtt_version, Operation::subscribe) == ErrorKind::not_permitted)
-      throw Error(ErrorKind::not_permitted, account() + " may not read its replies (" + filter + ")");
+      throw Error(ErrorKind::not_permitted, refused_text);
     throw mqtt_edge::broker_error(code, settings_.mqtt_version, Operation::subscribe, doing);
   }
 }
@@ -393,6 +397,18 @@ std::vector<PublishOutcome> Session::publish_all(const std::vector<Publication>&
     }
   }
   return outcomes;
+}
+
+std::optional<Session::Received> Session::next_message(std::chrono::milliseconds timeout) {
+  auto& c = *connection_;
+  std::unique_lock lock(c.mutex);
+  if (!c.changed.wait_for(lock, timeout, [&] { return !c.messages.empty() || c.lost; })) return std::nullopt;
+  if (c.messages.empty())
+    throw Error(ErrorKind::unreachable,
+                "lost the connection to " + settings_.uri + ": " + describe(c.lost_code, c.lost_errno));
+  Received message{std::move(c.messages.front().topic), std::move(c.messages.front().payload)};
+  c.messages.pop_front();
+  return message;
 }
 
 std::optional<std::string> Session::await_reply_text(std::string_view request_id, std::chrono::milliseconds timeout) {

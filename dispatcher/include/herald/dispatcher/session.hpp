@@ -52,6 +52,18 @@ class Session {
   // Subscribes (QoS 1) to herald/reply/{account}/+ ; do this before publishing anything
   // that heraldd answers. Throws Error(not_permitted) if the broker refuses.
   void subscribe_replies();
+  // Subscribes (QoS 1) to `filter`, whose messages next_message() returns (the live view
+  // of a chat). Throws Error(not_permitted, refused_text) if the broker refuses.
+  void subscribe(const std::string& filter, const std::string& refused_text);
+
+  struct Received {
+    std::string topic;
+    std::string payload;
+  };
+  // The next message of any subscription (replies included), in arrival order, or
+  // nullopt if none arrives within `timeout`. Throws Error(unreachable) once the
+  // connection is lost and everything that arrived before was taken.
+  std::optional<Received> next_message(std::chrono::milliseconds timeout);
 
   // Publishes all at QoS 1 without waiting in between, then waits for every
   // acknowledgement (at most `timeout` in all). Refusals are reported in the outcome,
