@@ -383,7 +383,7 @@ TEST_CASE("chat history: lines as the helpdesk sees them, and CSV") {
   std::ostringstream text;
   print_chat_history(h, text);
   CHECK(text.str() ==
-        "[13:10] helpdesk1 (you): Did you open the attachment? (delivered)\n"
+        "[13:10] helpdesk1: Did you open the attachment? (delivered)\n"
         "[13:12] org/branch01/pc042: No, \"never\".?Why,? is it bad?\n");
 
   std::ostringstream csv;
@@ -578,7 +578,7 @@ TEST_CASE("herald chat TARGET's terminal: history, a line written, its confirmat
   CHECK(text.find("Chat with org/branch01/pc042\n") == 0);
   CHECK(text.find("[13:10] org/branch01/pc042: Help, a pop-up ?[31m!") != std::string::npos);
   CHECK(text.find("error: line too long (4097 bytes; at most 4096)\n") != std::string::npos);
-  CHECK(text.find("helpdesk1 (you): On my way (sent)") != std::string::npos);
+  CHECK(text.find("helpdesk1: On my way (sent)") != std::string::npos);
   // The view read line 1: a read mark for it went to heraldd.
   auto reads = broker->posts(payloads::ChatOp::read);
   REQUIRE(!reads.empty());

@@ -194,8 +194,8 @@ TEST_CASE("herald chat against a real broker, heraldd played by the test") {
   r = herald({"chat", kKnown}, "Third\n");
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("Chat with org/branch01/pc001\n") == 0);
-  CHECK(r.out.find("heraldd (you): Did you open the attachment? (sent)") != std::string::npos);
-  CHECK(r.out.find("heraldd (you): Third (sent)") != std::string::npos);
+  CHECK(r.out.find("heraldd: Did you open the attachment? (sent)") != std::string::npos);
+  CHECK(r.out.find("heraldd: Third (sent)") != std::string::npos);
   CHECK(store.says == 3);
 
   r = herald({"chat", "history", kKnown, "--csv"});
