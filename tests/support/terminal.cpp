@@ -4,6 +4,9 @@
 #include <stdexcept>
 
 namespace herald::testing {
+namespace {
+constexpr std::string_view kExitedMarker = "[program exited with status ";
+}  // namespace
 
 std::size_t count_of(const std::string& text, const std::string& needle) {
   std::size_t n = 0;
@@ -25,7 +28,9 @@ Terminal::Terminal(const fs::path& dir, const std::string& name, std::vector<std
     args.push_back("-e");
     args.push_back(k + "=" + v);
   }
-  args.push_back("--");
+  // A shell waits for the program and prints its exit status: tmux marks a pane dead
+  // when its terminal closes, but may reap the program itself much later.
+  args.insert(args.end(), {"--", "sh", "-c", "\"$@\"; echo \"" + std::string(kExitedMarker) + "$?]\"", "sh"});
   for (auto& a : argv) args.push_back(std::move(a));
   auto r = tmux(args);
   if (r.exit_code != 0) throw std::runtime_error("tmux new-session failed: " + r.err);
@@ -57,9 +62,13 @@ bool Terminal::wait_for(const std::string& text, std::chrono::milliseconds timeo
 }
 
 std::optional<int> Terminal::exit_status() const {
-  auto r = tmux({"display-message", "-p", "-t", name_, "#{pane_dead} #{pane_dead_status}"});
-  if (r.exit_code != 0 || r.out.rfind("1 ", 0) != 0) return std::nullopt;
-  return std::stoi(r.out.substr(2));
+  // The wrapping shell's last line (see the constructor).
+  auto text = screen();
+  auto at = text.rfind(kExitedMarker);
+  if (at == std::string::npos) return std::nullopt;
+  auto end = text.find(']', at);
+  if (end == std::string::npos) return std::nullopt;
+  return std::stoi(text.substr(at + kExitedMarker.size(), end - at - kExitedMarker.size()));
 }
 
 bool Terminal::wait_exit(std::chrono::milliseconds timeout) const {

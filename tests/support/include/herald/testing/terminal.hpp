@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "herald/testing/fixture.hpp"
@@ -32,7 +33,8 @@ class Terminal {
   // Waits until the screen shows `text` `times` times or more.
   bool wait_for(const std::string& text, std::chrono::milliseconds timeout = std::chrono::seconds(10),
                 std::size_t times = 1) const;
-  // The program's exit status once it has exited; nullopt while it runs.
+  // The program's exit status once it has exited (128 + N after signal N, as a shell
+  // says); nullopt while it runs.
   std::optional<int> exit_status() const;
   bool wait_exit(std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
 
