@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -15,9 +16,11 @@
 #include <iomanip>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
+#include <unordered_map>
 
 #include "herald/bench/certs.hpp"
 #include "herald/bench/process.hpp"
@@ -26,6 +29,7 @@
 #include "herald/common/mqtt.hpp"
 #include "herald/common/orgpath.hpp"
 #include "herald/common/payloads.hpp"
+#include "herald/common/results.hpp"
 #include "herald/common/time.hpp"
 #include "herald/common/topics.hpp"
 #include "herald/dispatcher/session.hpp"
@@ -206,6 +210,7 @@ class Bench {
   void phase_campaigns_idle();
   void phase_footprint();
   void phase_progress();
+  void phase_chat();
   // Arrival at the agents (their inboxes' received_at) of message `id` minus `t0_us`, in ms.
   std::vector<double> arrivals(const std::string& id, std::int64_t t0_us);
   std::vector<double> wait_arrivals(const std::string& id, std::int64_t t0_us);
@@ -887,6 +892,132 @@ void Bench::phase_progress() {
        " lessons read): median " + std::to_string(median(runs)) + " ms");
 }
 
+void Bench::phase_chat() {
+  // 1,000 conversations: the helpdesk (admin) writes one line to each of 1,000
+  // computers, 100 a second (a busy helpdesk, not a flood). Timed per line: from the
+  // publish of the ChatPost to the moment the helpdesk's live view (herald/chatlog, as
+  // `herald chat TARGET` watches it) shows it `delivered`, i.e. stored in that agent's
+  // LMDB and acknowledged back: the way to the employee's screen plus the way back.
+  // Then 200 employees each write one line; timed from its hand-over to the agent's
+  // session to its arrival in the helpdesk's live view.
+  dispatcher::Session view(admin_);
+  view.subscribe(topics::acl::chat_log_read_scope("org"), "the broker refused the chat log");
+  std::mutex mutex;
+  std::unordered_map<std::string, std::int64_t> delivered_us, said_us;  // by target
+  std::atomic<bool> stop_view{false};
+  std::thread watcher([&] {
+    while (!stop_view) {
+      std::optional<dispatcher::Session::Received> m;
+      try {
+        m = view.next_message(100ms);
+      } catch (const Error&) {
+        return;
+      }
+      if (!m) continue;
+      auto at = now_us();
+      try {
+        auto u = payloads::decode<payloads::ChatUpdate>(m->payload);
+        std::lock_guard lock(mutex);
+        for (const auto& line : u.history.lines) {
+          auto& seen = results::from_employee(line) ? said_us : delivered_us;
+          if (results::from_employee(line) || line.delivered_at) seen.emplace(u.history.conversation.target, at);
+        }
+      } catch (const Error&) {
+        // Not a chat update: nothing to time.
+      }
+    }
+  });
+
+  std::size_t conversations = std::min<std::size_t>(1000, paths_.size());
+  std::size_t step = std::max<std::size_t>(1, paths_.size() / conversations);
+  std::unordered_map<std::string, std::int64_t> posted_us;
+  auto started = Clock::now();
+  for (std::size_t i = 0; i < conversations; ++i) {
+    const auto& target = paths_[(i * step) % paths_.size()];
+    payloads::ChatPost post;
+    post.text = "Benchmark answer " + std::to_string(i) + ": please ignore.";
+    post.at = herald::now();
+    auto t0 = now_us();
+    auto outcome =
+        view.publish_all({{topics::chat("admin", new_id(), Target::path(target)), payloads::encode(post), false}}, 10s);
+    if (outcome.empty() || !outcome[0].accepted) fail("the broker refused a chat line to " + target);
+    posted_us[target] = t0;
+    std::this_thread::sleep_until(started + (i + 1) * 10ms);
+  }
+  wait_until(
+      [&] {
+        std::lock_guard lock(mutex);
+        return delivered_us.size() >= posted_us.size();
+      },
+      60s, 200ms);
+  std::vector<double> down, up;
+  {
+    std::lock_guard lock(mutex);
+    for (const auto& [target, t0] : posted_us)
+      if (auto it = delivered_us.find(target); it != delivered_us.end())
+        down.push_back(static_cast<double>(it->second - t0) / 1000.0);
+  }
+
+  // Employees: 5 agents of each swarm process, one process every 25 ms.
+  std::unordered_map<std::string, std::int64_t> wrote_us;
+  for (auto& swarm : swarms_) {
+    if (!write_line(swarm.child.to_child, "chatsay 5")) fail("a swarm process died; see " + tmp_.string());
+    auto answer = swarm.reader.read_line(Clock::now() + 30s);
+    if (!answer) fail("a swarm process did not answer 'chatsay'");
+    std::istringstream words(*answer);
+    std::string word, path;
+    std::size_t n = 0;
+    std::int64_t at = 0;
+    words >> word >> n;
+    while (words >> path >> at) wrote_us[path] = at;
+    std::this_thread::sleep_for(25ms);
+  }
+  wait_until(
+      [&] {
+        std::lock_guard lock(mutex);
+        std::size_t got = 0;
+        for (const auto& [path, at] : wrote_us) got += said_us.count(path);
+        return got >= wrote_us.size();
+      },
+      60s, 200ms);
+  {
+    std::lock_guard lock(mutex);
+    for (const auto& [path, t0] : wrote_us)
+      if (auto it = said_us.find(path); it != said_us.end())
+        up.push_back(static_cast<double>(it->second - t0) / 1000.0);
+  }
+  stop_view = true;
+  watcher.join();
+
+  auto pd = percentiles(down), pu = percentiles(up);
+  std::vector<double> all = down;
+  all.insert(all.end(), up.begin(), up.end());
+  r_["chat_p99_ms"] = round1(percentiles(all).p99);
+  r_["chat_down_p50_ms"] = round1(pd.p50);
+  r_["chat_down_p99_ms"] = round1(pd.p99);
+  r_["chat_up_p50_ms"] = round1(pu.p50);
+  r_["chat_up_p99_ms"] = round1(pu.p99);
+  r_["chat_lines_down"] = down.size();
+  r_["chat_lines_up"] = up.size();
+  note("chat: " + std::to_string(down.size()) + " of " + std::to_string(posted_us.size()) +
+       " helpdesk lines delivered, p99 " + std::to_string(pd.p99) + " ms; " + std::to_string(up.size()) + " of " +
+       std::to_string(wrote_us.size()) + " employee lines at the helpdesk, p99 " + std::to_string(pu.p99) + " ms");
+
+  // `herald chat` over the conversations just made (and the employees' own).
+  std::vector<double> runs;
+  std::size_t listed = 0;
+  for (int i = 0; i < o_.query_runs; ++i) {
+    auto t = Clock::now();
+    auto out = herald_cli({"chat", "--under", "org", "--json"});
+    runs.push_back(seconds_since(t) * 1000);
+    listed = json::parse(out).at("conversations").size();
+  }
+  r_["chat_list_ms"] = round1(median(runs));
+  r_["chat_list_rtt_ms"] = round1(query_rtt(topics::kOpChats, payloads::Request{}));
+  r_["chat_list_conversations"] = listed;
+  note("herald chat (" + std::to_string(listed) + " conversations): median " + std::to_string(median(runs)) + " ms");
+}
+
 void Bench::phase_footprint() {
   std::this_thread::sleep_for(2s);
   pid_t pids[3] = {real_agent_, heraldd_, mosquitto_};
@@ -1030,6 +1161,11 @@ void Bench::report() {
       {"herald progress", "progress_ms", "ms", "<= 200"},
       {"  progress round trip", "progress_rtt_ms", "ms", "(heraldd's share)"},
       {"heraldd CPU, 100 camp.", "idle_cpu_pct_100_campaigns", "%", "~0"},
+      {"chat p99 (both ways)", "chat_p99_ms", "ms", "<= 100"},
+      {"  helpdesk->agent p99", "chat_down_p99_ms", "ms", "(stored + ack back)"},
+      {"  employee->helpdesk p99", "chat_up_p99_ms", "ms", ""},
+      {"herald chat (list)", "chat_list_ms", "ms", "<= 100"},
+      {"  chat list round trip", "chat_list_rtt_ms", "ms", "(heraldd's share)"},
       {"idle agent RSS", "agent_rss_kib", "KiB", "<= 10240"},
       {"idle agent CPU", "agent_cpu_pct", "%", "~0"},
       {"heraldd RSS", "heraldd_rss_kib", "KiB", ""},
@@ -1085,6 +1221,7 @@ int Bench::run() {
   phase_campaigns_idle();
   phase_footprint();
   phase_progress();
+  phase_chat();
   if (!o_.skip_reconnect) phase_reconnect();
   stop_swarms();
   if (!o_.skip_raw) phase_raw();

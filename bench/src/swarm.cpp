@@ -18,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "herald/agent/chat_store.hpp"
 #include "herald/agent/commands.hpp"
 #include "herald/agent/display.hpp"
 #include "herald/agent/executor.hpp"
@@ -113,6 +114,9 @@ class Member {
   // When the member stored message `id` (agents: the inbox's received_at), in
   // microseconds since the Unix epoch; -1 if it does not hold it.
   virtual std::int64_t received_us(const std::string& id) const = 0;
+  // The employee writes one chat line to the helpdesk, as `herald-agent chat send`
+  // does (into the chat outbox, then wake the session). False for raw members.
+  virtual bool chat_say(const std::string& text) = 0;
   std::atomic<bool> ready{false};
 };
 
@@ -125,7 +129,11 @@ class AgentMember final : public Member {
  public:
   AgentMember(const MemberSpec& spec, std::size_t index, const SwarmOptions& options, lmdb::Env& env,
               agent::Executor& executor, agent::Display& display, Recorder& recorder, Counters& counters)
-      : executor_(executor), inbox_(env, std::to_string(index)), path_(spec.path), user_(spec.user) {
+      : executor_(executor),
+        inbox_(env, std::to_string(index)),
+        chat_(env, std::to_string(index)),
+        path_(spec.path),
+        user_(spec.user) {
     agent::SessionSettings s;
     s.broker.uri = options.uri;
     s.broker.ca_file = options.ca_file;
@@ -136,6 +144,7 @@ class AgentMember final : public Member {
     s.user = spec.user;
     s.host = "swarm";
     s.verbose = false;
+    s.chat = &chat_;
     s.on_connected = [this, &counters] {
       if (!ready.exchange(true)) ++counters.ready;
     };
@@ -149,6 +158,17 @@ class AgentMember final : public Member {
   std::int64_t received_us(const std::string& id) const override {
     auto m = inbox_.find(id);
     return m ? to_unix_ms(m->received_at) * 1000 : -1;
+  }
+  bool chat_say(const std::string& text) override {
+    executor_.post([this, text] {
+      try {
+        chat_.enqueue(path_, text, std::nullopt, herald::now());
+      } catch (const Error& e) {
+        log::warn(path_ + ": " + e.what());
+      }
+      session_->wake();
+    });
+    return true;
   }
   bool mark_read(const std::string& id) override {
     // What `herald-agent show` does: commit the read mark with its receipt, then wake
@@ -167,6 +187,7 @@ class AgentMember final : public Member {
  private:
   agent::Executor& executor_;
   agent::Inbox inbox_;
+  agent::ChatStore chat_;
   std::string path_;
   std::string user_;
   std::unique_ptr<agent::AgentSession> session_;
@@ -239,6 +260,7 @@ class RawMember final : public Member, private mqtt::iaction_listener {
   }
   bool mark_read(const std::string&) override { return false; }
   std::int64_t received_us(const std::string&) const override { return -1; }  // raw: see `times`
+  bool chat_say(const std::string&) override { return false; }
 
  private:
   struct ConnectListener final : mqtt::iaction_listener {
@@ -369,6 +391,19 @@ int run_swarm(const SwarmOptions& options) {
       std::size_t n = 0;
       for (const auto& m : members) n += m->mark_read(id) ? 1 : 0;
       answer("read " + id + " " + std::to_string(n));
+    } else if (command == "chatsay") {
+      // chatsay K: the first K members each write one line; answers when they were
+      // handed to the session's worker, per member.
+      std::size_t k = std::strtoul(id.c_str(), nullptr, 10);
+      std::string out;
+      std::size_t n = 0;
+      for (std::size_t i = 0; i < members.size() && n < k; ++i) {
+        auto at = now_us();
+        if (!members[i]->chat_say("Benchmark question " + std::to_string(at) + ": please ignore.")) continue;
+        out += " " + specs[i].path + " " + std::to_string(at);
+        ++n;
+      }
+      answer("chatsay " + std::to_string(n) + out);
     } else if (command == "receipts") {
       send_receipts = id == "on";
       answer("receipts " + id);

@@ -17,6 +17,9 @@
 //                       the LMDB inbox; raw: received)
 //   read ID          -> "read ID <n>" every agent marks ID read at once, as
 //                       `herald-agent show` does (Inbox::mark_read, then wake the session)
+//   chatsay K        -> "chatsay <n> <path> <us> ..."  the first K agents each write one
+//                       chat line to the helpdesk (ChatStore::enqueue + wake, as
+//                       `herald-agent chat send` does), with when it was handed over
 //   receipts on|off  -> "receipts on|off"  raw members publish Herald's two receipts
 //                       (delivered, displayed) for each message they receive (diagnosis)
 //   quit             -> "bye", then the process exits at once
