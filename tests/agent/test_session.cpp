@@ -354,9 +354,8 @@ struct FakeChatServer {
   }
 };
 
-// Whether the broker's generated ACL lets agents read herald/chatdown/%u (herald-acl
-// gains the agents' chat rules on its own branch of issue 11; until that is merged the
-// chat cases cannot run against a real broker and say so).
+// Whether the broker's generated ACL lets agents read herald/chatdown/%u: the chat
+// cases below need it, and a missing rule should fail them, not time them out.
 bool acl_has_agent_chat(herald::testing::Broker& broker) {
   auto wanted = topics::acl::agent_chat_down_read_pattern();
   for (const auto& entry : std::filesystem::directory_iterator(broker.dir())) {
@@ -383,10 +382,8 @@ results::ChatLine chat_line(std::uint64_t seq, std::string from, std::string tex
 TEST_CASE("chat: the agent syncs on connect, stores heraldd's lines, acks them and re-sends its own until echoed") {
   herald::testing::TempDir tmp("agent-chat");
   herald::testing::Broker broker(tmp.path() / "broker", herald::testing::default_directory_csv());
-  if (!acl_has_agent_chat(broker)) {
-    MESSAGE("SKIPPED: the ACL does not give agents herald/chatdown and herald/chatup yet");
-    return;
-  }
+  // herald-acl grants every agent its own chatdown and chatup (topics.md access table).
+  REQUIRE(acl_has_agent_chat(broker));
   FakeChatServer server(broker);
   lmdb::Env::Options options = agent_env_options();
   options.durable = false;
@@ -462,10 +459,8 @@ TEST_CASE("chat: the agent syncs on connect, stores heraldd's lines, acks them a
 TEST_CASE("chat: herald-agent chat send is recorded through the daemon, history shows both sides, a restart syncs") {
   herald::testing::TempDir tmp("agent-chat-cli");
   herald::testing::Broker broker(tmp.path() / "broker", herald::testing::default_directory_csv());
-  if (!acl_has_agent_chat(broker)) {
-    MESSAGE("SKIPPED: the ACL does not give agents herald/chatdown and herald/chatup yet");
-    return;
-  }
+  // herald-acl grants every agent its own chatdown and chatup (topics.md access table).
+  REQUIRE(acl_has_agent_chat(broker));
   FakeChatServer server(broker, true);
   herald::testing::Agent agent(broker, tmp.path(), "org/branch01/pc001", "jk");
   agent.start();
