@@ -1,7 +1,10 @@
 // heraldd: the Herald server daemon. Everything but argument parsing and signal
 // handling lives in herald::scheduler.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <thread>
@@ -10,6 +13,19 @@
 #include "herald/common/error.hpp"
 #include "herald/common/log.hpp"
 #include "herald/scheduler/server.hpp"
+
+namespace {
+// Paho's network threads end asynchronously after the last client is destroyed; if
+// exit() ran OpenSSL's atexit clean-up meanwhile, such a thread's OpenSSL thread-local
+// destructor would touch freed state (seen under ASan as a SEGV in libcrypto at thread
+// exit). Everything heraldd keeps is committed by now, so leave without exit handlers.
+int leave(int code) {
+  std::cout.flush();
+  std::cerr.flush();
+  std::fflush(nullptr);
+  _exit(code);
+}
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"heraldd: records Herald messages and receipts, answers queries, keeps the broker's retained store"};
@@ -36,18 +52,20 @@ int main(int argc, char** argv) {
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-    herald::scheduler::Server server(std::move(settings));
-    std::thread([&server, signals] {
-      int received = 0;
-      sigwait(&signals, &received);
-      herald::log::info(std::string("received signal ") + (received == SIGINT ? "SIGINT" : "SIGTERM"));
-      server.stop();
-    }).detach();
-    server.run();
-    return 0;
+    {
+      herald::scheduler::Server server(std::move(settings));
+      std::thread([&server, signals] {
+        int received = 0;
+        sigwait(&signals, &received);
+        herald::log::info(std::string("received signal ") + (received == SIGINT ? "SIGINT" : "SIGTERM"));
+        server.stop();
+      }).detach();
+      server.run();
+    }  // the ledger is closed and the MQTT client destroyed here
+    return leave(0);
   } catch (const herald::Error& e) {
     std::cerr << "heraldd: " << (e.kind() == herald::ErrorKind::not_permitted ? "not permitted: " : "error: ")
               << e.what() << "\n";
-    return e.exit_code();
+    return leave(e.exit_code());
   }
 }
