@@ -31,6 +31,19 @@ std::string rebuild(const t::ParsedTopic& parsed) {
         if constexpr (std::is_same_v<V, t::CampaignTopic>) return t::campaign(v.account, v.request_id, v.scope);
         if constexpr (std::is_same_v<V, t::ScheduleTopic>) return t::schedule(v.account, v.request_id, v.kind, v.scope);
         if constexpr (std::is_same_v<V, t::RemindTopic>) return t::remind(v.account, v.id, v.agent_path);
+        if constexpr (std::is_same_v<V, t::ChatTopic>) return t::chat(v.account, v.post_id, v.target);
+        if constexpr (std::is_same_v<V, t::ChatUpTopic>) return t::chat_up(v.agent_path);
+        if constexpr (std::is_same_v<V, t::ChatDownTopic>) return t::chat_down(v.agent_path);
+        if constexpr (std::is_same_v<V, t::ChatLogTopic>) return t::chat_log(v.target);
+        // Every alternative above: a new topic kind must be rebuilt here too.
+        static_assert(std::is_same_v<V, t::RemindTopic> || std::is_same_v<V, t::ChatTopic> ||
+                          std::is_same_v<V, t::ChatUpTopic> || std::is_same_v<V, t::ChatDownTopic> ||
+                          std::is_same_v<V, t::ChatLogTopic> || std::is_same_v<V, t::DeliveryTopic> ||
+                          std::is_same_v<V, t::RecallTopic> || std::is_same_v<V, t::AckTopic> ||
+                          std::is_same_v<V, t::PresenceTopic> || std::is_same_v<V, t::RequestTopic> ||
+                          std::is_same_v<V, t::ReplyTopic> || std::is_same_v<V, t::ReceiptedTopic> ||
+                          std::is_same_v<V, t::CampaignTopic> || std::is_same_v<V, t::ScheduleTopic>,
+                      "rebuild() lacks a topic kind");
       },
       parsed);
 }
