@@ -1,7 +1,11 @@
 #pragma once
 // Shared test helpers: a temp directory removed afterwards, payload builders.
+#include <doctest/doctest.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 
+#include <array>
+#include <cstdio>
 #include <filesystem>
 #include <string>
 
@@ -32,6 +36,23 @@ inline payloads::Delivery delivery(std::string title = "Phishing", std::string s
   d.sent_at = herald::now();
   d.expires_at = d.sent_at + lifetime;
   return d;
+}
+
+// Runs the herald-agent binary with `args` through a shell; stdout and stderr together.
+struct Run {
+  int code;
+  std::string out;
+};
+
+inline Run run(const std::string& args) {
+  std::string cmd = std::string(HERALD_AGENT_BIN) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p);
+  std::string out;
+  std::array<char, 4096> buf;
+  while (auto n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
+  int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
 }  // namespace herald::agent::test

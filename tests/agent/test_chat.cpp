@@ -17,6 +17,7 @@
 
 using namespace herald;
 using namespace herald::agent;
+using herald::agent::test::run;
 using herald::agent::test::TempDir;
 
 namespace {
@@ -47,22 +48,6 @@ results::ChatHistory update(std::string target, std::vector<results::ChatLine> l
 }
 
 std::string payload_of(const results::ChatHistory& h) { return payloads::encode(payloads::ChatUpdate{h}); }
-
-struct Run {
-  int code;
-  std::string out;
-};
-
-Run run(const std::string& args) {
-  std::string cmd = std::string(HERALD_AGENT_BIN) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p);
-  std::string out;
-  std::array<char, 4096> buf;
-  while (auto n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-  int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
 
 // An agent.conf for org/b1/pc1 (user anna, data in DIR/data); returns "--config FILE".
 std::string agent_conf(const TempDir& dir) {

@@ -13,26 +13,11 @@
 #include "herald/common/error.hpp"
 
 using namespace herald;
+using herald::agent::test::run;
 using namespace herald::agent;
 using herald::agent::test::TempDir;
 
 namespace {
-
-struct Run {
-  int code;
-  std::string out;
-};
-
-Run run(const std::string& args) {
-  std::string cmd = std::string(HERALD_AGENT_BIN) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p);
-  std::string out;
-  std::array<char, 4096> buf;
-  while (auto n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-  int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
 
 // An agent.conf for org/b1/pc1 (user anna, data in DIR/data); returns "--config FILE".
 std::string agent_conf(const TempDir& dir) {
