@@ -10,6 +10,10 @@ packages=(
   liblmdb-dev lmdb-utils
   doctest-dev libcli11-dev libical-dev libhowardhinnant-date-dev
   libnotify-bin procps clang-format
+  gettext  # msgfmt compiles po/ (common/i18n.hpp); xgettext/msgmerge check the catalogues are complete
+  # herald-desktop (Qt 6 Widgets + D-Bus) and its tests: a virtual X display, a real
+  # notification daemon on a private session bus, screenshots, fonts with Polish letters
+  qt6-base-dev qt6-qpa-plugins libqt6svg6 xvfb xauth dunst dbus dbus-x11 imagemagick x11-utils fonts-dejavu-core
   tmux  # the integration tests drive the interactive chats through a real pseudo-terminal
   clang libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer (libclang_rt.fuzzer is only recommended by clang)
 )
