@@ -43,6 +43,7 @@ MessageRecord new_record(Batch& b, topics::Kind kind, const std::string& sender,
   m.sent_at = d.sent_at;
   m.expires_at = d.expires_at;
   m.recorded_at = b.now;
+  m.require_confirm = d.require_confirm;
   return m;
 }
 
