@@ -678,7 +678,7 @@ CampaignRecord decode_campaign(std::string_view id, std::string_view bytes) {
 }
 
 std::string encode_schedule(const ScheduleRecord& s) {
-  return json{{"k", s.kind == topics::Kind::alert ? "a" : "m"},
+  json j{{"k", s.kind == topics::Kind::alert ? "a" : "m"},
               {"s", s.sender},
               {"ti", s.title},
               {"b", s.body},
@@ -694,8 +694,9 @@ std::string encode_schedule(const ScheduleRecord& s) {
               {"n", s.sent},
               {"sk", s.skipped},
               {"tot", s.total ? json(*s.total) : json(nullptr)},
-              {"lm", s.last_message}}
-      .dump();
+              {"lm", s.last_message}};
+  if (s.require_confirm) j["rc"] = true;  // only when set: older records unchanged
+  return j.dump();
 }
 ScheduleRecord decode_schedule(std::string_view id, std::string_view bytes) {
   return decode_json("schedule", id, bytes, [&](const json& j) {
@@ -718,6 +719,7 @@ ScheduleRecord decode_schedule(std::string_view id, std::string_view bytes) {
     s.skipped = j.at("sk").get<std::size_t>();
     if (!j.at("tot").is_null()) s.total = j.at("tot").get<std::size_t>();
     s.last_message = j.at("lm").get<std::string>();
+    s.require_confirm = j.value("rc", false);
     return s;
   });
 }

@@ -126,6 +126,7 @@ void fire_schedule(Batch& b, const std::string& id) {
     d.body = s->body;
     d.severity = s->severity;
     d.links = s->links;
+    d.require_confirm = s->require_confirm;
     d.sent_at = b.now;
     d.expires_at = b.now + s->lifetime;
     auto m = new_record(b, s->kind, s->sender, s->targets, d);

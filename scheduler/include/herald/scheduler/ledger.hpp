@@ -238,6 +238,7 @@ struct ScheduleRecord {
   std::string sender;
   std::string title, body, severity = "info";
   std::vector<std::string> links;
+  bool require_confirm = false;
   std::chrono::seconds lifetime{0};
   std::vector<std::string> targets;
   schedule::Recurrence when;
