@@ -345,8 +345,8 @@ struct RowParts {
   }
   std::string recipient = part("{", key::recipient), state = part(",", key::state),
               delivered_at = part(",", key::delivered_at), displayed_at = part(",", key::displayed_at),
-              read_at = part(",", key::read_at), confirmed_at = part(",", key::confirmed_at), user = part(",", key::user),
-              computer = part(",", key::computer);
+              read_at = part(",", key::read_at), confirmed_at = part(",", key::confirmed_at),
+              user = part(",", key::user), computer = part(",", key::computer);
 };
 
 void StatusWriter::add(const RecipientStatusRef& row) {
@@ -464,7 +464,7 @@ std::string encode(const Status& r) {
   std::string out;
   StatusWriter w(out, r, r.recipients.size());
   for (const auto& row : r.recipients) {
-    RecipientStatusRef ref{row.recipient, row.state, row.delivered_at, row.displayed_at, row.read_at, {}, {},
+    RecipientStatusRef ref{row.recipient,   row.state, row.delivered_at, row.displayed_at, row.read_at, {}, {},
                            row.confirmed_at};
     if (row.user) ref.user = *row.user;
     if (row.computer) ref.computer = *row.computer;

@@ -679,22 +679,22 @@ CampaignRecord decode_campaign(std::string_view id, std::string_view bytes) {
 
 std::string encode_schedule(const ScheduleRecord& s) {
   json j{{"k", s.kind == topics::Kind::alert ? "a" : "m"},
-              {"s", s.sender},
-              {"ti", s.title},
-              {"b", s.body},
-              {"sv", s.severity},
-              {"l", s.links},
-              {"lt", s.lifetime.count()},
-              {"t", s.targets},
-              {"w", recurrence_json(s.when)},
-              {"st", results::state_name(s.state)},
-              {"ca", to_unix_ms(s.created_at)},
-              {"ni", s.next_index},
-              {"na", opt_ms(s.next_at)},
-              {"n", s.sent},
-              {"sk", s.skipped},
-              {"tot", s.total ? json(*s.total) : json(nullptr)},
-              {"lm", s.last_message}};
+         {"s", s.sender},
+         {"ti", s.title},
+         {"b", s.body},
+         {"sv", s.severity},
+         {"l", s.links},
+         {"lt", s.lifetime.count()},
+         {"t", s.targets},
+         {"w", recurrence_json(s.when)},
+         {"st", results::state_name(s.state)},
+         {"ca", to_unix_ms(s.created_at)},
+         {"ni", s.next_index},
+         {"na", opt_ms(s.next_at)},
+         {"n", s.sent},
+         {"sk", s.skipped},
+         {"tot", s.total ? json(*s.total) : json(nullptr)},
+         {"lm", s.last_message}};
   if (s.require_confirm) j["rc"] = true;  // only when set: older records unchanged
   return j.dump();
 }

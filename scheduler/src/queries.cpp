@@ -170,7 +170,7 @@ void write_status(std::string& out, const Ledger& ledger, lmdb::Txn& txn, std::s
   for (const auto& row : rows) {
     results::RecipientStatusRef ref{
         row.recipient, row.receipt.state, row.receipt.delivered_at, row.receipt.displayed_at, row.receipt.read_at,
-        std::nullopt,  std::nullopt,                 row.receipt.confirmed_at};
+        std::nullopt,  std::nullopt,      row.receipt.confirmed_at};
     if (row.acked && !row.receipt.user.empty()) ref.user = row.receipt.user;
     if (row.acked) ref.computer = row.receipt.computer;
     writer.add(ref);
@@ -226,9 +226,8 @@ std::string pending(const Ledger& ledger, lmdb::Txn& txn, std::string_view scope
   // Each message's entry is encoded once and reused for every recipient.
   std::vector<std::string> entries(active.size());
   for (std::size_t i = 0; i < active.size(); ++i)
-    entries[i] = results::encode_unread(
-        results::UnreadMessage{active[i].id, active[i].kind, active[i].title, active[i].sent_at,
-                               active[i].require_confirm});
+    entries[i] = results::encode_unread(results::UnreadMessage{active[i].id, active[i].kind, active[i].title,
+                                                               active[i].sent_at, active[i].require_confirm});
 
   std::string out;
   results::PendingWriter writer(out, scope, total);
@@ -566,8 +565,8 @@ std::string progress(const Ledger& ledger, lmdb::Txn& txn, std::string_view cour
       if (p.read.test(i)) ++out.lessons[i].read;
       if (p.confirmed.test(i)) ++out.lessons[i].confirmed;
     }
-    results::PersonProgress row{p.login,    p.name,   p.read.count(), p.sent.count(), info->lessons.size(),
-                                p.first_at, p.last_at,    p.confirmed.count()};
+    results::PersonProgress row{p.login,    p.name,    p.read.count(),     p.sent.count(), info->lessons.size(),
+                                p.first_at, p.last_at, p.confirmed.count()};
     if (row.read == 0) out.not_started.push_back(results::Person{p.login, p.name});
     out.people.push_back(std::move(row));
   }

@@ -361,7 +361,7 @@ struct LessonSummary {
   std::size_t number = 0;
   std::string title;
   std::size_t images = 0, links = 0, bytes = 0;  // bytes: the lesson's encoded Delivery
-  bool require_confirm = false;                   // on the wire only when true
+  bool require_confirm = false;                  // on the wire only when true
   bool operator==(const LessonSummary&) const = default;
 };
 struct CourseDetail {
