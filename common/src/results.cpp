@@ -304,7 +304,8 @@ void Totals::add(ReceiptState s) {
 
 // ---- writers ----------------------------------------------------------------------
 
-StatusWriter::StatusWriter(std::string& out, const StatusHead& head, std::size_t expected_rows) : out_(out) {
+StatusWriter::StatusWriter(std::string& out, const StatusHead& head, std::size_t expected_rows)
+    : out_(out), confirming_(head.require_confirm) {
   out_.reserve(out_.size() + 512 + expected_rows * 220);
   out_.push_back('{');
   message_fields(out_, head.message);
@@ -314,8 +315,10 @@ StatusWriter::StatusWriter(std::string& out, const StatusHead& head, std::size_t
   str_or_null(out_, head.recalled_by);
   name(out_, key::state);
   str(out_, state_name(head.state));
-  name(out_, key::require_confirm);
-  out_ += head.require_confirm ? "true" : "false";
+  if (confirming_) {
+    name(out_, key::require_confirm);
+    out_ += "true";
+  }
   name(out_, key::totals);
   out_.push_back('{');
   name(out_, key::recipients, true);
@@ -328,8 +331,10 @@ StatusWriter::StatusWriter(std::string& out, const StatusHead& head, std::size_t
   num(out_, head.totals.displayed);
   name(out_, key::read);
   num(out_, head.totals.read);
-  name(out_, key::confirmed);
-  num(out_, head.totals.confirmed);
+  if (confirming_) {
+    name(out_, key::confirmed);
+    num(out_, head.totals.confirmed);
+  }
   out_.push_back('}');
   name(out_, key::recipients);
   out_.push_back('[');
@@ -363,8 +368,10 @@ void StatusWriter::add(const RecipientStatusRef& row) {
   time_or_null(out_, row.displayed_at);
   out_ += parts.read_at;
   time_or_null(out_, row.read_at);
-  out_ += parts.confirmed_at;
-  time_or_null(out_, row.confirmed_at);
+  if (confirming_) {
+    out_ += parts.confirmed_at;
+    time_or_null(out_, row.confirmed_at);
+  }
   out_ += parts.user;
   str_or_null(out_, row.user);
   out_ += parts.computer;
@@ -443,6 +450,10 @@ void ListWriter::add(const ListedMessage& m) {
   message_fields(out_, m.message);
   name(out_, key::state);
   str(out_, state_name(m.state));
+  if (m.require_confirm) {
+    name(out_, key::require_confirm);
+    out_ += "true";
+  }
   name(out_, key::recipients);
   num(out_, m.counts.recipients);
   name(out_, key::delivered);
@@ -451,8 +462,10 @@ void ListWriter::add(const ListedMessage& m) {
   num(out_, m.counts.displayed);
   name(out_, key::read);
   num(out_, m.counts.read);
-  name(out_, key::confirmed);
-  num(out_, m.counts.confirmed);
+  if (m.require_confirm) {
+    name(out_, key::confirmed);
+    num(out_, m.counts.confirmed);
+  }
   name(out_, key::pending);
   num(out_, m.counts.pending);
   out_.push_back('}');
@@ -516,6 +529,11 @@ std::string encode(const Recorded& r) {
 }
 
 std::string encode(const Progress& r) {
+  // The confirmation counts only for a course with lessons to confirm: the progress of
+  // every other course is written as it always was.
+  bool confirms = false;
+  for (const auto& l : r.lessons) confirms = confirms || l.require_confirm || l.confirmed > 0;
+  for (const auto& p : r.people) confirms = confirms || p.confirmed > 0;
   std::string out = "{";
   name(out, key::course, true);
   str(out, r.course);
@@ -538,8 +556,10 @@ std::string encode(const Progress& r) {
     time_or_null(out, p.first_at);
     name(out, key::last_at);
     time_or_null(out, p.last_at);
-    name(out, key::confirmed);
-    num(out, p.confirmed);
+    if (confirms) {
+      name(out, key::confirmed);
+      num(out, p.confirmed);
+    }
     out.push_back('}');
   }
   out.push_back(']');
@@ -558,8 +578,10 @@ std::string encode(const Progress& r) {
     num(out, l.read);
     name(out, key::unread);
     num(out, l.unread);
-    name(out, key::confirmed);
-    num(out, l.confirmed);
+    if (confirms) {
+      name(out, key::confirmed);
+      num(out, l.confirmed);
+    }
     if (l.require_confirm) {
       name(out, key::require_confirm);
       out += "true";
@@ -922,6 +944,7 @@ void from_json(const json& j, List& r) {
     read_message_fields(row, m.message);
     m.state = message_state_from_name(string_at(row, key::state));
     m.counts = read_totals(row);
+    m.require_confirm = optional_bool(row, key::require_confirm);
     r.messages.push_back(std::move(m));
   }
 }

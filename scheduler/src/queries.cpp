@@ -266,6 +266,7 @@ std::string list(const Ledger& ledger, lmdb::Txn& txn, std::string_view scope, s
       row.counts.add(r ? r->state : ReceiptState::pending);
     });
     row.state = m->state(now);
+    row.require_confirm = m->require_confirm;
     row.message = summary(*m, scope);
     writer.add(row);
     return ++n < limit;

@@ -120,7 +120,7 @@ ReceiptState receipt_state_from_name(std::string_view name);  // throws Error(pr
 
 // Each recipient counted once, in its furthest state: someone who confirmed is counted
 // in `confirmed`, not in `read` (read + confirmed is everyone who read it). `confirmed`
-// may be absent from an older heraldd's result: read as 0.
+// is written only for a message that asks for confirmation; absent, it reads as 0.
 struct Totals {
   std::size_t recipients = 0, pending = 0, delivered = 0, displayed = 0, read = 0, confirmed = 0;
   void add(ReceiptState s);
@@ -146,8 +146,8 @@ struct RecipientStatus {
   std::optional<TimePoint> delivered_at, displayed_at, read_at;
   std::optional<std::string> user;      // null until a receipt names one
   std::optional<std::string> computer;  // null until a receipt
-  // Null unless confirmed (absent from an older heraldd). Last, so that existing
-  // brace-initialisations stay valid; on the wire it follows read_at.
+  // Null unless confirmed; on the wire (after read_at) only in the status of a message
+  // that asks for confirmation. Last here, so brace-initialisations stay valid.
   std::optional<TimePoint> confirmed_at;
   bool operator==(const RecipientStatus&) const = default;
 };
@@ -158,7 +158,10 @@ struct StatusHead {
   std::optional<TimePoint> recalled_at;
   std::optional<std::string> recalled_by;
   MessageState state = MessageState::active;
-  bool require_confirm = false;  // sent with --require-confirm (absent from older heraldd: false)
+  // Sent with --require-confirm. Only such a status has "require_confirm": true, a
+  // totals.confirmed and a confirmed_at per row: every other status is written as it
+  // was before confirmations existed.
+  bool require_confirm = false;
   Totals totals;
   bool operator==(const StatusHead&) const = default;
 };
@@ -189,6 +192,7 @@ class StatusWriter {
  private:
   std::string& out_;
   bool first_ = true;
+  bool confirming_ = false;  // head.require_confirm: rows carry confirmed_at
 };
 
 // ---- pending: `herald pending [--under PATH] --json` ----------------------------
@@ -241,7 +245,10 @@ std::string encode_unread(const UnreadMessage& m);
 struct ListedMessage {
   MessageSummary message;
   MessageState state = MessageState::active;
-  Totals counts;  // written flat: recipients, delivered, displayed, read, confirmed, pending
+  // Written flat: recipients, delivered, displayed, read, [confirmed,] pending. With
+  // require_confirm (written as "require_confirm": true after state) also "confirmed".
+  Totals counts;
+  bool require_confirm = false;
   bool operator==(const ListedMessage&) const = default;
 };
 
