@@ -63,7 +63,8 @@ TEST_CASE("a message to confirm: read is not enough, pending until the employee 
   auto table = herald_ok(sys, {"status", id});
   CHECK(table.find("CONFIRMED") != std::string::npos);
   CHECK(table.find("1 confirmed") != std::string::npos);
-  for (const auto& m : herald_json(sys, {"list"}).at("messages"))
+  auto list = herald_json(sys, {"list"});  // named: a range-for over a temporary's member dangles
+  for (const auto& m : list.at("messages"))
     if (m.at("id") == id) CHECK(m.at("confirmed") == 1);
 }
 
