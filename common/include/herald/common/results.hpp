@@ -177,8 +177,8 @@ struct RecipientStatusRef {
   ReceiptState state = ReceiptState::pending;
   std::optional<TimePoint> delivered_at, displayed_at, read_at;
   std::optional<std::string_view> user;
-  std::optional<TimePoint> confirmed_at;  // last: existing brace-initialisations stay valid
   std::optional<std::string_view> computer;
+  std::optional<TimePoint> confirmed_at;  // last: existing brace-initialisations stay valid
 };
 
 // Appends a status to `out`: the head at construction, then one add() per row, then
