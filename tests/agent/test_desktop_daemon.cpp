@@ -122,6 +122,16 @@ TEST_CASE("desktop socket of a real agent: the employee reads and is shown alert
   CHECK(shown["message"]["body"] == "Jutro o 9:00");
   CHECK(eventually([&] { return status_of(sys, id, pc) == "read"; }, std::chrono::seconds(10)));
 
+  // A message that asks for confirmation: confirm -> the admin sees it confirmed.
+  auto ask = herald_ok(sys, {"send", "--to", "org/branch01", "--require-confirm", "--title", "Regulamin", "--body",
+                             "Proszę potwierdzić"});
+  CHECK(eventually([&] { return desk->call({{"op", "inbox"}})["messages"].size() == 2; }, std::chrono::seconds(10)));
+  CHECK(desk->call({{"op", "confirm"}, {"id", id}})["error"]["code"] == 2);  // it does not ask
+  auto confirmed = desk->call({{"op", "confirm"}, {"id", ask}});
+  REQUIRE(confirmed["ok"] == true);
+  CHECK(confirmed["message"]["state"] == "confirmed");
+  CHECK(eventually([&] { return status_of(sys, ask, pc) == "confirmed"; }, std::chrono::seconds(10)));
+
   // An alert goes to the desktop program, not the agent's display, until it answers.
   auto alert = herald_ok(sys, {"alert", "--to", "org/branch01", "--severity", "critical", "--title", "Pożar", "--body",
                                "Opuścić budynek"});
