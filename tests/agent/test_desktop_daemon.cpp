@@ -148,6 +148,8 @@ TEST_CASE("desktop socket of a real agent: the employee reads and is shown alert
   CHECK(eventually([&] { return status_of(sys, alert, pc) == "displayed"; }, std::chrono::seconds(10)));
 
   // A second local user: one refused line, then the daemon hangs up. Nothing else.
+  // (Becoming another user needs root, which these tests run as.)
+  REQUIRE(getuid() == 0);
   auto other = read_as(kNobody, socket, "{\"op\":\"inbox\"}\n");
   auto line = json::parse(other.substr(0, other.find('\n')), nullptr, false);
   REQUIRE_FALSE(line.is_discarded());
