@@ -1,0 +1,163 @@
+// Issue 12: the employee's desktop program, tested as a person uses it: a real X display
+// (Xvfb), a real notification daemon (dunst), the real agent, heraldd and broker, and
+// `herald` as the sender runs it. The windows are driven with QtTest (clicks on the
+// real widgets, found by their objectName), never through private hooks.
+#include <QGuiApplication>
+#include <QPushButton>
+#include <QScreen>
+#include <QTextBrowser>
+#include <QTreeWidget>
+#include <thread>
+
+#include "helpers.hpp"
+#include "herald/desktop/agent_link.hpp"
+#include "herald/desktop/app.hpp"
+#include "herald/desktop/critical_window.hpp"
+#include "herald/desktop/inbox_window.hpp"
+#include "herald/desktop/tray.hpp"
+
+using namespace herald::testing;
+using namespace std::chrono_literals;
+namespace hd = herald::desktop;
+
+namespace {
+
+const std::string kPc = "org/branch01/pc001";
+
+QTreeWidgetItem* row_titled(QTreeWidget* list, const std::string& title) {
+  for (int i = 0; i < list->topLevelItemCount(); ++i)
+    if (list->topLevelItem(i)->text(0) == QString::fromStdString(title)) return list->topLevelItem(i);
+  return nullptr;
+}
+
+QWidget* top_level(const char* object_name) {
+  for (auto* w : QApplication::topLevelWidgets())
+    if (w->objectName() == QLatin1String(object_name) && w->isVisible()) return w;
+  return nullptr;
+}
+
+double epoch_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// herald-desktop as its own process, on this display and session bus.
+std::unique_ptr<Process> start_desktop(Agent& pc, const fs::path& log, std::map<std::string, std::string> env = {},
+                                       std::vector<std::string> extra = {}) {
+  std::vector<std::string> argv = {bin("herald-desktop").string(), "--config", pc.config().string()};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  auto p = std::make_unique<Process>(argv, log, std::move(env));
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("alerts become notifications with the severity's urgency, within a second; a killed program loses nothing") {
+  System sys("desktop-notify");
+  auto& pc = sys.agent(kPc, my_login());
+  REQUIRE(pc.wait_connected());
+  Dunst dunst(sys.tmp().path() / "dunst");
+  auto desktop = start_desktop(pc, sys.tmp().path() / "desktop.log");
+  REQUIRE(eventually([&] { return desktop->log_of_this_run().find("subscribed to the agent's events") !=
+                                  std::string::npos; }));
+
+  struct Case {
+    std::string severity, urgency, title;
+  };
+  std::vector<double> latencies;
+  for (const auto& c : {Case{"info", "LOW", "Coffee machine fixed"}, Case{"warning", "NORMAL", "Catalogue slow"},
+                        Case{"info", "LOW", "Printer on floor 2 back"}}) {
+    auto sent = epoch_now();
+    auto id = herald_ok(sys, {"alert", "--to", "org/branch01", "--title", c.title, "--body", "Body of " + c.title,
+                              "--severity", c.severity});
+    INFO("alert " << c.title);
+    REQUIRE(eventually([&] { return dunst.find(c.title).has_value(); }, 10s, 10ms));
+    auto n = *dunst.find(c.title);
+    CHECK(n.urgency == c.urgency);
+    CHECK(n.app == "Herald");
+    CHECK(n.body == "Body of " + c.title);
+    latencies.push_back(n.at - sent);
+    // Posted, so the desktop answered `displayed` and the server records it.
+    CHECK(eventually([&] { return state_of(sys, id, kPc) == "displayed"; }, 15s, 250ms));
+  }
+  for (double l : latencies) MESSAGE("herald alert -> notification in dunst: " << static_cast<int>(l * 1000) << " ms");
+  // The whole `herald alert` run (process start, TLS connect, publish) is inside it.
+  CHECK(*std::min_element(latencies.begin(), latencies.end()) <= 1.0);
+
+  // The program dies: the agent's own display shows the next alert, and it is displayed.
+  desktop->kill9();
+  auto away = herald_ok(sys, {"alert", "--to", kPc, "--title", "While you were away", "--body", "Backup window",
+                              "--severity", "warning"});
+  CHECK(eventually([&] { return pc.log().find("ALERT id=" + away) != std::string::npos; }));
+  CHECK(eventually([&] { return state_of(sys, away, kPc) == "displayed"; }, 15s, 250ms));
+  auto msg = herald_ok(sys, {"send", "--to", kPc, "--title", "Staff meeting", "--body", "Friday 9:00"});
+  std::this_thread::sleep_for(1s);
+  CHECK_FALSE(dunst.find("While you were away").has_value());
+
+  // Back again: it catches up (its inbox has everything, the new message unread).
+  desktop->start();
+  CHECK(eventually([&] { return desktop->log_of_this_run().find("inbox 5 messages, 5 unread") != std::string::npos; }));
+  CHECK(state_of(sys, msg, kPc) == "delivered");
+  desktop->stop();
+}
+
+TEST_CASE("the inbox window: opening a message marks it read; a critical alert covers the screen until dismissed") {
+  System sys("desktop-inbox");
+  auto& pc = sys.agent(kPc, my_login());
+  REQUIRE(pc.wait_connected());
+  Dunst dunst(sys.tmp().path() / "dunst");
+
+  hd::Options options;
+  options.socket_path = hd::socket_path_for("", pc.config().string());
+  options.show_inbox = true;
+  hd::DesktopApp app(options);
+  app.start();
+  REQUIRE(qt_eventually([&] { return app.link().is_connected(); }));
+
+  auto id = herald_ok(sys, {"send", "--to", kPc, "--title", "Opening hours", "--body",
+                            "New hours from Monday, see https://library.example/hours"});
+  auto* list = app.window().findChild<QTreeWidget*>(QStringLiteral("inbox.list"));
+  REQUIRE(list != nullptr);
+  REQUIRE(qt_eventually([&] { return row_titled(list, "Opening hours") != nullptr; }));
+  auto* item = row_titled(list, "Opening hours");
+  CHECK(item->font(0).bold());  // unread
+  CHECK(app.tray().tooltip().contains(QStringLiteral("1 unread message")));
+  CHECK(state_of(sys, id, kPc) == "delivered");
+
+  // The employee clicks the row.
+  QTest::mouseClick(list->viewport(), Qt::LeftButton, {}, list->visualItemRect(item).center());
+  auto* body = app.window().findChild<QTextBrowser*>(QStringLiteral("inbox.body"));
+  REQUIRE(qt_eventually([&] { return body->toPlainText().contains(QStringLiteral("New hours from Monday")); }));
+  CHECK(body->toHtml().contains(QStringLiteral("href=\"https://library.example/hours\"")));
+  CHECK(qt_eventually([&] { return state_of(sys, id, kPc) == "read"; }, 15s));
+  CHECK(qt_eventually([&] {
+    auto* again = row_titled(list, "Opening hours");
+    return again && !again->font(0).bold() && app.tray().tooltip().contains(QStringLiteral("no unread"));
+  }));
+  screenshot("inbox");
+
+  // A critical alert: a notification AND a window over the whole screen.
+  auto critical = herald_ok(sys, {"alert", "--to", kPc, "--title", "Fire drill", "--body", "Leave the building now",
+                                  "--severity", "critical"});
+  REQUIRE(qt_eventually([&] { return top_level("critical.alert") != nullptr; }));
+  auto* window = top_level("critical.alert");
+  auto screen = QGuiApplication::primaryScreen()->geometry();
+  CHECK(qt_eventually([&] { return window->geometry() == screen; }));
+  CHECK(qt_eventually([&] { return dunst.find("Fire drill").has_value(); }));
+  CHECK(dunst.find("Fire drill")->urgency == "CRITICAL");
+  QTest::qWait(300);  // painted
+  auto shot = screenshot("critical-alert");
+  std::string red = "176,0,32";  // CriticalWindow::kBackground
+  for (auto [x, y] : {std::pair{2, 2}, {screen.width() - 3, 2}, {2, screen.height() - 3},
+                      {screen.width() - 3, screen.height() - 3}}) {
+    INFO("pixel " << x << "," << y);
+    CHECK(pixel(shot, x, y) == red);
+  }
+  // Not acknowledged while it is on screen...
+  CHECK(state_of(sys, critical, kPc) == "delivered");
+  // ...until the employee dismisses it.
+  auto* dismiss = window->findChild<QPushButton*>(QStringLiteral("critical.dismiss"));
+  REQUIRE(dismiss != nullptr);
+  QTest::mouseClick(dismiss, Qt::LeftButton);
+  CHECK(qt_eventually([&] { return top_level("critical.alert") == nullptr; }));
+  CHECK(qt_eventually([&] { return state_of(sys, critical, kPc) == "displayed"; }, 15s));
+}
