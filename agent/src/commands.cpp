@@ -13,10 +13,12 @@
 #include <sstream>
 #include <thread>
 
+#include "herald/agent/desktop_server.hpp"
 #include "herald/agent/display.hpp"
 #include "herald/agent/session.hpp"
 #include "herald/agent/system.hpp"
 #include "herald/agent/wake.hpp"
+#include "herald/common/desktop_protocol.hpp"
 #include "herald/common/error.hpp"
 #include "herald/common/log.hpp"
 #include "herald/common/text.hpp"
@@ -92,8 +94,31 @@ int run_daemon(const AgentConfig& config) {
                  std::to_string(resident_kb()) + " kB");
     });
   };
+  // The desktop socket outlives the session (declared first): the session's worker
+  // calls it until session.stop() returns.
+  AgentSession* running = nullptr;
+  DesktopServerSettings desktop;
+  desktop.socket_path = desktop_protocol::socket_path(config.data_dir);
+  desktop.agent_path = config.path;
+  desktop.current_user = [&config] { return chat_user(config); };
+  desktop.wake = [&running] {
+    if (running) running->wake();
+  };
+  desktop.show_elsewhere = [&running](std::vector<std::string> ids) {
+    if (running) running->show_alerts(std::move(ids));
+  };
+  DesktopServer desktop_server(desktop, inbox, &chat);
+  settings.front_end = &desktop_server;
   AgentSession session(settings, inbox, *display, &executor);
+  running = &session;
+  // However this function ends, the socket's thread (which may give alerts back to the
+  // session) is joined before the session goes.
+  struct StopDesktopFirst {
+    DesktopServer& server;
+    ~StopDesktopFirst() { server.stop(); }
+  } stop_desktop_first{desktop_server};
   log::info("starting agent " + config.path + " (data " + config.data_dir + ", display " + config.display + ")");
+  desktop_server.start();
   session.start();
 
   pollfd fds[3] = {{signal_fd.fd, POLLIN, 0}, {wake.fd(), POLLIN, 0}, {utmp_watch.fd, POLLIN, 0}};
@@ -114,14 +139,20 @@ int run_daemon(const AgentConfig& config) {
     if (fds[1].revents & POLLIN) {
       wake.drain();
       session.wake();
+      // `herald-agent show` or `chat` changed the store: the desktop program asks again.
+      desktop_server.inbox_changed();
+      desktop_server.chat_changed();
     }
     if (count > 2 && (fds[2].revents & POLLIN)) {
       char buf[4096];
       while (read(utmp_watch.fd, buf, sizeof buf) > 0) {
       }
       session.refresh_user();
+      desktop_server.refresh_user();
     }
   }
+  // First the desktop socket: alerts its programs still held go to the session's display.
+  desktop_server.stop();
   session.stop();
   return 0;
 }

@@ -128,9 +128,7 @@ std::string substitute(std::string_view pattern, std::initializer_list<std::stri
 }
 }  // namespace
 
-std::string trf(const char* msgid, std::initializer_list<std::string_view> args) {
-  return substitute(tr(msgid), args);
-}
+std::string trf(const char* msgid, std::initializer_list<std::string_view> args) { return substitute(tr(msgid), args); }
 
 std::string trn(const char* singular, const char* plural, unsigned long n) {
   auto count = std::to_string(n);
