@@ -26,6 +26,13 @@ AgentLink::AgentLink(QString socket_path, QObject* parent) : QObject(parent), pa
   });
 }
 
+AgentLink::~AgentLink() {
+  // The socket's destructor says `disconnected`; by then the callbacks' owner and this
+  // object's other members are gone, so nobody may hear it.
+  QObject::disconnect(&socket_, nullptr, this, nullptr);
+  retry_.stop();
+}
+
 void AgentLink::start() { try_connect(); }
 
 bool AgentLink::is_connected() const { return socket_.state() == QLocalSocket::ConnectedState; }

@@ -37,7 +37,7 @@ CriticalWindow::CriticalWindow(const nlohmann::json& row, std::function<void()> 
   auto* body = new QTextBrowser(this);
   body->setObjectName(QStringLiteral("critical.body"));
   body->setOpenExternalLinks(true);
-  body->setHtml(message_html(row, body->document()));
+  body->setHtml(message_html(row, body->document(), false));
   auto* from = new QLabel(q(trf("From {1}, {2}", {field(row, "sender"),
                                                   local_time(field(row, "sent_at")).toStdString()})),
                           this);

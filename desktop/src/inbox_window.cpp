@@ -55,6 +55,7 @@ InboxWindow::InboxWindow(AgentLink& link) : link_(link) {
   list_->setHeaderLabels({q(herald::tr("Title")), q(herald::tr("Kind")), q(herald::tr("From")),
                           q(herald::tr("Received"))});
   list_->header()->setSectionResizeMode(0, QHeaderView::Stretch);
+  for (int c = 1; c < 4; ++c) list_->header()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
   list_->header()->setStretchLastSection(false);
   auto* right = new QWidget(split);
   auto* rlayout = new QVBoxLayout(right);
@@ -87,6 +88,7 @@ InboxWindow::InboxWindow(AgentLink& link) : link_(link) {
   courses_->setAccessibleName(q(herald::tr("Courses")));
   courses_->setHeaderLabels({q(herald::tr("Course")), q(herald::tr("Progress"))});
   courses_->header()->setSectionResizeMode(0, QHeaderView::Stretch);
+  courses_->header()->setSectionResizeMode(1, QHeaderView::ResizeToContents);
   courses_->header()->setStretchLastSection(false);
   tabs_->addTab(courses_, q(herald::tr("Courses")));
 

@@ -96,7 +96,7 @@ TEST_CASE("alerts become notifications with the severity's urgency, within a sec
   // Back again: it catches up (its inbox has everything, the new message unread).
   desktop->start();
   CHECK(eventually([&] { return desktop->log_of_this_run().find("inbox 5 messages, 5 unread") != std::string::npos; }));
-  CHECK(state_of(sys, msg, kPc) == "delivered");
+  CHECK(eventually([&] { return state_of(sys, msg, kPc) == "delivered"; }, 15s, 250ms));
   desktop->stop();
 }
 
@@ -121,7 +121,7 @@ TEST_CASE("the inbox window: opening a message marks it read; a critical alert c
   auto* item = row_titled(list, "Opening hours");
   CHECK(item->font(0).bold());  // unread
   CHECK(app.tray().tooltip().contains(QStringLiteral("1 unread message")));
-  CHECK(state_of(sys, id, kPc) == "delivered");
+  CHECK(qt_eventually([&] { return state_of(sys, id, kPc) == "delivered"; }, 15s));
 
   // The employee clicks the row.
   QTest::mouseClick(list->viewport(), Qt::LeftButton, {}, list->visualItemRect(item).center());

@@ -21,6 +21,7 @@ class AgentLink : public QObject {
   using Reply = std::function<void(const nlohmann::json&)>;
 
   explicit AgentLink(QString socket_path, QObject* parent = nullptr);
+  ~AgentLink() override;
   void start();
   bool is_connected() const;
   const QString& socket_path() const { return path_; }

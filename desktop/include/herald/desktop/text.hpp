@@ -24,7 +24,8 @@ bool needs_confirmation(const nlohmann::json& row);  // require_confirm and not 
 
 // The message as HTML: every text field escaped, http(s)/mailto links clickable, the
 // `images` of a `show` reply (base64) added to `doc` as resources and shown inline.
-QString message_html(const nlohmann::json& row, QTextDocument* doc);
+// `heading`: the title and sender line first (the critical window shows its own).
+QString message_html(const nlohmann::json& row, QTextDocument* doc, bool heading = true);
 
 // The severity's freedesktop urgency: info 0 (low), warning 1 (normal), critical 2.
 unsigned char urgency_of(const std::string& severity);
