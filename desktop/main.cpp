@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
   QApplication::setDesktopFileName(QStringLiteral("herald-desktop"));
   QApplication::setQuitOnLastWindowClosed(false);  // the tray icon stays
 
-  CLI::App cli{herald::tr("The Herald desktop program: alerts, messages, courses and the helpdesk chat.")};
+  CLI::App cli(herald::tr("The Herald desktop program: alerts, messages, courses and the helpdesk chat."));
   std::string config, socket;
   bool no_alerts = false, show = false;
   cli.add_option("--config", config, herald::tr("the agent's configuration (for its data_dir)"));

@@ -48,7 +48,7 @@ DesktopApp::DesktopApp(Options options)
   window_->on_unread_changed = [this](int unread) { tray_->set_unread(unread); };
   link_->on_connected = [this] { connected(); };
   link_->on_disconnected = [this] {
-    window_->set_status(q(herald::tr("The Herald agent is not running; waiting for it…")));
+    window_->set_status(q(herald::tr("The Herald agent is not running; waiting for it...")));
   };
   link_->on_refused = [this](const std::string&) {
     window_->set_status(q(herald::tr("The Herald agent does not serve this user's session.")));

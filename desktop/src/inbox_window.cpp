@@ -106,7 +106,7 @@ InboxWindow::InboxWindow(AgentLink& link) : link_(link) {
   chat_input_ = new QLineEdit(chat_page);
   chat_input_->setObjectName(QStringLiteral("chat.input"));
   chat_input_->setAccessibleName(q(herald::tr("Your message to the helpdesk")));
-  chat_input_->setPlaceholderText(q(herald::tr("Write to the helpdesk…")));
+  chat_input_->setPlaceholderText(q(herald::tr("Write to the helpdesk...")));
   chat_send_ = new QPushButton(q(herald::tr("Send")), chat_page);
   chat_send_->setObjectName(QStringLiteral("chat.send"));
   input_row->addWidget(chat_input_, 1);
@@ -129,7 +129,7 @@ InboxWindow::InboxWindow(AgentLink& link) : link_(link) {
   connect(tabs_, &QTabWidget::currentChanged, this, [this](int) {
     if (tabs_->currentIndex() == 2) refresh_chat();  // marks the helpdesk's lines read
   });
-  set_status(q(herald::tr("Waiting for the Herald agent…")));
+  set_status(q(herald::tr("Waiting for the Herald agent...")));
   update_title();
 }
 

@@ -161,3 +161,67 @@ TEST_CASE("the inbox window: opening a message marks it read; a critical alert c
   CHECK(qt_eventually([&] { return top_level("critical.alert") == nullptr; }));
   CHECK(qt_eventually([&] { return state_of(sys, critical, kPc) == "displayed"; }, 15s));
 }
+
+TEST_CASE("in Polish: the program's own text and the message's Polish letters are on screen") {
+  System sys("desktop-polish");
+  auto& pc = sys.agent(kPc, my_login());
+  REQUIRE(pc.wait_connected());
+  Dunst dunst(sys.tmp().path() / "dunst");
+  herald_ok(sys, {"send", "--to", kPc, "--title", "Zażółć gęślą jaźń", "--body",
+                  "Łódź, Kraków i Gdańsk: źdźbło, żółw, ćma. Więcej: https://biblioteka.example/ogłoszenia"});
+  auto desktop = start_desktop(pc, sys.tmp().path() / "desktop.log", {{"LANGUAGE", "pl"}}, {"--show"});
+  REQUIRE(eventually([&] { return desktop->log_of_this_run().find("inbox 1 messages, 1 unread") != std::string::npos; }));
+
+  // The window's title, as the X server holds it (UTF-8), is the Polish plural form.
+  std::string window;
+  REQUIRE(eventually([&] {
+    auto r = run({"xdotool", "search", "--name", "^Herald"});
+    window = trim(r.out);
+    return r.exit_code == 0 && !window.empty();
+  }));
+  window = window.substr(0, window.find('\n'));
+  auto title = run({"xprop", "-id", window, "_NET_WM_NAME"});
+  CHECK(title.out.find("Herald: 1 nieprzeczytana wiadomość") != std::string::npos);
+
+  // A Polish alert: dunst reads it back with its letters intact.
+  herald_ok(sys, {"alert", "--to", kPc, "--title", "Uwaga: awaria sieci", "--body", "Proszę nie wyłączać komputerów",
+                  "--severity", "warning"});
+  REQUIRE(eventually([&] { return dunst.find("Uwaga: awaria sieci").has_value(); }));
+  CHECK(dunst.find("Uwaga: awaria sieci")->body == "Proszę nie wyłączać komputerów");
+  std::this_thread::sleep_for(500ms);
+  auto shot = screenshot("inbox-pl");
+  MESSAGE("Polish screenshot: " << shot.string());
+  desktop->stop();
+}
+
+TEST_CASE("a message that asks for confirmation: the employee presses \"I have read and understood\"") {
+  System sys("desktop-confirm");
+  auto& pc = sys.agent(kPc, my_login());
+  REQUIRE(pc.wait_connected());
+  hd::Options options;
+  options.socket_path = hd::socket_path_for("", pc.config().string());
+  options.alerts = false;
+  options.show_inbox = true;
+  hd::DesktopApp app(options);
+  app.start();
+  REQUIRE(qt_eventually([&] { return app.link().is_connected(); }));
+
+  auto id = herald_ok(sys, {"send", "--to", kPc, "--title", "New fire procedure", "--body", "Read it carefully",
+                            "--require-confirm"});
+  auto* list = app.window().findChild<QTreeWidget*>(QStringLiteral("inbox.list"));
+  REQUIRE(qt_eventually([&] { return row_titled(list, "New fire procedure") != nullptr; }));
+  QTest::mouseClick(list->viewport(), Qt::LeftButton, {},
+                    list->visualItemRect(row_titled(list, "New fire procedure")).center());
+  auto* confirm = app.window().findChild<QPushButton*>(QStringLiteral("inbox.confirm"));
+  REQUIRE(confirm != nullptr);
+  REQUIRE(qt_eventually([&] { return confirm->isVisible(); }));
+  CHECK(qt_eventually([&] { return state_of(sys, id, kPc) == "read"; }, 15s));
+  // Still pending for this computer until confirmed.
+  CHECK(sys.herald({"pending", "--json"}).out.find(id) != std::string::npos);
+
+  QTest::mouseClick(confirm, Qt::LeftButton);
+  CHECK(qt_eventually([&] { return !confirm->isVisible(); }));
+  CHECK(qt_eventually([&] { return state_of(sys, id, kPc) == "confirmed"; }, 15s));
+  CHECK(qt_eventually([&] { return sys.herald({"pending", "--json"}).out.find(id) == std::string::npos; }, 15s));
+  screenshot("confirmed");
+}
