@@ -20,6 +20,7 @@
 #include "herald/agent/wake.hpp"
 #include "herald/common/desktop_protocol.hpp"
 #include "herald/common/error.hpp"
+#include "herald/common/i18n.hpp"
 #include "herald/common/log.hpp"
 #include "herald/common/text.hpp"
 
@@ -182,6 +183,8 @@ std::string format_message(const StoredMessage& m) {
       << "Expires:   " << time_or_dash(d.expires_at) << '\n'
       << "Received:  " << to_rfc3339(m.received_at) << '\n'
       << "Read:      " << time_or_dash(m.read_at) << '\n';
+  // Only for a message that asks for it: every other message prints as it always did.
+  if (d.require_confirm) out << tr("Confirmed: ") << time_or_dash(m.confirmed_at) << '\n';
   if (d.lesson)
     out << "Lesson " << d.lesson->number << " of " << d.lesson->of << " (course " << d.lesson->course << ")\n";
   if (!d.title.empty()) out << "Title:     " << printable(d.title, 200) << '\n';
@@ -189,6 +192,12 @@ std::string format_message(const StoredMessage& m) {
   for (const auto& image : d.images)
     out << "Image:     " << printable(image.name, 64) << " (" << image.type << ", " << image.data.size() << " bytes)\n";
   out << '\n' << printable(d.body, payloads::kMaxBodyBytes, true) << '\n';
+  if (m.awaits_confirmation())
+    out << '\n'
+        << trf("The sender asks you to confirm that you have read and understood this message: run "
+               "herald-agent confirm {1}",
+               {m.id})
+        << '\n';
   return out.str();
 }
 
@@ -274,6 +283,29 @@ void show_message(const AgentConfig& config, const std::string& id, bool json, s
   auto written = save_images(m.delivery.images, save_images_dir);
   if (!json)
     for (const auto& path : written) out << "saved " << path.string() << '\n';
+}
+
+StoredMessage confirm_message(const AgentConfig& config, const std::string& id, bool json, std::ostream& out) {
+  if (!is_valid_token(id)) throw Error(ErrorKind::not_found, "unknown message id '" + printable(id, 80) + "'");
+  auto at = herald::now();
+  StoredMessage m;
+  {
+    lmdb::Env env(config.data_dir, agent_env_options());
+    Inbox inbox(env);
+    auto user = config.user.empty() ? logged_in_user() : config.user;
+    m = inbox.mark_confirmed(id, at, config.path, user);
+  }
+  bool confirmed_now = m.confirmed_at == at;
+  // Committed: the daemon (if running) sends the receipts now; otherwise they wait.
+  if (confirmed_now) send_wake(wake_socket_path(config.data_dir));
+  if (json)
+    out << to_json(m).dump(2) << '\n';
+  else if (confirmed_now)
+    out << trf("Confirmed: you have read and understood message {1} ({2}).", {m.id, to_rfc3339(*m.confirmed_at)})
+        << '\n';
+  else
+    out << trf("Message {1} was already confirmed ({2}).", {m.id, to_rfc3339(*m.confirmed_at)}) << '\n';
+  return m;
 }
 
 // ---- chat ---------------------------------------------------------------------------

@@ -44,6 +44,11 @@ void add_send_options(CLI::App* cmd, SendOptions& o, CLI::Option*& body_option) 
   cmd->add_option("--tz", o.tz, kTzHelp)->type_name("ZONE");
   cmd->add_option("--start", o.start, kStartHelp)->type_name("DATE");
   cmd->add_option("--skip-dates", o.skip_dates, kSkipHelp)->type_name("FILE");
+  auto* confirm = cmd->add_flag("--require-confirm", o.require_confirm,
+                                "the employee must confirm it (\"I have read and understood\", herald-agent "
+                                "confirm); it stays pending until then");
+  // Accepted by alert only to refuse it with a sentence (prepare_send), not offered.
+  if (o.kind != topics::Kind::message) confirm->group("");
   cmd->fallthrough();
 }
 
