@@ -31,7 +31,9 @@ QString local_time(const std::string& rfc3339) {
 
 bool is_read(const nlohmann::json& row) {
   auto state = field(row, "state");
-  return !field(row, "read_at").empty() || state == "read" || state == "confirmed";
+  if (!field(row, "read_at").empty() || state == "read" || state == "confirmed") return true;
+  // An alert that was on screen has been seen: it does not wait in the unread count.
+  return field(row, "kind") == "alert" && state == "displayed";
 }
 
 bool needs_confirmation(const nlohmann::json& row) {

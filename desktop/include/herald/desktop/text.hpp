@@ -18,7 +18,8 @@ QString q(const std::string& utf8);
 std::string field(const nlohmann::json& j, const char* key);
 // An RFC 3339 time as the reader's local "yyyy-MM-dd HH:mm" ("" for none).
 QString local_time(const std::string& rfc3339);
-// Whether the row has been read (read_at set, or read/confirmed).
+// Whether the row counts as read: read_at set (read, confirmed), or an alert that was
+// displayed.
 bool is_read(const nlohmann::json& row);
 bool needs_confirmation(const nlohmann::json& row);  // require_confirm and not yet confirmed
 
