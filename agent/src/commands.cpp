@@ -119,7 +119,12 @@ int run_daemon(const AgentConfig& config) {
     ~StopDesktopFirst() { server.stop(); }
   } stop_desktop_first{desktop_server};
   log::info("starting agent " + config.path + " (data " + config.data_dir + ", display " + config.display + ")");
-  desktop_server.start();
+  try {
+    desktop_server.start();
+  } catch (const Error& e) {
+    // Alerts and receipts do not need it: the display backends show alerts as before.
+    log::error(std::string("no desktop socket: ") + e.what() + "; the desktop program cannot connect");
+  }
   session.start();
 
   pollfd fds[3] = {{signal_fd.fd, POLLIN, 0}, {wake.fd(), POLLIN, 0}, {utmp_watch.fd, POLLIN, 0}};

@@ -126,7 +126,9 @@ json courses_json(const std::vector<StoredMessage>& messages) {
     auto state = m.state();
     if (m.read_at) ++c.read;
     if (state == "confirmed") ++c.confirmed;
-    c.lessons[l.number] = json{{"number", l.number}, {"id", m.id}, {"title", m.delivery.title}, {"state", state}};
+    auto lesson = json{{"number", l.number}, {"id", m.id}, {"title", m.delivery.title}, {"state", state}};
+    if (m.delivery.require_confirm) lesson["require_confirm"] = true;
+    c.lessons[l.number] = std::move(lesson);
   }
   auto out = json::array();
   for (auto& [key, c] : courses) {
@@ -593,8 +595,17 @@ json DesktopServer::Impl::handle_request(Connection& c, const json& request,
   }
   if (op == proto::op::confirm) {
     const auto& id = string_field(request, "id");
-    if (!find_visible(c, id)) throw unknown_id(id);
-    throw Refusal{ErrorKind::usage, "message '" + printable(id, 80) + "' does not ask for confirmation"};
+    auto found = find_visible(c, id);
+    if (!found) throw unknown_id(id);
+    bool was_confirmed = found->confirmed_at.has_value();
+    // Error(usage) "does not ask for confirmation" when it does not: code 2.
+    auto m = inbox_.mark_confirmed(id, herald::now(), settings_.agent_path, c.login);
+    if (!was_confirmed) {
+      log::info("desktop socket: " + c.login + " confirmed " + id);
+      wake();  // the `read` (if new) and `confirmed` receipts are committed
+      after.push_back([this] { broadcast(proto::event::inbox); });
+    }
+    return json{{"message", to_json(m)}};
   }
   if (op == proto::op::courses) {
     return json{{"courses", courses_json(visible_messages(inbox_, c.login, herald::now()))}};

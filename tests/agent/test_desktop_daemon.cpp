@@ -68,7 +68,7 @@ std::string read_as(uid_t uid, const std::string& socket_path, const std::string
     addr.sun_family = AF_UNIX;
     std::memcpy(addr.sun_path, socket_path.c_str(), std::min(socket_path.size(), sizeof addr.sun_path - 1));
     if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) _exit(91);
-    (void)!write(fd, request.data(), request.size());
+    (void)!send(fd, request.data(), request.size(), MSG_NOSIGNAL);  // the daemon may have hung up already
     timeval five{5, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &five, sizeof five);
     char buf[4096];
@@ -84,7 +84,7 @@ std::string read_as(uid_t uid, const std::string& socket_path, const std::string
   close(out[0]);
   int status = 0;
   waitpid(pid, &status, 0);
-  INFO("child read: " << got);
+  INFO("child read: " << got << " status " << status);
   REQUIRE(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
   return got;
@@ -109,7 +109,7 @@ TEST_CASE("desktop socket of a real agent: the employee reads and is shown alert
   REQUIRE(desk->call({{"op", "subscribe"}, {"alerts", true}})["ok"] == true);
 
   // A message: the inbox event, the row, `show` -> the admin sees it read.
-  auto id = herald_ok(sys, {"send", "org/branch01", "--title", "Zebranie", "--body", "Jutro o 9:00"});
+  auto id = herald_ok(sys, {"send", "--to", "org/branch01", "--title", "Zebranie", "--body", "Jutro o 9:00"});
   auto ev = desk->next_event(std::chrono::seconds(10));
   REQUIRE(ev);
   CHECK((*ev)["event"] == "inbox");
@@ -122,9 +122,19 @@ TEST_CASE("desktop socket of a real agent: the employee reads and is shown alert
   CHECK(shown["message"]["body"] == "Jutro o 9:00");
   CHECK(eventually([&] { return status_of(sys, id, pc) == "read"; }, std::chrono::seconds(10)));
 
+  // A message that asks for confirmation: confirm -> the admin sees it confirmed.
+  auto ask = herald_ok(sys, {"send", "--to", "org/branch01", "--require-confirm", "--title", "Regulamin", "--body",
+                             "Proszę potwierdzić"});
+  CHECK(eventually([&] { return desk->call({{"op", "inbox"}})["messages"].size() == 2; }, std::chrono::seconds(10)));
+  CHECK(desk->call({{"op", "confirm"}, {"id", id}})["error"]["code"] == 2);  // it does not ask
+  auto confirmed = desk->call({{"op", "confirm"}, {"id", ask}});
+  REQUIRE(confirmed["ok"] == true);
+  CHECK(confirmed["message"]["state"] == "confirmed");
+  CHECK(eventually([&] { return status_of(sys, ask, pc) == "confirmed"; }, std::chrono::seconds(10)));
+
   // An alert goes to the desktop program, not the agent's display, until it answers.
-  auto alert = herald_ok(
-      sys, {"alert", "org/branch01", "--severity", "critical", "--title", "Pożar", "--body", "Opuścić budynek"});
+  auto alert = herald_ok(sys, {"alert", "--to", "org/branch01", "--severity", "critical", "--title", "Pożar", "--body",
+                               "Opuścić budynek"});
   std::optional<json> got;
   for (int i = 0; i < 5 && !(got && (*got)["event"] == "alert"); ++i) got = desk->next_event(std::chrono::seconds(10));
   REQUIRE(got);
@@ -138,6 +148,8 @@ TEST_CASE("desktop socket of a real agent: the employee reads and is shown alert
   CHECK(eventually([&] { return status_of(sys, alert, pc) == "displayed"; }, std::chrono::seconds(10)));
 
   // A second local user: one refused line, then the daemon hangs up. Nothing else.
+  // (Becoming another user needs root, which these tests run as.)
+  REQUIRE(getuid() == 0);
   auto other = read_as(kNobody, socket, "{\"op\":\"inbox\"}\n");
   auto line = json::parse(other.substr(0, other.find('\n')), nullptr, false);
   REQUIRE_FALSE(line.is_discarded());
@@ -153,7 +165,7 @@ TEST_CASE("desktop socket of a real agent: the employee reads and is shown alert
     CHECK((*bad.read())["error"]["code"] == 2);
     CHECK(bad.call({{"op", "rm -rf"}})["error"]["code"] == 2);
     // Another computer's message is not here: unknown.
-    auto elsewhere = herald_ok(sys, {"send", "org/branch02", "--title", "Nie dla was", "--body", "x"});
+    auto elsewhere = herald_ok(sys, {"send", "--to", "org/branch02", "--title", "Nie dla was", "--body", "x"});
     CHECK(bad.call({{"op", "show"}, {"id", elsewhere}})["error"]["code"] == 3);
     DesktopClient huge(socket);
     huge.write_raw(std::string(herald::desktop_protocol::kMaxRequestBytes + 100, 'x'));
@@ -162,8 +174,8 @@ TEST_CASE("desktop socket of a real agent: the employee reads and is shown alert
   CHECK(desk->call({{"op", "hello"}})["ok"] == true);
 
   // The desktop program vanishes holding an alert: the agent's display shows it.
-  auto second = herald_ok(
-      sys, {"alert", "org/branch01", "--severity", "warning", "--title", "Awaria", "--body", "Sieć nie działa"});
+  auto second = herald_ok(sys, {"alert", "--to", "org/branch01", "--severity", "warning", "--title", "Awaria", "--body",
+                                "Sieć nie działa"});
   std::optional<json> handed;
   for (int i = 0; i < 5 && !(handed && (*handed)["event"] == "alert"); ++i)
     handed = desk->next_event(std::chrono::seconds(10));
@@ -178,7 +190,7 @@ TEST_CASE("desktop socket of a real agent: the employee reads and is shown alert
   CHECK(eventually([&] { return status_of(sys, second, pc) == "displayed"; }, std::chrono::seconds(10)));
 
   // Without a desktop program the agent's display shows new alerts at once.
-  auto third = herald_ok(sys, {"alert", "org/branch01", "--title", "Test", "--body", "x"});
+  auto third = herald_ok(sys, {"alert", "--to", "org/branch01", "--title", "Test", "--body", "x"});
   CHECK(eventually([&] { return agent.log().find("displayed alert " + third) != std::string::npos; },
                    std::chrono::seconds(10)));
   // A new program catches up: nothing is left undisplayed, so no alert event.

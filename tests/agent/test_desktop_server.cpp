@@ -72,10 +72,12 @@ struct Fixture {
   }
   // Stores a delivery as the session would (no display involved).
   void store(const std::string& id, topics::Kind kind = topics::Kind::message, std::string for_user = {},
-             std::string severity = "info", std::optional<payloads::LessonRef> lesson = std::nullopt) {
+             std::string severity = "info", std::optional<payloads::LessonRef> lesson = std::nullopt,
+             bool require_confirm = false) {
     auto d = test::delivery("title " + id, severity);
     d.for_user = std::move(for_user);
     d.lesson = std::move(lesson);
+    d.require_confirm = require_confirm;
     auto target = d.for_user.empty() ? "org/b1" : kPath;
     REQUIRE(inbox.accept(topics::DeliveryTopic{kind, "secops", id, Target::parse(target)}, d, kPath, user,
                          herald::now()) == DeliveryOutcome::stored);
@@ -135,6 +137,35 @@ TEST_CASE("desktop socket: hello, inbox newest first, show marks read and wakes 
   CHECK(c.call({{"op", "displayed"}, {"id", "theirs"}})["error"]["code"] == 3);
   CHECK_FALSE(f.inbox.find("theirs")->displayed_at);
   CHECK(c.call({{"op", "chat_send"}, {"text", "hi"}, {"about", "theirs"}})["error"]["code"] == 3);
+}
+
+TEST_CASE("desktop socket: confirm marks read and confirmed once, only for a message that asks for it") {
+  Fixture f;
+  f.store("ask", topics::Kind::message, {}, "info", std::nullopt, true);
+  f.store("plain");
+  f.store("theirs", topics::Kind::message, "somebody-else", "info", std::nullopt, true);
+  DesktopClient c(f.socket());
+  c.call({{"op", "subscribe"}});
+  auto outbox = f.inbox.outbox_size();
+  auto r = c.call({{"op", "confirm"}, {"id", "ask"}});
+  REQUIRE(r["ok"] == true);
+  CHECK(r["message"]["id"] == "ask");
+  CHECK(r["message"]["state"] == "confirmed");
+  CHECK(r["message"]["require_confirm"] == true);
+  CHECK(f.inbox.find("ask")->read_at);
+  CHECK(f.inbox.find("ask")->confirmed_at);
+  CHECK(f.inbox.outbox_size() == outbox + 2);  // `read` and `confirmed`
+  CHECK(f.wakes.load() >= 1);
+  CHECK((*c.next_event())["event"] == "inbox");
+  CHECK(c.call({{"op", "confirm"}, {"id", "ask"}})["ok"] == true);
+  CHECK(f.inbox.outbox_size() == outbox + 2);  // once
+  auto plain = c.call({{"op", "confirm"}, {"id", "plain"}});
+  CHECK(plain["ok"] == false);
+  CHECK(plain["error"]["code"] == 2);
+  CHECK_FALSE(f.inbox.find("plain")->read_at);
+  CHECK(c.call({{"op", "confirm"}, {"id", "theirs"}})["error"]["code"] == 3);
+  CHECK_FALSE(f.inbox.find("theirs")->confirmed_at);
+  CHECK(c.call({{"op", "confirm"}, {"id", "nope"}})["error"]["code"] == 3);
 }
 
 TEST_CASE("desktop socket: a user who is not the logged-in employee reads one refused line") {
@@ -314,11 +345,11 @@ TEST_CASE("desktop socket: alerts shown by the agent itself are news, not to sho
 TEST_CASE("desktop socket: courses group the lessons in order with their progress") {
   Fixture f;
   f.store("l2", topics::Kind::message, {}, "info", payloads::LessonRef{"safety", "c1", 2, 3});
-  f.store("l1", topics::Kind::message, {}, "info", payloads::LessonRef{"safety", "c1", 1, 3});
+  f.store("l1", topics::Kind::message, {}, "info", payloads::LessonRef{"safety", "c1", 1, 3}, true);
   f.store("x1", topics::Kind::message, {}, "info", payloads::LessonRef{"gdpr", "c2", 1, 8});
   f.store("plain");
   DesktopClient c(f.socket());
-  c.call({{"op", "show"}, {"id", "l1"}});
+  c.call({{"op", "confirm"}, {"id", "l1"}});
   auto r = c.call({{"op", "courses"}});
   REQUIRE(r["ok"] == true);
   auto courses = r["courses"];
@@ -330,11 +361,13 @@ TEST_CASE("desktop socket: courses group the lessons in order with their progres
   CHECK(courses[1]["campaign"] == "c1");
   CHECK(courses[1]["of"] == 3);
   CHECK(courses[1]["read"] == 1);
-  CHECK(courses[1]["confirmed"] == 0);
+  CHECK(courses[1]["confirmed"] == 1);
   REQUIRE(courses[1]["lessons"].size() == 2);
   CHECK(courses[1]["lessons"][0]["number"] == 1);
   CHECK(courses[1]["lessons"][0]["id"] == "l1");
-  CHECK(courses[1]["lessons"][0]["state"] == "read");
+  CHECK(courses[1]["lessons"][0]["state"] == "confirmed");
+  CHECK(courses[1]["lessons"][0]["require_confirm"] == true);
+  CHECK_FALSE(courses[1]["lessons"][1].contains("require_confirm"));
   CHECK(courses[1]["lessons"][1]["id"] == "l2");
   CHECK(courses[1]["lessons"][1]["title"] == "title l2");
 }
