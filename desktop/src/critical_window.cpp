@@ -38,9 +38,8 @@ CriticalWindow::CriticalWindow(const nlohmann::json& row, std::function<void()> 
   body->setObjectName(QStringLiteral("critical.body"));
   body->setOpenExternalLinks(true);
   body->setHtml(message_html(row, body->document(), false));
-  auto* from = new QLabel(q(trf("From {1}, {2}", {field(row, "sender"),
-                                                  local_time(field(row, "sent_at")).toStdString()})),
-                          this);
+  auto* from = new QLabel(
+      q(trf("From {1}, {2}", {field(row, "sender"), local_time(field(row, "sent_at")).toStdString()})), this);
   auto* dismiss = new QPushButton(q(herald::tr("I have seen this alert")), this);
   dismiss->setObjectName(QStringLiteral("critical.dismiss"));
   dismiss->setDefault(true);

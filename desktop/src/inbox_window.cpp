@@ -1,7 +1,6 @@
 #include "herald/desktop/inbox_window.hpp"
 
 #include <QHBoxLayout>
-#include <algorithm>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
@@ -12,6 +11,7 @@
 #include <QTextBrowser>
 #include <QTreeWidget>
 #include <QVBoxLayout>
+#include <algorithm>
 
 #include "herald/common/i18n.hpp"
 #include "herald/common/log.hpp"
@@ -52,8 +52,8 @@ InboxWindow::InboxWindow(AgentLink& link) : link_(link) {
   list_->setObjectName(QStringLiteral("inbox.list"));
   list_->setAccessibleName(q(herald::tr("Messages")));
   list_->setRootIsDecorated(false);
-  list_->setHeaderLabels({q(herald::tr("Title")), q(herald::tr("Kind")), q(herald::tr("From")),
-                          q(herald::tr("Received"))});
+  list_->setHeaderLabels(
+      {q(herald::tr("Title")), q(herald::tr("Kind")), q(herald::tr("From")), q(herald::tr("Received"))});
   list_->header()->setSectionResizeMode(0, QHeaderView::Stretch);
   for (int c = 1; c < 4; ++c) list_->header()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
   list_->header()->setStretchLastSection(false);
@@ -137,8 +137,8 @@ void InboxWindow::set_status(const QString& text) { statusBar()->showMessage(tex
 
 void InboxWindow::update_title() {
   if (unread_ > 0)
-    setWindowTitle(q(trn("Herald: {1} unread message", "Herald: {1} unread messages",
-                         static_cast<unsigned long>(unread_))));
+    setWindowTitle(
+        q(trn("Herald: {1} unread message", "Herald: {1} unread messages", static_cast<unsigned long>(unread_))));
   else
     setWindowTitle(q(herald::tr("Herald: messages")));
 }

@@ -79,10 +79,10 @@ bool safe_link(const QString& link) {
 QString message_html(const nlohmann::json& row, QTextDocument* doc, bool heading) {
   QString html;
   if (heading) {
-  html += QStringLiteral("<h2>%1</h2>").arg(q(field(row, "title")).toHtmlEscaped());
-  html += QStringLiteral("<p><small>%1</small></p>")
-              .arg(q(trf("From {1}, {2}", {field(row, "sender"), local_time(field(row, "sent_at")).toStdString()}))
-                       .toHtmlEscaped());
+    html += QStringLiteral("<h2>%1</h2>").arg(q(field(row, "title")).toHtmlEscaped());
+    html += QStringLiteral("<p><small>%1</small></p>")
+                .arg(q(trf("From {1}, {2}", {field(row, "sender"), local_time(field(row, "sent_at")).toStdString()}))
+                         .toHtmlEscaped());
   }
   if (auto lesson = row.find("lesson"); lesson != row.end() && lesson->is_object()) {
     auto number = lesson->value("number", 0L);

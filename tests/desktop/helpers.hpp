@@ -64,7 +64,7 @@ inline bool qt_eventually(const std::function<bool()>& pred,
 }
 
 struct Notification {
-  double at = 0;  // when dunst ran its script for it (seconds since the epoch)
+  double at = 0;        // when dunst ran its script for it (seconds since the epoch)
   std::string urgency;  // LOW | NORMAL | CRITICAL, as dunst says
   std::string app, summary, body;
 };
@@ -86,14 +86,14 @@ class Dunst {
     conf << "[global]\n    font = DejaVu Sans 10\n    width = 400\n    origin = top-right\n"
          << "[record_all]\n    appname = \"*\"\n    script = " << (dir_ / "record.sh").string() << "\n";
     conf.close();
-    process_ = std::make_unique<Process>(
-        std::vector<std::string>{"dunst", "-config", (dir_ / "dunstrc").string()}, dir_ / "dunst.log");
+    process_ = std::make_unique<Process>(std::vector<std::string>{"dunst", "-config", (dir_ / "dunstrc").string()},
+                                         dir_ / "dunst.log");
     // Ready once it owns org.freedesktop.Notifications on the session bus.
     bool up = eventually(
         [] {
-          auto r = run({"dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.DBus",
-                        "/org/freedesktop/DBus", "org.freedesktop.DBus.NameHasOwner",
-                        "string:org.freedesktop.Notifications"});
+          auto r =
+              run({"dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus",
+                   "org.freedesktop.DBus.NameHasOwner", "string:org.freedesktop.Notifications"});
           return r.out.find("boolean true") != std::string::npos;
         },
         std::chrono::seconds(10), std::chrono::milliseconds(100));

@@ -3,13 +3,16 @@
 // `herald` as the sender runs it. The windows are driven with QtTest (clicks on the
 // real widgets, found by their objectName), never through private hooks.
 #include <QGuiApplication>
+#include <QLineEdit>
 #include <QPushButton>
 #include <QScreen>
+#include <QTabWidget>
 #include <QTextBrowser>
 #include <QTreeWidget>
 #include <thread>
 
 #include "helpers.hpp"
+#include "herald/common/time.hpp"
 #include "herald/desktop/agent_link.hpp"
 #include "herald/desktop/app.hpp"
 #include "herald/desktop/critical_window.hpp"
@@ -57,8 +60,8 @@ TEST_CASE("alerts become notifications with the severity's urgency, within a sec
   REQUIRE(pc.wait_connected());
   Dunst dunst(sys.tmp().path() / "dunst");
   auto desktop = start_desktop(pc, sys.tmp().path() / "desktop.log");
-  REQUIRE(eventually([&] { return desktop->log_of_this_run().find("subscribed to the agent's events") !=
-                                  std::string::npos; }));
+  REQUIRE(eventually(
+      [&] { return desktop->log_of_this_run().find("subscribed to the agent's events") != std::string::npos; }));
 
   struct Case {
     std::string severity, urgency, title;
@@ -148,7 +151,9 @@ TEST_CASE("the inbox window: opening a message marks it read; a critical alert c
   QTest::qWait(300);  // painted
   auto shot = screenshot("critical-alert");
   std::string red = "176,0,32";  // CriticalWindow::kBackground
-  for (auto [x, y] : {std::pair{2, 2}, {screen.width() - 3, 2}, {2, screen.height() - 3},
+  for (auto [x, y] : {std::pair{2, 2},
+                      {screen.width() - 3, 2},
+                      {2, screen.height() - 3},
                       {screen.width() - 3, screen.height() - 3}}) {
     INFO("pixel " << x << "," << y);
     CHECK(pixel(shot, x, y) == red);
@@ -169,9 +174,10 @@ TEST_CASE("in Polish: the program's own text and the message's Polish letters ar
   REQUIRE(pc.wait_connected());
   Dunst dunst(sys.tmp().path() / "dunst");
   auto id = herald_ok(sys, {"send", "--to", kPc, "--title", "Zażółć gęślą jaźń", "--body",
-                  "Łódź, Kraków i Gdańsk: źdźbło, żółw, ćma. Więcej: https://biblioteka.example/ogłoszenia"});
+                            "Łódź, Kraków i Gdańsk: źdźbło, żółw, ćma. Więcej: https://biblioteka.example/ogłoszenia"});
   auto desktop = start_desktop(pc, sys.tmp().path() / "desktop.log", {{"LANGUAGE", "pl"}}, {"--show"});
-  REQUIRE(eventually([&] { return desktop->log_of_this_run().find("inbox 1 messages, 1 unread") != std::string::npos; }));
+  REQUIRE(
+      eventually([&] { return desktop->log_of_this_run().find("inbox 1 messages, 1 unread") != std::string::npos; }));
 
   // The window's title, as the X server holds it (UTF-8), is the Polish plural form.
   std::string window;
@@ -217,8 +223,8 @@ TEST_CASE("a message that asks for confirmation: the employee presses \"I have r
   app.start();
   REQUIRE(qt_eventually([&] { return app.link().is_connected(); }));
 
-  auto id = herald_ok(sys, {"send", "--to", kPc, "--title", "New fire procedure", "--body", "Read it carefully",
-                            "--require-confirm"});
+  auto id = herald_ok(
+      sys, {"send", "--to", kPc, "--title", "New fire procedure", "--body", "Read it carefully", "--require-confirm"});
   auto* list = app.window().findChild<QTreeWidget*>(QStringLiteral("inbox.list"));
   REQUIRE(qt_eventually([&] { return row_titled(list, "New fire procedure") != nullptr; }));
   QTest::mouseClick(list->viewport(), Qt::LeftButton, {},
@@ -235,4 +241,106 @@ TEST_CASE("a message that asks for confirmation: the employee presses \"I have r
   CHECK(qt_eventually([&] { return state_of(sys, id, kPc) == "confirmed"; }, 15s));
   CHECK(qt_eventually([&] { return sys.herald({"pending", "--json"}).out.find(id) == std::string::npos; }, 15s));
   screenshot("confirmed");
+}
+
+TEST_CASE("ask about a message: the chat reaches the helpdesk with its subject, and the answer comes back") {
+  System sys("desktop-chat");
+  auto& pc = sys.agent(kPc, my_login());
+  REQUIRE(pc.wait_connected());
+  hd::Options options;
+  options.socket_path = hd::socket_path_for("", pc.config().string());
+  options.alerts = false;
+  options.show_inbox = true;
+  hd::DesktopApp app(options);
+  app.start();
+  REQUIRE(qt_eventually([&] { return app.link().is_connected(); }));
+
+  auto id = herald_ok(sys, {"send", "--to", kPc, "--title", "Password change", "--body", "Change it by Friday"});
+  auto* list = app.window().findChild<QTreeWidget*>(QStringLiteral("inbox.list"));
+  REQUIRE(qt_eventually([&] { return row_titled(list, "Password change") != nullptr; }));
+  QTest::mouseClick(list->viewport(), Qt::LeftButton, {},
+                    list->visualItemRect(row_titled(list, "Password change")).center());
+  auto* ask = app.window().findChild<QPushButton*>(QStringLiteral("inbox.ask"));
+  REQUIRE(qt_eventually([&] { return ask->isEnabled(); }));
+  QTest::mouseClick(ask, Qt::LeftButton);
+  auto* input = app.window().findChild<QLineEdit*>(QStringLiteral("chat.input"));
+  REQUIRE(qt_eventually([&] { return input->isVisible(); }));
+  QTest::keyClicks(input, QStringLiteral("Does this apply to the catalogue account too?"));
+  QTest::mouseClick(app.window().findChild<QPushButton*>(QStringLiteral("chat.send")), Qt::LeftButton);
+
+  // The helpdesk's list shows the conversation, about the message.
+  nlohmann::json conversation;
+  REQUIRE(qt_eventually(
+      [&] {
+        auto r = sys.herald({"chat", "--json"});
+        auto j = nlohmann::json::parse(r.out, nullptr, false);
+        if (j.is_discarded()) return false;
+        for (const auto& c : j.at("conversations"))
+          if (c.at("last").is_object() && c.at("last").at("text") == "Does this apply to the catalogue account too?")
+            conversation = c;
+        return conversation.is_object();
+      },
+      15s));
+  CHECK(conversation.at("about") == id);
+
+  // The helpdesk answers; the employee's chat view shows it.
+  herald_ok(sys, {"chat", "send", conversation.at("target").get<std::string>(), "Yes, that one too."});
+  auto* history = app.window().findChild<QTextBrowser*>(QStringLiteral("chat.history"));
+  CHECK(qt_eventually([&] { return history->toPlainText().contains(QStringLiteral("Yes, that one too.")); }, 15s));
+  CHECK(history->toPlainText().contains(QStringLiteral("Does this apply to the catalogue account too?")));
+  screenshot("chat");
+}
+
+TEST_CASE("courses: progress \"N of M\" and the lessons in order; opening a lesson counts") {
+  System sys("desktop-courses");
+  auto& pc = sys.agent(kPc, my_login());
+  REQUIRE(pc.wait_connected());
+  // Two lessons of a three-lesson course as heraldd publishes them (a retained inbox
+  // message with its `lesson` reference), sent straight to the broker as the admin
+  // account: running a campaign on a simulated clock is tests/integration's job.
+  auto now = herald::now();
+  for (int n : {2, 1}) {
+    nlohmann::json lesson = {{"v", 1},
+                             {"title", "Lesson " + std::to_string(n) + ": " + (n == 1 ? "Fire exits" : "First aid")},
+                             {"body", "Text of lesson " + std::to_string(n)},
+                             {"sent_at", herald::to_rfc3339(now)},
+                             {"expires_at", herald::to_rfc3339(now + std::chrono::hours(24))},
+                             {"lesson", {{"course", "bhp-2026"}, {"campaign", "c-bhp"}, {"number", n}, {"of", 3}}}};
+    auto& b = sys.broker();
+    auto r = run({"mosquitto_pub", "--cafile", b.ca_file().string(), "-h", "127.0.0.1", "-p",
+                  std::to_string(b.people_port()), "-u", "admin", "-P", b.password("admin"), "-q", "1", "-r", "-t",
+                  "herald/msg/admin/lesson-" + std::to_string(n) + "/" + kPc, "-m", lesson.dump()});
+    INFO("mosquitto_pub: " << r.err);
+    REQUIRE(r.exit_code == 0);
+  }
+
+  hd::Options options;
+  options.socket_path = hd::socket_path_for("", pc.config().string());
+  options.alerts = false;
+  options.show_inbox = true;
+  hd::DesktopApp app(options);
+  app.start();
+  auto* courses = app.window().findChild<QTreeWidget*>(QStringLiteral("courses.list"));
+  REQUIRE(courses != nullptr);
+  REQUIRE(qt_eventually(
+      [&] { return courses->topLevelItemCount() == 1 && courses->topLevelItem(0)->childCount() == 2; }, 15s));
+  auto* course = courses->topLevelItem(0);
+  CHECK(course->text(0) == QStringLiteral("bhp-2026"));
+  CHECK(course->text(1) == QStringLiteral("0 of 3"));
+  CHECK(course->child(0)->text(0) == QStringLiteral("1. Lesson 1: Fire exits"));
+  CHECK(course->child(1)->text(0) == QStringLiteral("2. Lesson 2: First aid"));
+
+  // The employee opens lesson 1 from the course.
+  auto* tabs = app.window().findChild<QTabWidget*>(QStringLiteral("tabs"));
+  tabs->setCurrentIndex(1);
+  auto rect = courses->visualItemRect(course->child(0));
+  QTest::mouseDClick(courses->viewport(), Qt::LeftButton, {}, rect.center());
+  auto* body = app.window().findChild<QTextBrowser*>(QStringLiteral("inbox.body"));
+  CHECK(qt_eventually([&] { return body->toPlainText().contains(QStringLiteral("Text of lesson 1")); }));
+  CHECK(body->toPlainText().contains(QStringLiteral("Lesson 1 of 3")));
+  CHECK(qt_eventually(
+      [&] { return courses->topLevelItemCount() == 1 && courses->topLevelItem(0)->text(1) == "1 of 3"; }));
+  tabs->setCurrentIndex(1);
+  QTest::qWait(200);
+  screenshot("courses");
 }

@@ -58,7 +58,7 @@ class InboxWindow : public QMainWindow {
   QLabel* chat_about_;
   QLineEdit* chat_input_;
   QPushButton* chat_send_;
-  std::string current_;  // id shown in the body
+  std::string current_;               // id shown in the body
   std::optional<std::string> about_;  // the message the next chat line is about
   nlohmann::json rows_ = nlohmann::json::array();
   int unread_ = -1;

@@ -14,8 +14,8 @@ class Notifier : public QObject {
   explicit Notifier(QObject* parent = nullptr);
   // `posted(id)` once the daemon answered with the notification's id; `failed(why)` when
   // there is no notification daemon or it refused.
-  void notify(const QString& summary, const QString& body, unsigned char urgency,
-              std::function<void(unsigned)> posted, std::function<void(const QString&)> failed);
+  void notify(const QString& summary, const QString& body, unsigned char urgency, std::function<void(unsigned)> posted,
+              std::function<void(const QString&)> failed);
 
  private:
   bool markup_ = true;  // the daemon reads body markup (GetCapabilities "body-markup")
