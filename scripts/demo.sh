@@ -218,7 +218,7 @@ if $desktop; then
   for i in $(seq 50); do "$bin/herald" status "$dalert" --json | grep -q '"displayed"' && break; sleep 0.1; done
   "$bin/herald" status "$dalert" | grep -E "branch02/pc002" || true
   step "The employee opens the message in the inbox window; the server records it read"
-  window=$(xdotool search --name '^Herald' | head -1)
+  window=$(xdotool search --onlyvisible --name '^Herald:' | head -1)
   xdotool mousemove --window "$window" 60 52 click 1 2>/dev/null || true
   for i in $(seq 50); do "$bin/herald" status "$dmsg" --json | grep -q '"read"' && break; sleep 0.1; done
   "$bin/herald" status "$dmsg" | grep -E "branch02/pc002" || true

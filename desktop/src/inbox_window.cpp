@@ -122,10 +122,13 @@ InboxWindow::InboxWindow(AgentLink& link) : link_(link) {
   connect(ask_, &QPushButton::clicked, this, [this] { ask_about(); });
   connect(chat_send_, &QPushButton::clicked, this, [this] { send_chat(); });
   connect(chat_input_, &QLineEdit::returnPressed, this, [this] { send_chat(); });
-  connect(courses_, &QTreeWidget::itemActivated, this, [this](QTreeWidgetItem* item, int) {
+  // A lesson opens on a click (like a link in a table of contents) or Enter.
+  auto open_lesson = [this](QTreeWidgetItem* item, int) {
     auto id = item->data(0, kIdRole).toString();
     if (!id.isEmpty()) open_message(id.toStdString());
-  });
+  };
+  connect(courses_, &QTreeWidget::itemClicked, this, open_lesson);
+  connect(courses_, &QTreeWidget::itemActivated, this, open_lesson);
   connect(tabs_, &QTabWidget::currentChanged, this, [this](int) {
     if (tabs_->currentIndex() == 2) refresh_chat();  // marks the helpdesk's lines read
   });

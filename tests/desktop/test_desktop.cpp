@@ -182,7 +182,8 @@ TEST_CASE("in Polish: the program's own text and the message's Polish letters ar
   // The window's title, as the X server holds it (UTF-8), is the Polish plural form.
   std::string window;
   REQUIRE(eventually([&] {
-    auto r = run({"xdotool", "search", "--name", "^Herald"});
+    // xdotool's --name is a case-insensitive pattern: only this program's visible window.
+    auto r = run({"xdotool", "search", "--onlyvisible", "--pid", std::to_string(desktop->pid()), "--name", "^Herald:"});
     window = trim(r.out);
     return r.exit_code == 0 && !window.empty();
   }));
@@ -307,9 +308,26 @@ TEST_CASE("courses: progress \"N of M\" and the lessons in order; opening a less
                              {"expires_at", herald::to_rfc3339(now + std::chrono::hours(24))},
                              {"lesson", {{"course", "bhp-2026"}, {"campaign", "c-bhp"}, {"number", n}, {"of", 3}}}};
     auto& b = sys.broker();
-    auto r = run({"mosquitto_pub", "--cafile", b.ca_file().string(), "-h", "127.0.0.1", "-p",
-                  std::to_string(b.people_port()), "-u", "admin", "-P", b.password("admin"), "-q", "1", "-r", "-t",
-                  "herald/msg/admin/lesson-" + std::to_string(n) + "/" + kPc, "-m", lesson.dump()});
+    auto r = run({"mosquitto_pub",
+                  "--cafile",
+                  b.ca_file().string(),
+                  "-h",
+                  "127.0.0.1",
+                  "-p",
+                  std::to_string(b.people_port()),
+                  "-u",
+                  "admin",
+                  "-P",
+                  b.password("admin"),
+                  "--id-prefix",
+                  "admin:",
+                  "-q",
+                  "1",
+                  "-r",
+                  "-t",
+                  "herald/msg/admin/lesson-" + std::to_string(n) + "/" + kPc,
+                  "-m",
+                  lesson.dump()});
     INFO("mosquitto_pub: " << r.err);
     REQUIRE(r.exit_code == 0);
   }
@@ -333,8 +351,10 @@ TEST_CASE("courses: progress \"N of M\" and the lessons in order; opening a less
   // The employee opens lesson 1 from the course.
   auto* tabs = app.window().findChild<QTabWidget*>(QStringLiteral("tabs"));
   tabs->setCurrentIndex(1);
+  REQUIRE(qt_eventually([&] { return courses->isVisible() && courses->visualItemRect(course->child(0)).isValid(); }));
+  QTest::qWait(100);  // laid out and painted
   auto rect = courses->visualItemRect(course->child(0));
-  QTest::mouseDClick(courses->viewport(), Qt::LeftButton, {}, rect.center());
+  QTest::mouseClick(courses->viewport(), Qt::LeftButton, {}, rect.center());
   auto* body = app.window().findChild<QTextBrowser*>(QStringLiteral("inbox.body"));
   CHECK(qt_eventually([&] { return body->toPlainText().contains(QStringLiteral("Text of lesson 1")); }));
   CHECK(body->toPlainText().contains(QStringLiteral("Lesson 1 of 3")));
