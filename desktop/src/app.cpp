@@ -1,6 +1,7 @@
 #include "herald/desktop/app.hpp"
 
 #include <QApplication>
+#include <QMessageBox>
 #include <QSystemTrayIcon>
 #include <cstdlib>
 
@@ -126,10 +127,22 @@ void DesktopApp::alert(const nlohmann::json& row) {
         shown_.insert(id);
         displayed(id);
       },
-      [id](const QString& why) {
-        // Not answered `displayed`: the agent's own backends show it when this program's
-        // connection goes, and a later run catches up.
+      [this, row, id](const QString& why) {
+        // No notification daemon (or it refused): the alert must still reach the screen,
+        // so it gets a window of its own, answered `displayed` when the employee closes it.
         log::warn("could not post the notification for alert " + id + ": " + why.toStdString());
+        auto* box =
+            new QMessageBox(QMessageBox::Warning, q(field(row, "title")), q(field(row, "body")), QMessageBox::Ok);
+        box->setObjectName(QStringLiteral("alert.fallback"));
+        box->setWindowTitle(q(herald::tr("Herald alert")));
+        box->setTextFormat(Qt::PlainText);
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->setWindowFlag(Qt::WindowStaysOnTopHint);
+        connect(box, &QMessageBox::finished, this, [this, id] {
+          shown_.insert(id);
+          displayed(id);
+        });
+        box->open();
       });
 }
 

@@ -18,6 +18,7 @@
 #include "herald/desktop/critical_window.hpp"
 #include "herald/desktop/inbox_window.hpp"
 #include "herald/desktop/tray.hpp"
+#include "herald/testing/terminal.hpp"
 
 using namespace herald::testing;
 using namespace std::chrono_literals;
@@ -101,6 +102,15 @@ TEST_CASE("alerts become notifications with the severity's urgency, within a sec
   desktop->start();
   CHECK(eventually([&] { return desktop->log_of_this_run().find("inbox 5 messages, 1 unread") != std::string::npos; }));
   CHECK(eventually([&] { return state_of(sys, msg, kPc) == "delivered"; }, 15s, 250ms));
+
+  // The agent restarts (an upgrade): the program connects again by itself.
+  pc.stop();
+  pc.start();
+  REQUIRE(pc.wait_connected());
+  CHECK(eventually([&] { return count_of(desktop->log_of_this_run(), "subscribed to the agent's events") == 2; }, 15s));
+  herald_ok(sys,
+            {"alert", "--to", kPc, "--title", "After the agent restart", "--body", "Still here", "--severity", "info"});
+  CHECK(eventually([&] { return dunst.find("After the agent restart").has_value(); }, 10s, 20ms));
   desktop->stop();
 }
 
@@ -138,6 +148,11 @@ TEST_CASE("the inbox window: opening a message marks it read; a critical alert c
     return again && !again->font(0).bold() && app.tray().tooltip().contains(QStringLiteral("no unread"));
   }));
   screenshot("inbox");
+
+  // The sender recalls it: it vanishes from the list and from the open view.
+  herald_ok(sys, {"recall", id});
+  CHECK(qt_eventually([&] { return row_titled(list, "Opening hours") == nullptr; }, 15s));
+  CHECK(qt_eventually([&] { return !body->toPlainText().contains(QStringLiteral("New hours")); }));
 
   // A critical alert: a notification AND a window over the whole screen.
   auto critical = herald_ok(sys, {"alert", "--to", kPc, "--title", "Fire drill", "--body", "Leave the building now",
