@@ -7,6 +7,9 @@
 # each person's progress, and plans a monthly reminder; last, an employee asks the
 # helpdesk about the message in the chat and gets an answer. Everything lives in .herald-demo/ and is stopped at the end (--keep leaves
 # it running and prints how to use it).
+# --desktop: also the employee's desktop program for one more computer (under its own
+# Xvfb, session bus and dunst when there is no display), with screenshots of its inbox
+# and of a critical alert in .herald-demo/desktop/screenshots/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
