@@ -19,10 +19,11 @@ AgentLink::AgentLink(QString socket_path, QObject* parent) : QObject(parent), pa
     if (on_connected) on_connected();
   });
   connect(&socket_, &QLocalSocket::readyRead, this, &AgentLink::read_lines);
-  connect(&socket_, &QLocalSocket::disconnected, this, &AgentLink::lost);
-  connect(&socket_, &QLocalSocket::errorOccurred, this, [this](QLocalSocket::LocalSocketError) {
-    // A failed connect never reaches `disconnected`; both end in one retry.
-    if (socket_.state() == QLocalSocket::UnconnectedState) lost();
+  // Every way of ending up unconnected (a refused or failed connect, which never says
+  // `disconnected` and may report its error before the state changes, or a lost
+  // connection) passes through this state, so each one schedules exactly one retry.
+  connect(&socket_, &QLocalSocket::stateChanged, this, [this](QLocalSocket::LocalSocketState state) {
+    if (state == QLocalSocket::UnconnectedState) lost();
   });
 }
 
@@ -40,6 +41,8 @@ bool AgentLink::is_connected() const { return socket_.state() == QLocalSocket::C
 void AgentLink::try_connect() {
   if (socket_.state() != QLocalSocket::UnconnectedState) return;
   socket_.connectToServer(path_);
+  // A connect that fails at once may not change the state at all: try again later.
+  if (socket_.state() == QLocalSocket::UnconnectedState && !retry_.isActive()) retry_.start();
 }
 
 void AgentLink::lost() {

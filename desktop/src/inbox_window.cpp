@@ -116,8 +116,12 @@ InboxWindow::InboxWindow(AgentLink& link) : link_(link) {
   clayout->addLayout(input_row);
   tabs_->addTab(chat_page, q(herald::tr("Helpdesk")));
 
-  connect(list_, &QTreeWidget::currentItemChanged, this,
-          [this](QTreeWidgetItem* item, QTreeWidgetItem*) { selected(item); });
+  // Selection, not the current item: a list taking the keyboard focus makes its first
+  // row current by itself, and opening it then would send a `read` nobody did.
+  connect(list_, &QTreeWidget::itemSelectionChanged, this, [this] {
+    auto items = list_->selectedItems();
+    if (!items.isEmpty()) selected(items.front());
+  });
   connect(confirm_, &QPushButton::clicked, this, [this] { confirm(); });
   connect(ask_, &QPushButton::clicked, this, [this] { ask_about(); });
   connect(chat_send_, &QPushButton::clicked, this, [this] { send_chat(); });
@@ -185,7 +189,7 @@ void InboxWindow::fill_inbox(const nlohmann::json& rows) {
     if (id == current_) current = item;
   }
   if (current) {
-    list_->setCurrentItem(current);
+    list_->setCurrentItem(current);  // signals blocked: not shown (and marked) again
   } else if (!current_.empty()) {
     // The open message was recalled or expired: it goes from the screen too.
     current_.clear();
