@@ -7,10 +7,20 @@
 # each person's progress, and plans a monthly reminder; last, an employee asks the
 # helpdesk about the message in the chat and gets an answer. Everything lives in .herald-demo/ and is stopped at the end (--keep leaves
 # it running and prints how to use it).
+# --desktop: also the employee's desktop program for one more computer (under its own
+# Xvfb, session bus and dunst when there is no display), with screenshots of its inbox
+# and of a critical alert in .herald-demo/desktop/screenshots/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-keep=false; [ "${1:-}" = "--keep" ] && keep=true
+keep=false; desktop=false
+for arg in "$@"; do
+  case $arg in
+    --keep) keep=true ;;
+    --desktop) desktop=true ;;  # the desktop program too (block at the end; under Xvfb without a display)
+    *) echo "usage: scripts/demo.sh [--keep] [--desktop]" >&2; exit 2 ;;
+  esac
+done
 bash scripts/build.sh
 bin=$root/build/bin
 demo=$root/.herald-demo
@@ -175,6 +185,51 @@ for i in $(seq 50); do "$bin/herald-agent" chat history --json --config "$pc002"
 show "$bin/herald-agent" chat history --config "$pc002"
 step "The conversation at the helpdesk, with delivered and read marks"
 show "$bin/herald" chat history org/branch01/pc002
+
+if $desktop; then
+  # herald-desktop for one more computer, whose logged-in employee is whoever runs the
+  # demo (the agent's socket serves only that person). Without a display it runs under
+  # its own Xvfb, session bus and dunst, all stopped with the rest.
+  step "The desktop program (herald-desktop) for org/branch02/pc002, employee $(id -un)"
+  dd=$demo/desktop; mkdir -p "$dd/screenshots"
+  start_agent org/branch02/pc002 "$(id -un)"
+  for i in $(seq 100); do grep -q subscribed "$demo/agents/org+branch02+pc002/agent.log" && break; sleep 0.1; done
+  if [ -z "${DISPLAY:-}" ]; then
+    Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$dd/display" > "$dd/xvfb.log" 2>&1 & pids+=($!)
+    for i in $(seq 50); do [ -s "$dd/display" ] && break; sleep 0.1; done
+    export DISPLAY=:$(head -1 "$dd/display")
+    echo "  no display: Xvfb on $DISPLAY"
+  fi
+  if [ -z "${DBUS_SESSION_BUS_ADDRESS:-}" ]; then
+    dbus-daemon --session --nofork --print-address=3 3>"$dd/bus" > "$dd/dbus.log" 2>&1 & pids+=($!)
+    for i in $(seq 50); do [ -s "$dd/bus" ] && break; sleep 0.1; done
+    export DBUS_SESSION_BUS_ADDRESS=$(head -1 "$dd/bus")
+    dunst > "$dd/dunst.log" 2>&1 & pids+=($!)
+    echo "  own session bus, notifications by dunst"
+  fi
+  "$bin/herald-desktop" --show --config "$demo/agents/org+branch02+pc002/agent.conf" > "$dd/herald-desktop.log" 2>&1 & pids+=($!)
+  printf '%s\n' "${pids[@]}" > "$demo/pids"
+  for i in $(seq 100); do grep -q "subscribed to the agent" "$dd/herald-desktop.log" && break; sleep 0.1; done
+  dalert=$("$bin/herald" alert --to org/branch02/pc002 --title "Ewakuacja / Evacuation" \
+           --body "Proszę opuścić budynek. Please leave the building." --severity critical)
+  dmsg=$("$bin/herald" send --to org/branch02/pc002 --title "Nowe godziny otwarcia / New opening hours" \
+         --body "Od poniedziałku czynne 8:00–20:00. From Monday open 8:00-20:00. https://biblioteka.example/godziny")
+  sleep 2
+  show import -window root "$dd/screenshots/critical-alert.png"
+  step "The employee presses the alert's button; the server records it displayed"
+  xdotool key --clearmodifiers Return 2>/dev/null || true
+  for i in $(seq 50); do "$bin/herald" status "$dalert" --json | grep -q '"displayed"' && break; sleep 0.1; done
+  "$bin/herald" status "$dalert" | grep -E "branch02/pc002" || true
+  step "The employee opens the message in the inbox window; the server records it read"
+  window=$(xdotool search --onlyvisible --name '^Herald:' | head -1)
+  xdotool mousemove --window "$window" 60 52 click 1 2>/dev/null || true
+  for i in $(seq 50); do "$bin/herald" status "$dmsg" --json | grep -q '"read"' && break; sleep 0.1; done
+  "$bin/herald" status "$dmsg" | grep -E "branch02/pc002" || true
+  sleep 1
+  show import -window root "$dd/screenshots/inbox.png"
+  step "Screenshots of the desktop program: $dd/screenshots"
+  ls -l "$dd/screenshots"
+fi
 
 if $keep; then
   step "Left running. Try: HERALD_CONFIG=$demo/herald.conf $bin/herald --help ; stop with: xargs kill < $demo/pids"
