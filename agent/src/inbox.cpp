@@ -5,6 +5,7 @@
 #include <set>
 
 #include "herald/common/error.hpp"
+#include "herald/common/i18n.hpp"
 #include "herald/common/log.hpp"
 #include "herald/common/orgpath.hpp"
 #include "herald/common/text.hpp"
@@ -291,16 +292,16 @@ bool Inbox::mark_displayed(std::string_view id, TimePoint at, std::string_view a
 StoredMessage Inbox::mark_read(std::string_view id, TimePoint at, std::string_view agent_path, std::string_view user) {
   lmdb::Txn txn(env_, lmdb::Txn::Mode::write);
   auto text = messages_.get(txn, key(id));
-  if (!text) throw Error(ErrorKind::not_found, "unknown message id '" + std::string(id) + "'");
+  if (!text) throw Error(ErrorKind::not_found, trf("unknown message id '{1}'", {id}));
   auto parsed = parse_or_report(key(id), *text);
   if (!parsed) {
     set_aside(txn, messages_, quarantine_, "inbox", key(id));
     txn.commit();
-    throw Error(ErrorKind::not_found, "message '" + std::string(id) +
-                                          "' was damaged in the agent store: it was set aside (quarantine table)");
+    throw Error(ErrorKind::not_found,
+                trf("message '{1}' was damaged in the agent store: it was set aside (quarantine table)", {id}));
   }
   auto& m = *parsed;
-  if (m.expired(at)) throw Error(ErrorKind::not_found, "unknown message id '" + std::string(id) + "'");
+  if (m.expired(at)) throw Error(ErrorKind::not_found, trf("unknown message id '{1}'", {id}));
   if (m.read_at) return m;  // read once; opening it again sends nothing new
   m.read_at = at;
   messages_.put(txn, key(id), to_json(m, true).dump());

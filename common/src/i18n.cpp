@@ -128,13 +128,61 @@ std::string substitute(std::string_view pattern, std::initializer_list<std::stri
 }
 }  // namespace
 
-std::string trf(const char* msgid, std::initializer_list<std::string_view> args) {
-  return substitute(tr(msgid), args);
-}
+std::string trf(const char* msgid, std::initializer_list<std::string_view> args) { return substitute(tr(msgid), args); }
 
 std::string trn(const char* singular, const char* plural, unsigned long n) {
   auto count = std::to_string(n);
   return substitute(ngettext(singular, plural, n), {count});
+}
+
+std::string_view tr_word(std::string_view name) {
+  // Spelled out so xgettext sees every word; the names are those of results, payloads
+  // and topics. One catalogue lookup per call: a status table of 10,000 rows stays fast.
+  static constexpr std::string_view kWords[] = {
+      "active",    "expired",  "recalled", "pending", "delivered", "displayed", "read",    "confirmed", "paused",
+      "cancelled", "finished", "unread",   "alert",   "message",   "info",      "warning", "critical",  "sent"};
+  std::size_t i = 0;
+  while (i < std::size(kWords) && kWords[i] != name) ++i;
+  switch (i) {
+    case 0:
+      return tr("active");
+    case 1:
+      return tr("expired");
+    case 2:
+      return tr("recalled");
+    case 3:
+      return tr("pending");
+    case 4:
+      return tr("delivered");
+    case 5:
+      return tr("displayed");
+    case 6:
+      return tr("read");
+    case 7:
+      return tr("confirmed");
+    case 8:
+      return tr("paused");
+    case 9:
+      return tr("cancelled");
+    case 10:
+      return tr("finished");
+    case 11:
+      return tr("unread");
+    case 12:
+      return tr("alert");
+    case 13:
+      return tr("message");
+    case 14:
+      return tr("info");
+    case 15:
+      return tr("warning");
+    case 16:
+      return tr("critical");
+    case 17:
+      return tr("sent");
+    default:
+      return name;
+  }
 }
 
 }  // namespace herald
