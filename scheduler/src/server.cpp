@@ -190,7 +190,7 @@ struct Server::Impl {
         return;
       } catch (const Error& e) {
         if (e.kind() == ErrorKind::auth) throw;
-        log::warn(std::string(e.what()) + "; retrying in 5 s");
+        log::warn(trf("{1}; retrying in 5 s", {e.what()}));
         queue.sleep_for(std::chrono::seconds(5));
       }
     }
@@ -207,7 +207,7 @@ struct Server::Impl {
       try {
         inflight.push_back(client->publish(mqtt::make_message(o.topic, o.payload, 1, o.retained)));
       } catch (const mqtt::exception& e) {
-        log::warn("could not publish on " + o.topic + ": " + e.what());
+        log::warn(trf("could not publish on {1}: {2}", {o.topic, e.what()}));
       }
     }
     while (!inflight.empty() && inflight.front()->is_complete()) inflight.pop_front();
@@ -220,7 +220,7 @@ struct Server::Impl {
       // Bounded: while disconnected, buffered publishes complete only after the reconnect.
       if (client->is_connected()) token->wait_for(std::chrono::seconds(5));
     } catch (const mqtt::exception& e) {
-      log::warn(std::string("a publish failed: ") + e.what());
+      log::warn(trf("a publish failed: {1}", {e.what()}));
     }
   }
 
@@ -266,16 +266,17 @@ struct Server::Impl {
       auto collection = mqtt::string_collection::create(filters);
       auto token = client->subscribe(collection, mqtt::iasync_client::qos_collection(filters.size(), 1));
       if (!token->wait_for(settings.broker.connect_timeout + std::chrono::seconds(5))) {
-        log::warn("no answer to the subscription within the connect timeout; continuing");
+        log::warn(tr("no answer to the subscription within the connect timeout; continuing"));
       } else if (settings.broker.mqtt_version == 5) {
         auto codes = token->get_subscribe_response().get_reason_codes();
         for (std::size_t i = 0; i < codes.size() && i < filters.size(); ++i)
           if (int code = static_cast<int>(codes[i]); mqtt_edge::is_failure(code, 5, mqtt_edge::Operation::subscribe))
-            log::warn(mqtt_edge::broker_error(code, 5, mqtt_edge::Operation::subscribe, "subscribing to " + filters[i])
+            log::warn(mqtt_edge::broker_error(code, 5, mqtt_edge::Operation::subscribe,
+                                              trf("subscribing to {1}", {filters[i]}))
                           .what());
       }
     } catch (const mqtt::exception& e) {
-      log::warn("subscribing failed: " + std::string(e.what()) + "; waiting for the next reconnect");
+      log::warn(trf("subscribing failed: {1}; waiting for the next reconnect", {e.what()}));
       return;
     }
     log::info(trf("subscribed to {1} topic filters; restoring the broker's retained store",
@@ -333,14 +334,14 @@ struct Server::Impl {
             break;
           case Event::Type::lost:
             flush(run);
-            log::warn("connection to " + settings.broker.uri + " lost" + (e.text.empty() ? "" : ": " + e.text) +
-                      "; reconnecting");
+            log::warn(e.text.empty() ? trf("connection to {1} lost; reconnecting", {settings.broker.uri})
+                                     : trf("connection to {1} lost: {2}; reconnecting", {settings.broker.uri, e.text}));
             break;
         }
       }
       flush(run);
       if (processor->restoring() && !marker_token.empty() && SteadyClock::now() >= restore_deadline) {
-        log::warn("restore: the end-of-replay marker did not come back; assuming the retained replay is over");
+        log::warn(tr("restore: the end-of-replay marker did not come back; assuming the retained replay is over"));
         marker_token.clear();
         finish_restore();
       }
@@ -373,7 +374,7 @@ void Server::run() {
   try {
     if (s.client->is_connected()) s.client->disconnect()->wait_for(std::chrono::seconds(2));
   } catch (const mqtt::exception& e) {
-    log::warn(std::string("disconnecting: ") + e.what());
+    log::warn(trf("disconnecting: {1}", {e.what()}));
   }
 }
 
