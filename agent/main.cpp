@@ -48,6 +48,13 @@ int main(int argc, char** argv) {
       "--save-images", save_images,
       tr("Also write the message's images into DIR (created if missing; existing files are not overwritten)"));
 
+  auto* confirm = app.add_subcommand(
+      "confirm", tr("Confirm that you have read and understood a message that asks for it (sends the receipt)"));
+  confirm->add_option("ID", id, tr("Message id (see herald-agent inbox)"))->required();
+  confirm->add_option("--config,-c", config_path,
+                      tr("Configuration file ($HERALD_AGENT_CONFIG or /etc/herald/agent.conf)"));
+  confirm->add_flag("--json", json, tr("Print the message as JSON"));
+
   auto* chat = app.add_subcommand("chat", tr("Chat with the helpdesk (interactive; Ctrl-D leaves)"));
   chat->require_subcommand(0, 1);
   herald::agent::ChatOptions chat_options;
@@ -98,6 +105,10 @@ int main(int argc, char** argv) {
       return 0;
     }
     auto config = herald::agent::load_agent_config(file, herald::agent::ConfigNeeds::path);
+    if (*confirm) {
+      herald::agent::confirm_message(config, id, json, std::cout);
+      return 0;
+    }
     if (*chat) {
       if (*chat_send) {
         herald::agent::chat_send(config, chat_text, chat_options, std::cout);

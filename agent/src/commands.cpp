@@ -13,10 +13,12 @@
 #include <sstream>
 #include <thread>
 
+#include "herald/agent/desktop_server.hpp"
 #include "herald/agent/display.hpp"
 #include "herald/agent/session.hpp"
 #include "herald/agent/system.hpp"
 #include "herald/agent/wake.hpp"
+#include "herald/common/desktop_protocol.hpp"
 #include "herald/common/error.hpp"
 #include "herald/common/i18n.hpp"
 #include "herald/common/log.hpp"
@@ -93,8 +95,36 @@ int run_daemon(const AgentConfig& config) {
                  std::to_string(resident_kb()) + " kB");
     });
   };
+  // The desktop socket outlives the session (declared first): the session's worker
+  // calls it until session.stop() returns.
+  AgentSession* running = nullptr;
+  DesktopServerSettings desktop;
+  desktop.socket_path = desktop_protocol::socket_path(config.data_dir);
+  desktop.agent_path = config.path;
+  desktop.current_user = [&config] { return chat_user(config); };
+  desktop.wake = [&running] {
+    if (running) running->wake();
+  };
+  desktop.show_elsewhere = [&running](std::vector<std::string> ids) {
+    if (running) running->show_alerts(std::move(ids));
+  };
+  DesktopServer desktop_server(desktop, inbox, &chat);
+  settings.front_end = &desktop_server;
   AgentSession session(settings, inbox, *display, &executor);
+  running = &session;
+  // However this function ends, the socket's thread (which may give alerts back to the
+  // session) is joined before the session goes.
+  struct StopDesktopFirst {
+    DesktopServer& server;
+    ~StopDesktopFirst() { server.stop(); }
+  } stop_desktop_first{desktop_server};
   log::info(trf("starting agent {1} (data {2}, display {3})", {config.path, config.data_dir, config.display}));
+  try {
+    desktop_server.start();
+  } catch (const Error& e) {
+    // Alerts and receipts do not need it: the display backends show alerts as before.
+    log::error(trf("no desktop socket: {1}; the desktop program cannot connect", {e.what()}));
+  }
   session.start();
 
   pollfd fds[3] = {{signal_fd.fd, POLLIN, 0}, {wake.fd(), POLLIN, 0}, {utmp_watch.fd, POLLIN, 0}};
@@ -115,14 +145,20 @@ int run_daemon(const AgentConfig& config) {
     if (fds[1].revents & POLLIN) {
       wake.drain();
       session.wake();
+      // `herald-agent show` or `chat` changed the store: the desktop program asks again.
+      desktop_server.inbox_changed();
+      desktop_server.chat_changed();
     }
     if (count > 2 && (fds[2].revents & POLLIN)) {
       char buf[4096];
       while (read(utmp_watch.fd, buf, sizeof buf) > 0) {
       }
       session.refresh_user();
+      desktop_server.refresh_user();
     }
   }
+  // First the desktop socket: alerts its programs still held go to the session's display.
+  desktop_server.stop();
   session.stop();
   return 0;
 }
@@ -150,11 +186,13 @@ std::string format_message(const StoredMessage& m) {
                           tr("Expires:"), tr("Received:"), tr("Read:"),     tr("Title:"), tr("Link:"), tr("Image:")};
   std::size_t width = 0;
   for (const char* label : labels) width = std::max(width, text::display_width(label));
-  auto label = [&](int i) {
-    std::string text = labels[i];
-    text.append(width + 2 - text::display_width(text), ' ');
+  // At least one space after a longer label ("Confirmed: ", which English has printed so).
+  auto pad = [&](const char* label) {
+    std::string text = label;
+    text.append(std::max(width + 2, text::display_width(text) + 1) - text::display_width(text), ' ');
     return text;
   };
+  auto label = [&](int i) { return pad(labels[i]); };
   auto to = d.for_user.empty() ? m.target : trf("{1} (for {2})", {m.target, d.for_user});
   out << label(0) << m.id << '\n'
       << label(1) << tr_word(topics::kind_name(m.kind)) << '\n'
@@ -165,6 +203,8 @@ std::string format_message(const StoredMessage& m) {
       << label(6) << time_or_dash(d.expires_at) << '\n'
       << label(7) << to_rfc3339(m.received_at) << '\n'
       << label(8) << time_or_dash(m.read_at) << '\n';
+  // Only for a message that asks for it: every other message prints as it always did.
+  if (d.require_confirm) out << pad(tr("Confirmed:")) << time_or_dash(m.confirmed_at) << '\n';
   if (d.lesson)
     out << trf("Lesson {1} of {2} (course {3})",
                {std::to_string(d.lesson->number), std::to_string(d.lesson->of), d.lesson->course})
@@ -177,6 +217,12 @@ std::string format_message(const StoredMessage& m) {
                                   trn("{1} byte", "{1} bytes", static_cast<unsigned long>(image.data.size()))})
         << '\n';
   out << '\n' << printable(d.body, payloads::kMaxBodyBytes, true) << '\n';
+  if (m.awaits_confirmation())
+    out << '\n'
+        << trf("The sender asks you to confirm that you have read and understood this message: run "
+               "herald-agent confirm {1}",
+               {m.id})
+        << '\n';
   return out.str();
 }
 
@@ -262,6 +308,29 @@ void show_message(const AgentConfig& config, const std::string& id, bool json, s
   auto written = save_images(m.delivery.images, save_images_dir);
   if (!json)
     for (const auto& path : written) out << trf("saved {1}", {path.string()}) << '\n';
+}
+
+StoredMessage confirm_message(const AgentConfig& config, const std::string& id, bool json, std::ostream& out) {
+  if (!is_valid_token(id)) throw Error(ErrorKind::not_found, trf("unknown message id '{1}'", {printable(id, 80)}));
+  auto at = herald::now();
+  StoredMessage m;
+  {
+    lmdb::Env env(config.data_dir, agent_env_options());
+    Inbox inbox(env);
+    auto user = config.user.empty() ? logged_in_user() : config.user;
+    m = inbox.mark_confirmed(id, at, config.path, user);
+  }
+  bool confirmed_now = m.confirmed_at == at;
+  // Committed: the daemon (if running) sends the receipts now; otherwise they wait.
+  if (confirmed_now) send_wake(wake_socket_path(config.data_dir));
+  if (json)
+    out << to_json(m).dump(2) << '\n';
+  else if (confirmed_now)
+    out << trf("Confirmed: you have read and understood message {1} ({2}).", {m.id, to_rfc3339(*m.confirmed_at)})
+        << '\n';
+  else
+    out << trf("Message {1} was already confirmed ({2}).", {m.id, to_rfc3339(*m.confirmed_at)}) << '\n';
+  return m;
 }
 
 // ---- chat ---------------------------------------------------------------------------

@@ -95,7 +95,12 @@ HandleResult MessageHandler::handle_delivery(const topics::DeliveryTopic& topic,
     shown_at = held->second;  // shown before its store failed: not again
   } else {
     if (tried_to_show && !within_budget()) tried_to_show = is_alert_to_show = false;
-    if (tried_to_show) shown_at = show(topic, delivery, user);
+    if (tried_to_show) {
+      if (hand_off(topic, delivery, user))
+        r.handed_off = true;
+      else
+        shown_at = show(topic, delivery, user);
+    }
   }
 
   std::string delivered_key;  // set only when `delivered` was queued just now
@@ -120,6 +125,7 @@ HandleResult MessageHandler::handle_delivery(const topics::DeliveryTopic& topic,
         note("displayed alert " + topic.id);
         return r;
       }
+      if (r.handed_off) note("handed alert " + topic.id + " to the desktop program");
       break;
     case DeliveryOutcome::duplicate:
       r.action = HandleResult::Action::duplicate;
@@ -143,6 +149,11 @@ HandleResult MessageHandler::handle_delivery(const topics::DeliveryTopic& topic,
     if (!stored || stored->displayed_at) return r;
   }
   if (!within_budget()) return r;
+  if (hand_off(topic, delivery, user)) {
+    r.handed_off = true;
+    note("handed alert " + topic.id + " to the desktop program");
+    return r;
+  }
   auto at = show(topic, delivery, user);
   if (!at) return r;
   // The `delivered` queued above is not flushed before this handling step ends (the
@@ -160,6 +171,43 @@ std::optional<TimePoint> MessageHandler::show(const topics::DeliveryTopic& topic
                                               std::string_view user) {
   return show(ShownAlert{topic.id, delivery.severity, delivery.title, delivery.body, topic.account, delivery.links,
                          std::string(user)});
+}
+
+bool MessageHandler::hand_off(const topics::DeliveryTopic& topic, const payloads::Delivery& delivery,
+                              std::string_view user) {
+  if (!hand_off_ || !hand_off_()) return false;
+  // The journal records every alert, whoever puts it on screen.
+  LogDisplay().show(ShownAlert{topic.id, delivery.severity, delivery.title, delivery.body, topic.account,
+                               delivery.links, std::string(user)});
+  return true;
+}
+
+HandleResult MessageHandler::show_stored(std::string_view id, std::string_view user, TimePoint now) {
+  HandleResult r;
+  r.id = std::string(id);
+  auto ignore = [&](std::string why) {
+    r.action = HandleResult::Action::ignored;
+    r.reason = std::move(why);
+    log::debug("alert " + r.id + " not shown again: " + r.reason);
+    return r;
+  };
+  auto m = inbox_.find(id);
+  if (!m) return ignore("not in this inbox");
+  if (m->kind != topics::Kind::alert) return ignore("not an alert");
+  if (m->expired(now)) return ignore("expired");
+  if (m->displayed_at || m->read_at) return ignore("already displayed or read");
+  if (!m->delivery.for_user.empty() && m->delivery.for_user != user)
+    return ignore("for " + m->delivery.for_user + ", who is not logged in here");
+  const auto& d = m->delivery;
+  auto at = show(ShownAlert{m->id, d.severity, d.title, d.body, m->sender, d.links, std::string(user)});
+  if (!at) return ignore("the display failed");
+  if (inbox_.mark_displayed(id, *at, agent_path_, user)) {
+    r.displayed_at = at;
+    r.outbox_changed = true;
+    note("displayed alert " + r.id + " (the desktop program did not)");
+  }
+  r.action = HandleResult::Action::shown;
+  return r;
 }
 
 std::optional<TimePoint> MessageHandler::show(const ShownAlert& alert) {

@@ -110,6 +110,7 @@ bool recall_covers(std::string_view recall_target, const StoredMessage& m) {
 }  // namespace
 
 std::string StoredMessage::state() const {
+  if (confirmed_at) return "confirmed";
   if (read_at) return "read";
   if (displayed_at) return "displayed";
   return "delivered";
@@ -130,8 +131,10 @@ json to_json(const StoredMessage& m, bool with_image_data) {
          {"received_at", to_rfc3339(m.received_at)},
          {"displayed_at", time_or_null(m.displayed_at)},
          {"read_at", time_or_null(m.read_at)},
+         {"confirmed_at", time_or_null(m.confirmed_at)},
          {"for_user", d.for_user},
          {"state", m.state()}};
+  if (d.require_confirm) j["require_confirm"] = true;
   // Only when present: the inbox of an agent without lessons lists what it always did.
   if (d.lesson) j["lesson"] = *d.lesson;
   if (!d.images.empty()) {
@@ -170,6 +173,9 @@ StoredMessage stored_message_from_json(const json& j) {
     m.received_at = from_rfc3339(j.at("received_at").get<std::string>());
     m.displayed_at = optional_time(j, "displayed_at");
     m.read_at = optional_time(j, "read_at");
+    // Both absent from messages stored before confirmations existed.
+    if (j.contains("confirmed_at")) m.confirmed_at = optional_time(j, "confirmed_at");
+    m.delivery.require_confirm = j.value("require_confirm", false);
     return m;
   } catch (const std::exception& e) {
     throw Error(ErrorKind::storage, std::string("damaged message in the agent inbox: ") + e.what());
@@ -289,8 +295,7 @@ bool Inbox::mark_displayed(std::string_view id, TimePoint at, std::string_view a
   return true;
 }
 
-StoredMessage Inbox::mark_read(std::string_view id, TimePoint at, std::string_view agent_path, std::string_view user) {
-  lmdb::Txn txn(env_, lmdb::Txn::Mode::write);
+StoredMessage Inbox::load_for_update(lmdb::Txn& txn, std::string_view id, TimePoint now) {
   auto text = messages_.get(txn, key(id));
   if (!text) throw Error(ErrorKind::not_found, trf("unknown message id '{1}'", {id}));
   auto parsed = parse_or_report(key(id), *text);
@@ -300,12 +305,37 @@ StoredMessage Inbox::mark_read(std::string_view id, TimePoint at, std::string_vi
     throw Error(ErrorKind::not_found,
                 trf("message '{1}' was damaged in the agent store: it was set aside (quarantine table)", {id}));
   }
-  auto& m = *parsed;
-  if (m.expired(at)) throw Error(ErrorKind::not_found, trf("unknown message id '{1}'", {id}));
+  if (parsed->expired(now)) throw Error(ErrorKind::not_found, trf("unknown message id '{1}'", {id}));
+  return std::move(*parsed);
+}
+
+StoredMessage Inbox::mark_read(std::string_view id, TimePoint at, std::string_view agent_path, std::string_view user) {
+  lmdb::Txn txn(env_, lmdb::Txn::Mode::write);
+  auto m = load_for_update(txn, id, at);
   if (m.read_at) return m;  // read once; opening it again sends nothing new
   m.read_at = at;
   messages_.put(txn, key(id), to_json(m, true).dump());
   enqueue_ack(txn, m, payloads::AckState::read, at, agent_path, user);
+  txn.commit();
+  return m;
+}
+
+StoredMessage Inbox::mark_confirmed(std::string_view id, TimePoint at, std::string_view agent_path,
+                                    std::string_view user) {
+  lmdb::Txn txn(env_, lmdb::Txn::Mode::write);
+  auto m = load_for_update(txn, id, at);
+  if (!m.delivery.require_confirm)
+    throw Error(ErrorKind::usage, trf("message '{1}' does not ask for confirmation", {id}));
+  if (m.confirmed_at) return m;  // confirmed once; a repeat sends nothing new
+  // Both receipts, in order: heraldd ranks confirmed above read and would take a lone
+  // `confirmed` to imply read, but the employee's history should say when it was read.
+  if (!m.read_at) {
+    m.read_at = at;
+    enqueue_ack(txn, m, payloads::AckState::read, at, agent_path, user);
+  }
+  m.confirmed_at = at;
+  messages_.put(txn, key(id), to_json(m, true).dump());
+  enqueue_ack(txn, m, payloads::AckState::confirmed, at, agent_path, user);
   txn.commit();
   return m;
 }

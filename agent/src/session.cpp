@@ -100,6 +100,7 @@ class AgentSession::Impl {
   void stop();
   void wake();
   void refresh_user();
+  void show_alerts(std::vector<std::string> ids);
   bool is_connected() const { return client_ && client_->is_connected(); }
   const std::string& path() const { return settings_.path; }
   std::size_t filter_count() const { return filters_.size(); }
@@ -282,6 +283,8 @@ AgentSession::Impl::Impl(SessionSettings settings, Inbox& inbox, Display& displa
       handler_(settings_.path, inbox, display, settings_.verbose),
       on_displayed_(std::move(on_displayed)) {
   require_org_path(settings_.path, "agent path");
+  if (settings_.front_end)
+    handler_.set_hand_off([front_end = settings_.front_end] { return front_end->takes_alerts(); });
   confirmation_topic_ = topics::receipted(settings_.path);
   filters_ = topics::agent_filters(settings_.path);
   filters_.push_back(confirmation_topic_);
@@ -404,6 +407,27 @@ void AgentSession::Impl::refresh_user() {
     if (settings_.chat && !user.empty()) {
       chat_sync(person_conversation(user));
       flush_chat(false);
+    }
+  });
+}
+
+void AgentSession::Impl::show_alerts(std::vector<std::string> ids) {
+  post([this, ids = std::move(ids)] {
+    bool queued = false;
+    for (const auto& id : ids) {
+      HandleResult r;
+      try {
+        r = handler_.show_stored(id, current_user(), herald::now());
+      } catch (const Error& e) {
+        log::warn("cannot show alert " + id + " the desktop program left unanswered: " + e.what());
+        continue;
+      }
+      queued = queued || r.outbox_changed;
+      if (r.displayed_at && on_displayed_) on_displayed_(r.id, *r.displayed_at);
+    }
+    if (queued) {
+      flush_soon(false);
+      if (settings_.front_end) settings_.front_end->inbox_changed();
     }
   });
 }
@@ -540,6 +564,13 @@ bool AgentSession::Impl::handle_message(const std::string& topic, const std::str
   if (result.expires_at) arm_expiry(result.expires_at);
   if (result.outbox_changed) flush_soon(result.org_wide);
   if (result.displayed_at && on_displayed_) on_displayed_(result.id, *result.displayed_at);
+  if (auto* front_end = settings_.front_end) {
+    using Action = HandleResult::Action;
+    if (result.handed_off || (result.action == Action::stored && result.displayed_at))
+      front_end->alert_arrived(result.id, result.handed_off);
+    if (result.action == Action::stored || result.action == Action::recall || result.displayed_at)
+      front_end->inbox_changed();
+  }
   return true;
 }
 
@@ -769,6 +800,7 @@ void AgentSession::Impl::on_chat_down(std::string_view payload) {
   }
   if (handled.dropped) return;
   const auto& applied = handled.applied;
+  if (settings_.front_end && (applied.stored > 0 || applied.confirmed > 0)) settings_.front_end->chat_changed();
   note("stored " + std::to_string(applied.stored) + " chat line(s) of " + handled.conversation +
        (applied.confirmed ? ", " + std::to_string(applied.confirmed) + " of ours recorded" : ""));
   if (applied.stored > 0 && applied.contiguous > 0) {
@@ -899,6 +931,7 @@ void AgentSession::Impl::on_expiry_timer() {
   expiry_at_.reset();
   auto removed = inbox_.purge_expired(herald::now());
   if (removed > 0) log::info("expired " + std::to_string(removed) + " message(s)");
+  if (removed > 0 && settings_.front_end) settings_.front_end->inbox_changed();
   arm_expiry(inbox_.next_expiry());
 }
 
@@ -910,6 +943,7 @@ void AgentSession::start() { impl_->start(); }
 void AgentSession::stop() { impl_->stop(); }
 void AgentSession::wake() { impl_->wake(); }
 void AgentSession::refresh_user() { impl_->refresh_user(); }
+void AgentSession::show_alerts(std::vector<std::string> ids) { impl_->show_alerts(std::move(ids)); }
 bool AgentSession::is_connected() const { return impl_->is_connected(); }
 const std::string& AgentSession::path() const { return impl_->path(); }
 

@@ -142,6 +142,13 @@ Course load_manifest(const fs::path& file) {
   if (lessons->size() > kMaxLessons)
     throw Error(ErrorKind::usage, name + ": " + std::to_string(lessons->size()) + " lessons, over the limit of " +
                                       std::to_string(kMaxLessons));
+  auto flag = [](const json& object, const std::string& where) -> std::optional<bool> {
+    auto it = object.find("require_confirm");
+    if (it == object.end() || it->is_null()) return std::nullopt;
+    if (!it->is_boolean()) throw Error(ErrorKind::usage, where + ": 'require_confirm' must be true or false");
+    return it->get<bool>();
+  };
+  const bool confirm_all = flag(j, name).value_or(false);
   std::size_t number = 0;
   for (const auto& entry : *lessons) {
     ++number;
@@ -159,6 +166,7 @@ Course load_manifest(const fs::path& file) {
     lesson.links = string_list(entry, "links", where);
     for (const auto& image : string_list(entry, "images", where))
       add_image(lesson, load_image(base, image, where), where);
+    lesson.require_confirm = flag(entry, where).value_or(confirm_all);
     c.lessons.push_back(std::move(lesson));
   }
   return c;
@@ -319,6 +327,7 @@ payloads::Delivery lesson_delivery(const Course& c, std::size_t index) {
   d.body = l.body;
   d.links = l.links;
   d.images = l.images;
+  d.require_confirm = l.require_confirm;
   return d;
 }
 
@@ -400,6 +409,7 @@ Course load(const fs::path& dir_or_file) {
 
 void to_json(json& j, const Lesson& l) {
   j = json{{"title", l.title}, {"body", l.body}, {"links", l.links}, {"images", l.images}};
+  if (l.require_confirm) j["require_confirm"] = true;
 }
 
 namespace {
@@ -426,6 +436,11 @@ void lesson_from_json(const json& j, Lesson& l) {
     if (it->size() > kMaxImagesPerLesson)
       throw Error(ErrorKind::protocol, "a lesson has more than " + std::to_string(kMaxImagesPerLesson) + " images");
     for (const auto& image : *it) l.images.push_back(image.get<payloads::Image>());
+  }
+  l.require_confirm = false;
+  if (auto it = j.find("require_confirm"); it != j.end() && !it->is_null()) {
+    if (!it->is_boolean()) throw Error(ErrorKind::protocol, "lesson field 'require_confirm' must be a boolean");
+    l.require_confirm = it->get<bool>();
   }
 }
 }  // namespace

@@ -205,6 +205,8 @@ std::string_view ack_state_name(AckState s) {
       return "displayed";
     case AckState::read:
       return "read";
+    case AckState::confirmed:
+      return "confirmed";
   }
   return "delivered";
 }
@@ -213,6 +215,7 @@ AckState ack_state_from_name(std::string_view name) {
   if (name == "delivered") return AckState::delivered;
   if (name == "displayed") return AckState::displayed;
   if (name == "read") return AckState::read;
+  if (name == "confirmed") return AckState::confirmed;
   throw Error(ErrorKind::protocol, "unknown receipt state '" + std::string(name) + "'");
 }
 
@@ -252,6 +255,7 @@ void to_json(json& j, const Delivery& d) {
   if (!d.for_user.empty()) j["for_user"] = d.for_user;
   if (!d.images.empty()) j["images"] = d.images;
   if (d.lesson) j["lesson"] = *d.lesson;
+  if (d.require_confirm) j["require_confirm"] = true;
 }
 
 void from_json(const json& j, Delivery& d) {
@@ -282,6 +286,11 @@ void from_json(const json& j, Delivery& d) {
   }
   d.lesson.reset();
   if (auto it = j.find("lesson"); it != j.end() && !it->is_null()) d.lesson = it->get<LessonRef>();
+  d.require_confirm = false;
+  if (auto it = j.find("require_confirm"); it != j.end() && !it->is_null()) {
+    if (!it->is_boolean()) throw Error(ErrorKind::protocol, "field 'require_confirm' must be a boolean");
+    d.require_confirm = it->get<bool>();
+  }
   try {
     validate(d);
   } catch (const Error& e) {

@@ -29,6 +29,7 @@ constexpr const char* kTitle = "title";
 constexpr const char* kBody = "body";
 constexpr const char* kSeverity = "severity";
 constexpr const char* kLinks = "links";
+constexpr const char* kRequireConfirm = "require_confirm";
 
 constexpr CampaignOp kCampaignOps[] = {CampaignOp::course_create, CampaignOp::course_delete, CampaignOp::start,
                                        CampaignOp::pause,         CampaignOp::resume,        CampaignOp::cancel,
@@ -250,6 +251,7 @@ void to_json(json& j, const ScheduleRequest& r) {
   j[kBody] = r.body;
   j[kSeverity] = r.severity;
   j[kLinks] = r.links;
+  if (r.require_confirm) j[kRequireConfirm] = true;
   j[kLifetime] = r.lifetime.count();
   j[kTargets] = r.targets;
   put_when(j, r.when);
@@ -266,6 +268,10 @@ void from_json(const json& j, ScheduleRequest& r) {
   r.severity = optional_string(j, kSeverity);
   if (r.severity.empty()) r.severity = "info";
   r.links = optional_strings(j, kLinks);
+  if (auto it = j.find(kRequireConfirm); it != j.end() && !it->is_null()) {
+    if (!it->is_boolean()) throw Error(ErrorKind::protocol, "field 'require_confirm' must be a boolean");
+    r.require_confirm = it->get<bool>();
+  }
   r.lifetime = lifetime_of(required(j, kLifetime));
   r.targets = targets_at(j);
   r.when = when_at(j);

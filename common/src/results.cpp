@@ -154,6 +154,14 @@ std::optional<TimePoint> optional_time(const json& j, std::string_view k) {
   return from_rfc3339(*s);
 }
 
+// Absent or null: false (the flags added after a result's first version).
+bool optional_bool(const json& j, std::string_view k) {
+  const auto* v = nullable(j, k);
+  if (!v) return false;
+  if (!v->is_boolean()) bad(k, "must be a boolean or null");
+  return v->get<bool>();
+}
+
 const json& array_at(const json& j, std::string_view k) {
   const auto& v = at(j, k);
   if (!v.is_array()) bad(k, "must be an array");
@@ -186,6 +194,7 @@ Totals read_totals(const json& j) {
   t.delivered = count_at(j, key::delivered);
   t.displayed = count_at(j, key::displayed);
   t.read = count_at(j, key::read);
+  t.confirmed = optional_count(j, key::confirmed).value_or(0);
   return t;
 }
 
@@ -215,6 +224,8 @@ std::string_view state_name(ReceiptState s) {
       return key::displayed;
     case ReceiptState::read:
       return key::read;
+    case ReceiptState::confirmed:
+      return key::confirmed;
   }
   return key::pending;
 }
@@ -252,7 +263,8 @@ MessageState message_state_from_name(std::string_view name) {
 }
 
 ReceiptState receipt_state_from_name(std::string_view name) {
-  for (auto s : {ReceiptState::pending, ReceiptState::delivered, ReceiptState::displayed, ReceiptState::read})
+  for (auto s : {ReceiptState::pending, ReceiptState::delivered, ReceiptState::displayed, ReceiptState::read,
+                 ReceiptState::confirmed})
     if (state_name(s) == name) return s;
   throw Error(ErrorKind::protocol, "unknown recipient state '" + std::string(name) + "'");
 }
@@ -284,12 +296,16 @@ void Totals::add(ReceiptState s) {
     case ReceiptState::read:
       ++read;
       break;
+    case ReceiptState::confirmed:
+      ++confirmed;
+      break;
   }
 }
 
 // ---- writers ----------------------------------------------------------------------
 
-StatusWriter::StatusWriter(std::string& out, const StatusHead& head, std::size_t expected_rows) : out_(out) {
+StatusWriter::StatusWriter(std::string& out, const StatusHead& head, std::size_t expected_rows)
+    : out_(out), confirming_(head.require_confirm) {
   out_.reserve(out_.size() + 512 + expected_rows * 220);
   out_.push_back('{');
   message_fields(out_, head.message);
@@ -299,6 +315,10 @@ StatusWriter::StatusWriter(std::string& out, const StatusHead& head, std::size_t
   str_or_null(out_, head.recalled_by);
   name(out_, key::state);
   str(out_, state_name(head.state));
+  if (confirming_) {
+    name(out_, key::require_confirm);
+    out_ += "true";
+  }
   name(out_, key::totals);
   out_.push_back('{');
   name(out_, key::recipients, true);
@@ -311,6 +331,10 @@ StatusWriter::StatusWriter(std::string& out, const StatusHead& head, std::size_t
   num(out_, head.totals.displayed);
   name(out_, key::read);
   num(out_, head.totals.read);
+  if (confirming_) {
+    name(out_, key::confirmed);
+    num(out_, head.totals.confirmed);
+  }
   out_.push_back('}');
   name(out_, key::recipients);
   out_.push_back('[');
@@ -326,7 +350,8 @@ struct RowParts {
   }
   std::string recipient = part("{", key::recipient), state = part(",", key::state),
               delivered_at = part(",", key::delivered_at), displayed_at = part(",", key::displayed_at),
-              read_at = part(",", key::read_at), user = part(",", key::user), computer = part(",", key::computer);
+              read_at = part(",", key::read_at), confirmed_at = part(",", key::confirmed_at),
+              user = part(",", key::user), computer = part(",", key::computer);
 };
 
 void StatusWriter::add(const RecipientStatusRef& row) {
@@ -343,6 +368,10 @@ void StatusWriter::add(const RecipientStatusRef& row) {
   time_or_null(out_, row.displayed_at);
   out_ += parts.read_at;
   time_or_null(out_, row.read_at);
+  if (confirming_) {
+    out_ += parts.confirmed_at;
+    time_or_null(out_, row.confirmed_at);
+  }
   out_ += parts.user;
   str_or_null(out_, row.user);
   out_ += parts.computer;
@@ -388,6 +417,10 @@ std::string encode_unread(const UnreadMessage& m) {
   str(out, m.title);
   name(out, key::sent_at);
   time_or_null(out, m.sent_at);
+  if (m.require_confirm) {
+    name(out, key::require_confirm);
+    out += "true";
+  }
   out.push_back('}');
   return out;
 }
@@ -417,6 +450,10 @@ void ListWriter::add(const ListedMessage& m) {
   message_fields(out_, m.message);
   name(out_, key::state);
   str(out_, state_name(m.state));
+  if (m.require_confirm) {
+    name(out_, key::require_confirm);
+    out_ += "true";
+  }
   name(out_, key::recipients);
   num(out_, m.counts.recipients);
   name(out_, key::delivered);
@@ -425,6 +462,10 @@ void ListWriter::add(const ListedMessage& m) {
   num(out_, m.counts.displayed);
   name(out_, key::read);
   num(out_, m.counts.read);
+  if (m.require_confirm) {
+    name(out_, key::confirmed);
+    num(out_, m.counts.confirmed);
+  }
   name(out_, key::pending);
   num(out_, m.counts.pending);
   out_.push_back('}');
@@ -436,7 +477,8 @@ std::string encode(const Status& r) {
   std::string out;
   StatusWriter w(out, r, r.recipients.size());
   for (const auto& row : r.recipients) {
-    RecipientStatusRef ref{row.recipient, row.state, row.delivered_at, row.displayed_at, row.read_at, {}, {}};
+    RecipientStatusRef ref{row.recipient,   row.state, row.delivered_at, row.displayed_at, row.read_at, {}, {},
+                           row.confirmed_at};
     if (row.user) ref.user = *row.user;
     if (row.computer) ref.computer = *row.computer;
     w.add(ref);
@@ -487,6 +529,11 @@ std::string encode(const Recorded& r) {
 }
 
 std::string encode(const Progress& r) {
+  // The confirmation counts only for a course with lessons to confirm: the progress of
+  // every other course is written as it always was.
+  bool confirms = false;
+  for (const auto& l : r.lessons) confirms = confirms || l.require_confirm || l.confirmed > 0;
+  for (const auto& p : r.people) confirms = confirms || p.confirmed > 0;
   std::string out = "{";
   name(out, key::course, true);
   str(out, r.course);
@@ -509,6 +556,10 @@ std::string encode(const Progress& r) {
     time_or_null(out, p.first_at);
     name(out, key::last_at);
     time_or_null(out, p.last_at);
+    if (confirms) {
+      name(out, key::confirmed);
+      num(out, p.confirmed);
+    }
     out.push_back('}');
   }
   out.push_back(']');
@@ -527,6 +578,14 @@ std::string encode(const Progress& r) {
     num(out, l.read);
     name(out, key::unread);
     num(out, l.unread);
+    if (confirms) {
+      name(out, key::confirmed);
+      num(out, l.confirmed);
+    }
+    if (l.require_confirm) {
+      name(out, key::require_confirm);
+      out += "true";
+    }
     out.push_back('}');
   }
   out.push_back(']');
@@ -657,6 +716,10 @@ std::string encode(const CourseDetail& r) {
     num(out, l.links);
     name(out, key::bytes);
     num(out, l.bytes);
+    if (l.require_confirm) {
+      name(out, key::require_confirm);
+      out += "true";
+    }
     out.push_back('}');
   }
   out += "]}";
@@ -831,6 +894,7 @@ void from_json(const json& j, Status& r) {
   r.recalled_at = optional_time(j, key::recalled_at);
   r.recalled_by = optional_string(j, key::recalled_by);
   r.state = message_state_from_name(string_at(j, key::state));
+  r.require_confirm = optional_bool(j, key::require_confirm);
   r.totals = read_totals(object(at(j, key::totals), "totals"));
   for (const auto& row : array_at(j, key::recipients)) {
     object(row, "recipient row");
@@ -840,6 +904,7 @@ void from_json(const json& j, Status& r) {
     s.delivered_at = optional_time(row, key::delivered_at);
     s.displayed_at = optional_time(row, key::displayed_at);
     s.read_at = optional_time(row, key::read_at);
+    s.confirmed_at = optional_time(row, key::confirmed_at);
     s.user = optional_string(row, key::user);
     s.computer = optional_string(row, key::computer);
     r.recipients.push_back(std::move(s));
@@ -863,6 +928,7 @@ void from_json(const json& j, Pending& r) {
       u.kind = topics::kind_from_name(string_at(m, key::kind));
       u.title = string_at(m, key::title);
       u.sent_at = time_at(m, key::sent_at);
+      u.require_confirm = optional_bool(m, key::require_confirm);
       p.unread.push_back(std::move(u));
     }
     r.recipients.push_back(std::move(p));
@@ -878,6 +944,7 @@ void from_json(const json& j, List& r) {
     read_message_fields(row, m.message);
     m.state = message_state_from_name(string_at(row, key::state));
     m.counts = read_totals(row);
+    m.require_confirm = optional_bool(row, key::require_confirm);
     r.messages.push_back(std::move(m));
   }
 }
@@ -907,6 +974,7 @@ void from_json(const json& j, Progress& r) {
     p.total = count_at(row, key::total);
     p.first_at = optional_time(row, key::first_at);
     p.last_at = optional_time(row, key::last_at);
+    p.confirmed = optional_count(row, key::confirmed).value_or(0);
     r.people.push_back(std::move(p));
   }
   for (const auto& row : array_at(j, key::lessons)) {
@@ -917,6 +985,8 @@ void from_json(const json& j, Progress& r) {
     l.sent = count_at(row, key::sent);
     l.read = count_at(row, key::read);
     l.unread = count_at(row, key::unread);
+    l.confirmed = optional_count(row, key::confirmed).value_or(0);
+    l.require_confirm = optional_bool(row, key::require_confirm);
     r.lessons.push_back(std::move(l));
   }
   for (const auto& row : array_at(j, key::not_started)) {
@@ -995,6 +1065,7 @@ void from_json(const json& j, CourseDetail& r) {
     l.images = count_at(row, key::images);
     l.links = count_at(row, key::links);
     l.bytes = count_at(row, key::bytes);
+    l.require_confirm = optional_bool(row, key::require_confirm);
     r.lessons.push_back(std::move(l));
   }
 }

@@ -52,6 +52,11 @@ void add_send_options(CLI::App* cmd, SendOptions& o, CLI::Option*& body_option) 
   cmd->add_option("--tz", o.tz, tz_help())->type_name("ZONE");
   cmd->add_option("--start", o.start, start_help())->type_name("DATE");
   cmd->add_option("--skip-dates", o.skip_dates, skip_help())->type_name("FILE");
+  auto* confirm = cmd->add_flag("--require-confirm", o.require_confirm,
+                                tr("the employee must confirm it (\"I have read and understood\", herald-agent "
+                                   "confirm); it stays pending until then"));
+  // Accepted by alert only to refuse it with a sentence (prepare_send), not offered.
+  if (o.kind != topics::Kind::message) confirm->group("");
   cmd->fallthrough();
 }
 

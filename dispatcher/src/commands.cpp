@@ -118,6 +118,9 @@ PreparedSend prepare_send(const SendOptions& o, TimePoint sent_at) {
     auto target = Target::parse(text);
     if (std::find(p.targets.begin(), p.targets.end(), target) == p.targets.end()) p.targets.push_back(target);
   }
+  if (o.require_confirm && o.kind != topics::Kind::message)
+    throw Error(ErrorKind::usage,
+                tr("--require-confirm is for messages: use herald send (an alert is a pop-up, not kept to confirm)"));
   if (o.kind == topics::Kind::message && o.title.empty())
     throw Error(ErrorKind::usage, tr("a message needs a title: pass --title TEXT"));
   auto expiry = o.expires.empty() ? default_expiry(o.kind) : parse_duration(o.expires);
@@ -126,6 +129,7 @@ PreparedSend prepare_send(const SendOptions& o, TimePoint sent_at) {
   d.body = body_from(o);
   d.severity = o.severity.empty() ? "info" : o.severity;
   d.links = o.links;
+  d.require_confirm = o.require_confirm;
   d.sent_at = sent_at;
   d.expires_at = sent_at + std::chrono::duration_cast<std::chrono::milliseconds>(expiry);
   payloads::validate(d);

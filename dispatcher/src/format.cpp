@@ -82,6 +82,21 @@ std::uint64_t count_at(const Object& j, std::string_view k) {
   return n;
 }
 
+// The fields added with confirmations: absent from an older heraldd's status.
+std::uint64_t optional_count_at(const Object& j, std::string_view k) {
+  auto value = nullable(j, k);
+  std::uint64_t n = 0;
+  if (value && value->get_uint64().get(n)) bad(k, "must be a non-negative integer or null");
+  return n;
+}
+
+bool optional_bool_at(const Object& j, std::string_view k) {
+  auto value = nullable(j, k);
+  bool b = false;
+  if (value && value->get_bool().get(b)) bad(k, "must be a boolean or null");
+  return b;
+}
+
 simdjson::dom::array array_at(const Object& j, std::string_view k) {
   simdjson::dom::array array;
   if (required(j, k).get_array().get(array)) bad(k, "must be an array");
@@ -132,22 +147,36 @@ void print_status_element(const Element& element, std::ostream& out) {
     targets.emplace_back(text);
   }
   auto totals = object_of(required(result, key::totals), "totals");
+  auto confirmed = optional_count_at(totals, key::confirmed);
+  // The CONFIRMED column only for a message that asks for it (or has confirmations):
+  // every other status prints as it always did.
+  bool confirming = optional_bool_at(result, key::require_confirm) || confirmed > 0;
 
-  text::Table table({tr("RECIPIENT"), tr("STATE"), tr("DELIVERED"), tr("DISPLAYED"), tr("READ"), tr("USER")});
+  std::vector<std::string> header{tr("RECIPIENT"), tr("STATE"), tr("DELIVERED"), tr("DISPLAYED"), tr("READ")};
+  if (confirming) header.emplace_back(tr("CONFIRMED"));
+  header.emplace_back(tr("USER"));
+  text::Table table(std::move(header));
   for (Element r : array_at(result, key::recipients)) {
     auto row = object_of(r, "recipient row");
     auto recipient = string_at(row, key::recipient);
     auto row_state = tr_word(results::state_name(results::receipt_state_from_name(string_at(row, key::state))));
     cell_at(row, key::computer);
-    table.add_views({recipient.empty() ? "-" : recipient, row_state, cell_at(row, key::delivered_at),
-                     cell_at(row, key::displayed_at), cell_at(row, key::read_at), cell_at(row, key::user)});
+    auto confirmed_at = cell_at(row, key::confirmed_at);
+    if (confirming)
+      table.add_views({recipient.empty() ? "-" : recipient, row_state, cell_at(row, key::delivered_at),
+                       cell_at(row, key::displayed_at), cell_at(row, key::read_at), confirmed_at,
+                       cell_at(row, key::user)});
+    else
+      table.add_views({recipient.empty() ? "-" : recipient, row_state, cell_at(row, key::delivered_at),
+                       cell_at(row, key::displayed_at), cell_at(row, key::read_at), cell_at(row, key::user)});
   }
-  out << trf("{1} ({2}, {3}) to {4}: {5} recipients, {6} pending, {7} delivered, {8} displayed, {9} read",
-             {dash(std::string(id)), kind, state, targets_text(targets),
-              std::to_string(count_at(totals, key::recipients)), std::to_string(count_at(totals, key::pending)),
-              std::to_string(count_at(totals, key::delivered)), std::to_string(count_at(totals, key::displayed)),
-              std::to_string(count_at(totals, key::read))})
-      << '\n';
+  out << trf(
+      "{1} ({2}, {3}) to {4}: {5} recipients, {6} pending, {7} delivered, {8} displayed, {9} read",
+      {dash(std::string(id)), kind, state, targets_text(targets), std::to_string(count_at(totals, key::recipients)),
+       std::to_string(count_at(totals, key::pending)), std::to_string(count_at(totals, key::delivered)),
+       std::to_string(count_at(totals, key::displayed)), std::to_string(count_at(totals, key::read))});
+  if (confirming) out << trf(", {1} confirmed", {std::to_string(confirmed)});
+  out << '\n';
   table.print(out);
 }
 
@@ -182,9 +211,12 @@ void print_pending(const results::Pending& result, std::ostream& out) {
     if (r.user && !r.user->empty()) out << " (" << text::printable(*r.user) << ")";
     out << ": " << trf("{1} unread", {std::to_string(r.unread.size())}) << '\n';
     text::Table table({"  " + std::string(tr("ID")), tr("KIND"), tr("SENT"), tr("TITLE")});
-    for (const auto& m : r.unread)
-      table.add({"  " + dash(m.id), std::string(tr_word(topics::kind_name(m.kind))), to_rfc3339(m.sent_at),
-                 text::shorten(dash(m.title), 60)});
+    for (const auto& m : r.unread) {
+      // Pending until confirmed, so it may have been read already.
+      auto title = text::shorten(dash(m.title), 60);
+      if (m.require_confirm) title += tr(" (to confirm)");
+      table.add({"  " + dash(m.id), std::string(tr_word(topics::kind_name(m.kind))), to_rfc3339(m.sent_at), title});
+    }
     table.print(out);
   }
   if (!shown) out << trf("nothing unread under {1}", {text::printable(dash(result.under))}) << '\n';
@@ -196,7 +228,7 @@ void print_list(const results::List& result, std::ostream& out) {
     const auto& m = row.message;
     table.add({dash(m.id), std::string(tr_word(topics::kind_name(m.kind))), to_rfc3339(m.sent_at),
                text::shorten(targets_text(m.targets), 40),
-               std::to_string(row.counts.read) + "/" + std::to_string(row.counts.recipients),
+               std::to_string(row.counts.read + row.counts.confirmed) + "/" + std::to_string(row.counts.recipients),
                std::string(tr_word(results::state_name(row.state))), text::shorten(dash(m.title), 50)});
   }
   table.print(out);
@@ -226,7 +258,7 @@ void print_course_detail(const results::CourseDetail& result, std::ostream& out)
   text::Table table({"#", tr("IMAGES"), tr("LINKS"), tr("BYTES"), tr("TITLE")});
   for (const auto& l : result.lessons)
     table.add({std::to_string(l.number), std::to_string(l.images), std::to_string(l.links), std::to_string(l.bytes),
-               text::shorten(safe(l.title), 60)});
+               text::shorten(safe(l.title), 60) + (l.require_confirm ? tr(" (to confirm)") : "")});
   table.print(out);
 }
 
@@ -279,7 +311,18 @@ void print_schedule_list(const results::ScheduleList& result, std::ostream& out)
   table.print(out);
 }
 
+namespace {
+// Does any lesson ask for confirmation (or has someone confirmed one)? Only then do the
+// progress table and CSV show confirmations: other courses print as they always did.
+bool confirming(const results::Progress& result) {
+  for (const auto& l : result.lessons)
+    if (l.require_confirm || l.confirmed > 0) return true;
+  return false;
+}
+}  // namespace
+
 void print_progress(const results::Progress& result, std::ostream& out) {
+  const bool confirms = confirming(result);
   out << trf("course {1}: {2}, {3} not started",
              {safe(result.course, 64), trn("{1} person", "{1} people", result.people.size()),
               std::to_string(result.not_started.size())})
@@ -288,19 +331,28 @@ void print_progress(const results::Progress& result, std::ostream& out) {
     out << '\n';
     text::Table people({tr("PERSON"), tr("READ"), tr("FIRST"), tr("LAST")});
     for (const auto& p : result.people)
-      people.add(
-          {person_text(p.name, p.login),
-           trf("{1} of {2} sent, {3} total", {std::to_string(p.read), std::to_string(p.sent), std::to_string(p.total)}),
-           time_or_dash(p.first_at), time_or_dash(p.last_at)});
+      people.add({person_text(p.name, p.login),
+                  trf("{1} of {2} sent, {3} total",
+                      {std::to_string(p.read), std::to_string(p.sent), std::to_string(p.total)}) +
+                      (confirms ? trf(", {1} confirmed", {std::to_string(p.confirmed)}) : std::string()),
+                  time_or_dash(p.first_at), time_or_dash(p.last_at)});
     people.print(out);
   }
   if (!result.lessons.empty()) {
     out << '\n';
-    text::Table lessons({tr("LESSON"), tr("SENT"), tr("READ"), tr("UNREAD"), tr("TITLE")});
+    std::vector<std::string> header{tr("LESSON"), tr("SENT"), tr("READ"), tr("UNREAD")};
+    if (confirms) header.emplace_back(tr("CONFIRMED"));
+    header.emplace_back(tr("TITLE"));
+    text::Table lessons(std::move(header));
     std::size_t number = 0;
-    for (const auto& l : result.lessons)
-      lessons.add({std::to_string(++number), std::to_string(l.sent), std::to_string(l.read), std::to_string(l.unread),
-                   text::shorten(safe(l.title), 60)});
+    for (const auto& l : result.lessons) {
+      std::vector<std::string> row{std::to_string(++number), std::to_string(l.sent), std::to_string(l.read),
+                                   std::to_string(l.unread)};
+      // "-" for a lesson that does not ask for confirmation.
+      if (confirms) row.push_back(l.require_confirm || l.confirmed ? std::to_string(l.confirmed) : "-");
+      row.push_back(text::shorten(safe(l.title), 60));
+      lessons.add(std::move(row));
+    }
     lessons.print(out);
   }
   if (!result.not_started.empty()) {
@@ -320,11 +372,17 @@ std::string csv_field(std::string_view value) {
 }
 
 void print_progress_csv(const results::Progress& result, std::ostream& out) {
-  out << "login,name,read,sent,total,first_at,last_at\n";
+  // A course with lessons to confirm gets a last column, `confirmed`; the others keep
+  // the layout scripts know.
+  const bool confirms = confirming(result);
+  out << "login,name,read,sent,total,first_at,last_at" << (confirms ? ",confirmed" : "") << '\n';
   auto time_or_empty = [](const std::optional<TimePoint>& t) { return t ? to_rfc3339(*t) : std::string(); };
-  for (const auto& p : result.people)
+  for (const auto& p : result.people) {
     out << csv_field(p.login) << ',' << csv_field(p.name) << ',' << p.read << ',' << p.sent << ',' << p.total << ','
-        << time_or_empty(p.first_at) << ',' << time_or_empty(p.last_at) << '\n';
+        << time_or_empty(p.first_at) << ',' << time_or_empty(p.last_at);
+    if (confirms) out << ',' << p.confirmed;
+    out << '\n';
+  }
 }
 
 void print_planned(const std::vector<PlannedDelivery>& planned, std::string_view tz, std::ostream& out) {

@@ -652,6 +652,7 @@ int run_send_later(const SendOptions& o, const GlobalOptions& global, std::ostre
   request.body = prepared.delivery.body;
   request.severity = prepared.delivery.severity;
   request.links = prepared.delivery.links;
+  request.require_confirm = prepared.delivery.require_confirm;
   request.lifetime = lifetime;
   request.targets = target_names(prepared.targets);
   request.when = when;

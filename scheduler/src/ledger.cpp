@@ -115,8 +115,12 @@ void Receipt::merge(payloads::AckState ack, TimePoint at, std::string_view who, 
   if (rank > state) state = rank;
   auto& slot = ack == payloads::AckState::delivered   ? delivered_at
                : ack == payloads::AckState::displayed ? displayed_at
-                                                      : read_at;
+               : ack == payloads::AckState::read      ? read_at
+                                                      : confirmed_at;
   if (!slot || at < *slot) slot = at;
+  // Confirming is pressing "I have read and understood": it implies read, as read
+  // implies delivered (the agent sends both, but only the furthest may arrive).
+  if (ack == payloads::AckState::confirmed && !read_at) read_at = at;
   // Agents send only the furthest state when several are queued together (an alert
   // stored and shown in one step sends `displayed` alone), and a higher state implies
   // delivery. Only delivered_at is implied: a read inbox message was never "displayed".
@@ -139,6 +143,7 @@ std::string encode_message(const MessageRecord& m) {
          {"ra", to_unix_ms(m.recorded_at)},
          {"ca", opt_ms(m.recalled_at)},
          {"cb", m.recalled_by}};
+  if (m.require_confirm) j["rc"] = true;  // only when set: older records and readers unchanged
   return j.dump();
 }
 
@@ -157,20 +162,24 @@ MessageRecord decode_message(std::string_view id, std::string_view bytes) {
     m.recorded_at = from_unix_ms(j.at("ra").get<std::int64_t>());
     m.recalled_at = ms_opt(j.at("ca"));
     m.recalled_by = j.at("cb").get<std::string>();
+    m.require_confirm = j.value("rc", false);
     return m;
   } catch (const json::exception& e) {
     throw Error(ErrorKind::storage, "ledger record of message '" + std::string(id) + "' is corrupt: " + e.what());
   }
 }
 
-// state(1) delivered(8) displayed(8) read(8) user_len(1) user computer
+// state(1) delivered(8) displayed(8) read(8) [confirmed(8)] user_len(1) user computer
+// confirmed_at is there only when state is `confirmed` (4): records written before that
+// state existed (state <= 3) keep their layout and are read as before.
 std::string encode_receipt(const Receipt& r) {
   std::string out;
-  out.reserve(26 + r.user.size() + r.computer.size());
+  out.reserve(34 + r.user.size() + r.computer.size());
   out.push_back(static_cast<char>(r.state));
   put_opt_time(out, r.delivered_at);
   put_opt_time(out, r.displayed_at);
   put_opt_time(out, r.read_at);
+  if (r.state == ReceiptState::confirmed) put_opt_time(out, r.confirmed_at);
   auto user_len = std::min<std::size_t>(r.user.size(), 255);
   out.push_back(static_cast<char>(static_cast<unsigned char>(user_len)));
   out.append(r.user, 0, user_len);
@@ -182,14 +191,20 @@ ReceiptView view_receipt(std::string_view s) {
   if (s.size() < 26) throw Error(ErrorKind::storage, "ledger receipt record is corrupt (too short)");
   ReceiptView r;
   auto state = static_cast<std::uint8_t>(s[0]);
-  r.state = static_cast<ReceiptState>(std::min<std::uint8_t>(state, 3));
+  r.state = static_cast<ReceiptState>(std::min<std::uint8_t>(state, 4));
   r.delivered_at = get_opt_time(s, 1);
   r.displayed_at = get_opt_time(s, 9);
   r.read_at = get_opt_time(s, 17);
-  std::size_t user_len = static_cast<unsigned char>(s[25]);
-  if (26 + user_len > s.size()) throw Error(ErrorKind::storage, "ledger receipt record is corrupt (user)");
-  r.user = s.substr(26, user_len);
-  r.computer = s.substr(26 + user_len);
+  std::size_t at = 25;
+  if (r.state == ReceiptState::confirmed) {
+    if (s.size() < 34) throw Error(ErrorKind::storage, "ledger receipt record is corrupt (too short)");
+    r.confirmed_at = get_opt_time(s, 25);
+    at = 33;
+  }
+  std::size_t user_len = static_cast<unsigned char>(s[at]);
+  if (at + 1 + user_len > s.size()) throw Error(ErrorKind::storage, "ledger receipt record is corrupt (user)");
+  r.user = s.substr(at + 1, user_len);
+  r.computer = s.substr(at + 1 + user_len);
   return r;
 }
 
@@ -200,6 +215,7 @@ Receipt decode_receipt(std::string_view s) {
   r.delivered_at = v.delivered_at;
   r.displayed_at = v.displayed_at;
   r.read_at = v.read_at;
+  r.confirmed_at = v.confirmed_at;
   r.user = std::string(v.user);
   r.computer = std::string(v.computer);
   return r;
@@ -601,8 +617,11 @@ auto decode_json(std::string_view what, std::string_view id, std::string_view by
 
 std::string encode_course_info(const CourseInfo& c) {
   json lessons = json::array();
-  for (const auto& l : c.lessons)
-    lessons.push_back(json{{"t", l.title}, {"i", l.images}, {"l", l.links}, {"b", l.bytes}});
+  for (const auto& l : c.lessons) {
+    json lesson{{"t", l.title}, {"i", l.images}, {"l", l.links}, {"b", l.bytes}};
+    if (l.require_confirm) lesson["rc"] = true;
+    lessons.push_back(std::move(lesson));
+  }
   return json{{"ti", c.title}, {"by", c.created_by}, {"at", to_unix_ms(c.created_at)}, {"ls", lessons}}.dump();
 }
 CourseInfo decode_course_info(std::string_view id, std::string_view bytes) {
@@ -620,6 +639,7 @@ CourseInfo decode_course_info(std::string_view id, std::string_view bytes) {
       s.images = l.at("i").get<std::size_t>();
       s.links = l.at("l").get<std::size_t>();
       s.bytes = l.at("b").get<std::size_t>();
+      s.require_confirm = l.value("rc", false);
       c.lessons.push_back(std::move(s));
     }
     return c;
@@ -661,24 +681,25 @@ CampaignRecord decode_campaign(std::string_view id, std::string_view bytes) {
 }
 
 std::string encode_schedule(const ScheduleRecord& s) {
-  return json{{"k", s.kind == topics::Kind::alert ? "a" : "m"},
-              {"s", s.sender},
-              {"ti", s.title},
-              {"b", s.body},
-              {"sv", s.severity},
-              {"l", s.links},
-              {"lt", s.lifetime.count()},
-              {"t", s.targets},
-              {"w", recurrence_json(s.when)},
-              {"st", results::state_name(s.state)},
-              {"ca", to_unix_ms(s.created_at)},
-              {"ni", s.next_index},
-              {"na", opt_ms(s.next_at)},
-              {"n", s.sent},
-              {"sk", s.skipped},
-              {"tot", s.total ? json(*s.total) : json(nullptr)},
-              {"lm", s.last_message}}
-      .dump();
+  json j{{"k", s.kind == topics::Kind::alert ? "a" : "m"},
+         {"s", s.sender},
+         {"ti", s.title},
+         {"b", s.body},
+         {"sv", s.severity},
+         {"l", s.links},
+         {"lt", s.lifetime.count()},
+         {"t", s.targets},
+         {"w", recurrence_json(s.when)},
+         {"st", results::state_name(s.state)},
+         {"ca", to_unix_ms(s.created_at)},
+         {"ni", s.next_index},
+         {"na", opt_ms(s.next_at)},
+         {"n", s.sent},
+         {"sk", s.skipped},
+         {"tot", s.total ? json(*s.total) : json(nullptr)},
+         {"lm", s.last_message}};
+  if (s.require_confirm) j["rc"] = true;  // only when set: older records unchanged
+  return j.dump();
 }
 ScheduleRecord decode_schedule(std::string_view id, std::string_view bytes) {
   return decode_json("schedule", id, bytes, [&](const json& j) {
@@ -701,6 +722,7 @@ ScheduleRecord decode_schedule(std::string_view id, std::string_view bytes) {
     s.skipped = j.at("sk").get<std::size_t>();
     if (!j.at("tot").is_null()) s.total = j.at("tot").get<std::size_t>();
     s.last_message = j.at("lm").get<std::string>();
+    s.require_confirm = j.value("rc", false);
     return s;
   });
 }

@@ -164,12 +164,13 @@ void write_status(std::string& out, const Ledger& ledger, lmdb::Txn& txn, std::s
   head.recalled_at = m->recalled_at;
   if (!m->recalled_by.empty()) head.recalled_by = m->recalled_by;
   head.state = m->state(now);
+  head.require_confirm = m->require_confirm;
   head.message = summary(*m, scope);
   results::StatusWriter writer(out, head, rows.size());
   for (const auto& row : rows) {
     results::RecipientStatusRef ref{
         row.recipient, row.receipt.state, row.receipt.delivered_at, row.receipt.displayed_at, row.receipt.read_at,
-        std::nullopt,  std::nullopt};
+        std::nullopt,  std::nullopt,      row.receipt.confirmed_at};
     if (row.acked && !row.receipt.user.empty()) ref.user = row.receipt.user;
     if (row.acked) ref.computer = row.receipt.computer;
     writer.add(ref);
@@ -206,7 +207,8 @@ std::string pending(const Ledger& ledger, lmdb::Txn& txn, std::string_view scope
   std::size_t total = 0;
   for (std::size_t i = 0; i < active.size(); ++i) {
     for_each_recipient(ledger, txn, active[i], scope, computers, [&](std::string_view recipient, const ReceiptView* r) {
-      if (r && r->state == ReceiptState::read) return;
+      // Done once read, or for a message that asks for it, once confirmed.
+      if (r && r->state >= (active[i].require_confirm ? ReceiptState::confirmed : ReceiptState::read)) return;
       if (++total > kMaxPendingEntries)
         throw Error(ErrorKind::usage, "more than " + std::to_string(kMaxPendingEntries) + " unread messages under '" +
                                           std::string(scope) + "': ask about a smaller scope");
@@ -224,8 +226,8 @@ std::string pending(const Ledger& ledger, lmdb::Txn& txn, std::string_view scope
   // Each message's entry is encoded once and reused for every recipient.
   std::vector<std::string> entries(active.size());
   for (std::size_t i = 0; i < active.size(); ++i)
-    entries[i] = results::encode_unread(
-        results::UnreadMessage{active[i].id, active[i].kind, active[i].title, active[i].sent_at});
+    entries[i] = results::encode_unread(results::UnreadMessage{active[i].id, active[i].kind, active[i].title,
+                                                               active[i].sent_at, active[i].require_confirm});
 
   std::string out;
   results::PendingWriter writer(out, scope, total);
@@ -264,6 +266,7 @@ std::string list(const Ledger& ledger, lmdb::Txn& txn, std::string_view scope, s
       row.counts.add(r ? r->state : ReceiptState::pending);
     });
     row.state = m->state(now);
+    row.require_confirm = m->require_confirm;
     row.message = summary(*m, scope);
     writer.add(row);
     return ++n < limit;
@@ -432,7 +435,7 @@ using LessonSet = std::bitset<128>;  // course::kMaxLessons is 100
 struct PersonTally {
   std::string login;
   std::string name;
-  LessonSet sent, read;
+  LessonSet sent, read, confirmed;
   std::optional<TimePoint> first_at, last_at;
   void saw(std::optional<TimePoint> t) {
     if (!t) return;
@@ -447,7 +450,7 @@ class Tally {
     auto it = index_.find(std::string(login));
     if (it == index_.end()) {
       it = index_.emplace(std::string(login), people_.size()).first;
-      people_.push_back(PersonTally{std::string(login), std::string(name), {}, {}, {}, {}});
+      people_.push_back(PersonTally{std::string(login), std::string(name), {}, {}, {}, {}, {}});
     }
     auto& p = people_[it->second];
     if (p.name.empty() && !name.empty()) p.name = std::string(name);
@@ -516,14 +519,17 @@ std::string progress(const Ledger& ledger, lmdb::Txn& txn, std::string_view cour
     // Receipts of the lessons sent: who read what (any computer), and when they were active.
     auto count = [&](std::size_t lesson, const ReceiptView& r) {
       if (r.user.empty()) return;
-      auto* p = r.state == ReceiptState::read ? &tally.person(r.user) : tally.find(r.user);
+      bool read = r.state >= ReceiptState::read;  // confirmed implies read
+      auto* p = read ? &tally.person(r.user) : tally.find(r.user);
       if (!p) return;
       if (p->name.empty()) p->name = name_of(r.user);
       p->sent |= sent;
-      if (r.state == ReceiptState::read) p->read.set(lesson);
+      if (read) p->read.set(lesson);
+      if (r.state == ReceiptState::confirmed) p->confirmed.set(lesson);
       p->saw(r.delivered_at);
       p->saw(r.displayed_at);
       p->saw(r.read_at);
+      p->saw(r.confirmed_at);
     };
     for (std::size_t i = 0; i < total; ++i) {
       if (!sent.test(i)) continue;
@@ -548,17 +554,20 @@ std::string progress(const Ledger& ledger, lmdb::Txn& txn, std::string_view cour
     results::LessonProgress l;
     l.lesson = lesson_message[i];
     l.title = info->lessons[i].title;
+    l.require_confirm = info->lessons[i].require_confirm;
     out.lessons.push_back(std::move(l));
   }
   for (auto& p : people) {
     p.read &= p.sent;  // a receipt is only about a lesson sent to them
+    p.confirmed &= p.sent;
     for (std::size_t i = 0; i < total; ++i) {
       if (!p.sent.test(i)) continue;
       ++out.lessons[i].sent;
       if (p.read.test(i)) ++out.lessons[i].read;
+      if (p.confirmed.test(i)) ++out.lessons[i].confirmed;
     }
-    results::PersonProgress row{p.login,    p.name,   p.read.count(), p.sent.count(), info->lessons.size(),
-                                p.first_at, p.last_at};
+    results::PersonProgress row{p.login,    p.name,    p.read.count(),     p.sent.count(), info->lessons.size(),
+                                p.first_at, p.last_at, p.confirmed.count()};
     if (row.read == 0) out.not_started.push_back(results::Person{p.login, p.name});
     out.people.push_back(std::move(row));
   }

@@ -7,7 +7,9 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <string>
+#include <thread>
 
 #include "herald/common/payloads.hpp"
 #include "herald/common/time.hpp"
@@ -36,6 +38,17 @@ inline payloads::Delivery delivery(std::string title = "Phishing", std::string s
   d.sent_at = herald::now();
   d.expires_at = d.sent_at + lifetime;
   return d;
+}
+
+// Polls pred() every 10 ms for up to `timeout`; its last answer.
+inline bool eventually_true(const std::function<bool()>& pred,
+                            std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+  auto until = std::chrono::steady_clock::now() + timeout;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() >= until) return pred();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
 }
 
 // Runs the herald-agent binary with `args` through a shell; stdout and stderr together.

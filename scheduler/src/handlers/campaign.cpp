@@ -48,6 +48,7 @@ std::string course_create(Batch& b, const topics::CampaignTopic& t, const plans:
     s.title = c.lessons[i].title;
     s.images = c.lessons[i].images.size();
     s.links = c.lessons[i].links.size();
+    s.require_confirm = c.lessons[i].require_confirm;
     s.bytes = payloads::encode(course::lesson_delivery(c, i)).size();
     info.lessons.push_back(std::move(s));
   }

@@ -135,6 +135,7 @@ void delivery(Batch& b, const topics::DeliveryTopic& t, const Inbound& in) {
   m.sent_at = d.sent_at;
   m.expires_at = d.expires_at;
   m.recorded_at = b.now;
+  m.require_confirm = d.require_confirm;
   b.save(m, true);
   b.ledger.put_payload(b.txn, m.id, in.payload);
   ++b.stats.recorded;

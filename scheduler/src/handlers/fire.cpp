@@ -43,6 +43,7 @@ MessageRecord new_record(Batch& b, topics::Kind kind, const std::string& sender,
   m.sent_at = d.sent_at;
   m.expires_at = d.expires_at;
   m.recorded_at = b.now;
+  m.require_confirm = d.require_confirm;
   return m;
 }
 
@@ -125,6 +126,7 @@ void fire_schedule(Batch& b, const std::string& id) {
     d.body = s->body;
     d.severity = s->severity;
     d.links = s->links;
+    d.require_confirm = s->require_confirm;
     d.sent_at = b.now;
     d.expires_at = b.now + s->lifetime;
     auto m = new_record(b, s->kind, s->sender, s->targets, d);

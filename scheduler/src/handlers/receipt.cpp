@@ -22,6 +22,12 @@ bool apply(Batch& b, const MessageRecord& m, std::string_view agent_path, const 
                       " sent: another account may not affect its receipts");
     return false;
   }
+  // Only a message that asks for confirmation can be confirmed: anything else would
+  // be an agent (or a forged receipt) claiming more than the sender asked for.
+  if (ack.state == payloads::AckState::confirmed && !m.require_confirm) {
+    b.drop(topic, "confirmed receipt for message id '" + m.id + "', which does not ask for confirmation");
+    return false;
+  }
   // A receipt counts for the computer if an org target covers it, and for the person
   // target it answers: the user the agent names if that login is a target, else the
   // login heraldd routed this computer's copy for.

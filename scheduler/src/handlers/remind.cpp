@@ -20,7 +20,7 @@ void remind_unread(Batch& b, const std::string& id, std::string_view scope, std:
   if (!m || m->state(b.now) != MessageState::active) return;
   std::set<std::string> computers;
   b.ledger.scan_receipt_views(b.txn, id, {}, [&](std::string_view recipient, const ReceiptView& r) {
-    if (r.state == ReceiptState::pending || r.state == ReceiptState::read) return true;
+    if (r.state == ReceiptState::pending || r.state >= ReceiptState::read) return true;
     if (!scope_covers_recipient(scope, recipient)) return true;
     // A person's receipt names the computer where the person has it (the latest one).
     auto computer = recipient.substr(0, 5) == "user:" ? r.computer : recipient;

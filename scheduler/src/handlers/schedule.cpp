@@ -64,6 +64,7 @@ std::string create(Batch& b, const topics::ScheduleTopic& t, const plans::Schedu
   s.body = r.body;
   s.severity = r.severity;
   s.links = r.links;
+  s.require_confirm = r.require_confirm;
   s.lifetime = lifetime;
   s.targets = std::move(targets);
   s.when = r.when;

@@ -35,6 +35,14 @@ void list_inbox(const AgentConfig& config, bool json, std::ostream& out);
 void show_message(const AgentConfig& config, const std::string& id, bool json, std::ostream& out,
                   const std::filesystem::path& save_images_dir = {});
 
+// `herald-agent confirm ID [--json]`: the employee confirms a message that asks for it
+// ("I have read and understood"): Inbox::mark_confirmed (read and confirmed receipts
+// queued in one transaction), wakes the daemon, prints the confirmation (--json: the
+// message as `show --json` prints it). Throws Error(usage) "message 'X' does not ask for
+// confirmation" (exit 2) and Error(not_found) "unknown message id 'X'" (exit 3). Returns
+// the message; confirming again is no error and sends nothing.
+StoredMessage confirm_message(const AgentConfig& config, const std::string& id, bool json, std::ostream& out);
+
 // Writes each image to DIR/NAME, creating DIR if needed; returns the paths written.
 // Refuses, before writing anything, a name that is not a safe file name (names were
 // checked on receipt; checked again because this writes files) and a file that exists

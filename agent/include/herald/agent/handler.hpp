@@ -5,6 +5,7 @@
 // broker; unit tests feed it hostile input directly.
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -43,6 +44,7 @@ struct HandleResult {
     recalled,   // a tombstone exists for it
     recall,     // a recall was applied (tombstone stored, maybe a message deleted)
     reminded,   // a reminder showed a stored unread message again (`reason` says if not)
+    shown,      // show_stored() showed an alert a desktop program had taken
   };
   Action action = Action::ignored;
   std::string id;
@@ -51,6 +53,9 @@ struct HandleResult {
   std::optional<TimePoint> expires_at;    // something new will expire then: arm the timer
   std::optional<TimePoint> displayed_at;  // the alert was shown now
   bool org_wide = false;                  // addressed to the org root: every computer got it
+  // The alert was handed to a desktop program (hand_off) instead of the display: it is
+  // stored as delivered, and the program answers `displayed` (docs/desktop-protocol.md).
+  bool handed_off = false;
 };
 
 class MessageHandler {
@@ -67,6 +72,16 @@ class MessageHandler {
 
   const std::string& agent_path() const { return agent_path_; }
 
+  // Asked before each alert is shown: true hands it to a desktop program instead of the
+  // display (only the ALERT log line is written here). Unset: always the display.
+  void set_hand_off(std::function<bool()> hand_off) { hand_off_ = std::move(hand_off); }
+
+  // Shows a stored alert through the display (not handed off, no budget: it was counted
+  // when it arrived) and records it displayed: for an alert a desktop program took and
+  // then vanished without answering. Action::ignored (with the reason) if it is gone,
+  // expired, read, already displayed or for someone else.
+  HandleResult show_stored(std::string_view id, std::string_view user, TimePoint now);
+
  private:
   HandleResult handle_delivery(const topics::DeliveryTopic& topic, std::string_view payload, std::string_view user,
                                TimePoint now);
@@ -81,6 +96,8 @@ class MessageHandler {
   std::optional<TimePoint> show(const topics::DeliveryTopic& topic, const payloads::Delivery& delivery,
                                 std::string_view user);
   std::optional<TimePoint> show(const ShownAlert& alert);
+  // True (and the ALERT log line written) if the alert goes to a desktop program.
+  bool hand_off(const topics::DeliveryTopic& topic, const payloads::Delivery& delivery, std::string_view user);
   void note(const std::string& text) const;
 
   std::string agent_path_;
@@ -88,6 +105,7 @@ class MessageHandler {
   Display& display_;
   bool verbose_;
   DisplayBudget budget_;
+  std::function<bool()> hand_off_;
   // Alerts shown whose store then failed (disk full), by id: handled again later, they
   // are stored as displayed at that time instead of being shown once more. Bounded.
   static constexpr std::size_t kMaxShownUnstored = 256;

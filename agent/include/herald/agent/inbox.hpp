@@ -4,7 +4,9 @@
 //
 // Durability: every state change and the receipt it causes are written in ONE write
 // transaction (a message is stored together with its `delivered` Ack, a read mark
-// together with its `read` Ack), so after a crash either both exist or neither does.
+// together with its `read` Ack, a confirmation together with its `confirmed` Ack and,
+// if it was not read yet, its read mark and `read` Ack), so after a crash either both
+// exist or neither does.
 // An alert shown right after it was stored has its queued `delivered` Ack replaced by
 // `displayed` (see mark_displayed), so only the furthest state goes out.
 // An outbox entry is deleted only after heraldd confirmed it recorded the receipt
@@ -39,15 +41,21 @@ struct StoredMessage {
   TimePoint received_at{};
   std::optional<TimePoint> displayed_at;
   std::optional<TimePoint> read_at;
+  // When the employee confirmed it (only a delivery with require_confirm can be).
+  std::optional<TimePoint> confirmed_at;
 
-  // "delivered", "displayed" or "read": the furthest receipt this computer reached.
+  // "delivered", "displayed", "read" or "confirmed": the furthest receipt this
+  // computer reached.
   std::string state() const;
+  // It asks for confirmation and has none yet.
+  bool awaits_confirmation() const { return delivery.require_confirm && !confirmed_at; }
   bool expired(TimePoint now) const { return delivery.expires_at && *delivery.expires_at <= now; }
 };
 
 // The `herald-agent inbox --json` / `show --json` shape, also the stored form:
 // id, kind, title, body, severity, links, sender, target, sent_at, expires_at,
-// received_at, displayed_at, read_at, for_user, state. Times are RFC 3339 or null.
+// received_at, displayed_at, read_at, confirmed_at, for_user, state. Times are RFC 3339
+// or null. A message that asks for confirmation adds "require_confirm": true.
 // A lesson adds "lesson" {course, campaign, number, of}; a message with images adds
 // "images": [{name, type, size}], or with `with_image_data` (the stored form)
 // [{name, type, data (base64)}].
@@ -116,6 +124,15 @@ class Inbox {
   // is not in the inbox (or has expired).
   StoredMessage mark_read(std::string_view id, TimePoint at, std::string_view agent_path, std::string_view user);
 
+  // The employee confirms a message that asks for it ("I have read and understood"):
+  // in ONE write transaction, marks it read and queues the `read` Ack if it was not
+  // read yet, then records confirmed_at and queues the `confirmed` Ack. Confirmed once:
+  // a repeat changes and queues nothing (the returned confirmed_at is the first one,
+  // earlier than `at`). Returns the message. Throws Error(not_found) "unknown message
+  // id 'X'" as mark_read does, and Error(usage) "message 'X' does not ask for
+  // confirmation" (nothing changed, not even the read mark).
+  StoredMessage mark_confirmed(std::string_view id, TimePoint at, std::string_view agent_path, std::string_view user);
+
   // Stores the tombstone and deletes the message if the inbox holds it and its target
   // lies under the recall's target. Returns true if a message was deleted.
   bool apply_recall(const topics::RecallTopic& topic, const payloads::Recall& recall, TimePoint now);
@@ -155,6 +172,9 @@ class Inbox {
   std::string enqueue_in(lmdb::Txn& txn, std::string_view topic, std::string_view payload);
   std::string enqueue_ack(lmdb::Txn& txn, const StoredMessage& m, payloads::AckState state, TimePoint at,
                           std::string_view agent_path, std::string_view user);
+  // The unexpired message `id` for a change in `txn`; throws Error(not_found) (a damaged
+  // record is set aside, committed, first).
+  StoredMessage load_for_update(lmdb::Txn& txn, std::string_view id, TimePoint now);
   // Overwrites the outbox entry `entry_key` with `ack` if it is `id`'s `delivered` Ack.
   bool replace_delivered_ack(lmdb::Txn& txn, std::string_view entry_key, std::string_view id,
                              std::string_view agent_path, const payloads::Ack& ack);

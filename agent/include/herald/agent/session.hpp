@@ -16,10 +16,12 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "herald/agent/chat_store.hpp"
 #include "herald/agent/display.hpp"
 #include "herald/agent/executor.hpp"
+#include "herald/agent/front_end.hpp"
 #include "herald/agent/inbox.hpp"
 #include "herald/common/mqtt.hpp"
 #include "herald/common/time.hpp"
@@ -80,6 +82,10 @@ struct SessionSettings {
   // chat_resend; a person's line waits while that person is not logged in here.
   ChatStore* chat = nullptr;
   std::chrono::milliseconds chat_resend{10000};
+  // The desktop socket (DesktopServer); nullptr: none (the swarm, tests). Told of new
+  // alerts, inbox and chat changes; while it takes_alerts(), new alerts are handed to
+  // it instead of the display.
+  FrontEnd* front_end = nullptr;
   bool verbose = true;  // per-message log lines at INFO (false: DEBUG)
   // Called on the worker after each (re)connect has subscribed and flushed.
   std::function<void()> on_connected;
@@ -111,6 +117,10 @@ class AgentSession {
   // The logged-in user may have changed: re-read it, republish presence (and sync the
   // new person's chat). Thread-safe.
   void refresh_user();
+  // Shows these stored alerts through the display after all (a desktop program took
+  // them and went away without answering `displayed`) and sends their `displayed`
+  // receipts; ones gone, read or displayed meanwhile are skipped. Thread-safe.
+  void show_alerts(std::vector<std::string> ids);
   bool is_connected() const;
   const std::string& path() const;
 

@@ -4,7 +4,10 @@
 // LessonRef). The on-disk format is documented in dispatcher/README.md ("Courses"):
 //   DIR/course.json  {"id": "bhp-2026", "title": "Health and safety",
 //                     "lessons": [{"title": "Fire exits", "file": "01-exits.md",
-//                                  "images": ["exits.png"], "links": ["https://..."]}]}
+//                                  "images": ["exits.png"], "links": ["https://..."],
+//                                  "require_confirm": true}]}
+//                    "require_confirm": true beside "lessons" asks it of every lesson;
+//                    a lesson's own true/false overrides that.
 //   FILE.json        the same manifest; files are relative to its folder
 //   FILE.md          one Markdown file: "# Course title", then each "## Lesson title"
 //                    starts a lesson; ![alt](file.png) names an image beside the file
@@ -32,6 +35,9 @@ struct Lesson {
   std::string body;   // 1 byte - 64 KiB, Markdown or plain text, shown as written
   std::vector<std::string> links;
   std::vector<payloads::Image> images;
+  // The employee must confirm the lesson (its Delivery carries require_confirm). On
+  // the wire only when true, so courses stored before it are unchanged.
+  bool require_confirm = false;
   bool operator==(const Lesson&) const = default;
 };
 

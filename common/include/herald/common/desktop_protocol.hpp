@@ -9,8 +9,8 @@ namespace herald::desktop_protocol {
 
 inline constexpr int kVersion = 1;
 inline constexpr std::string_view kSocketName = "desktop.sock";  // in the agent's data_dir
-inline constexpr std::size_t kMaxRequestBytes = 64 * 1024;         // one client line
-inline constexpr std::size_t kMaxReplyBytes = 32 * 1024 * 1024;    // one daemon line
+inline constexpr std::size_t kMaxRequestBytes = 64 * 1024;       // one client line
+inline constexpr std::size_t kMaxReplyBytes = 32 * 1024 * 1024;  // one daemon line
 
 namespace op {
 inline constexpr std::string_view hello = "hello";

@@ -73,6 +73,10 @@ struct Delivery {
   std::string for_user;
   std::vector<Image> images;        // optional on the wire ("images"), at most kMaxImages
   std::optional<LessonRef> lesson;  // optional on the wire ("lesson")
+  // The employee must confirm it ("I have read and understood", `herald-agent confirm`):
+  // the receipt state `confirmed` follows `read`, and it stays pending until then. On
+  // the wire only when true, so a payload without it is byte-identical to before.
+  bool require_confirm = false;
 };
 // Throws Error(usage) naming the first limit a Delivery breaks. Every message expires:
 // expires_at is required, after sent_at and at most kMaxExpiry (366 days) after it.
@@ -103,7 +107,9 @@ struct Remind {
   TimePoint at{};
 };
 
-enum class AckState { delivered = 1, displayed = 2, read = 3 };
+// confirmed follows read, and only for a Delivery with require_confirm (heraldd drops it
+// for any other message).
+enum class AckState { delivered = 1, displayed = 2, read = 3, confirmed = 4 };
 std::string_view ack_state_name(AckState s);
 AckState ack_state_from_name(std::string_view name);  // throws Error(protocol)
 

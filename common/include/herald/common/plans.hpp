@@ -56,6 +56,7 @@ struct ScheduleRequest {
   std::string body;
   std::string severity = "info";
   std::vector<std::string> links;
+  bool require_confirm = false;  // messages only; on the wire only when true
   std::chrono::seconds lifetime{0};
   std::vector<std::string> targets;
   // An empty rule is one delayed message at when.start + when.at in when.tz.

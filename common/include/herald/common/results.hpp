@@ -48,6 +48,9 @@ inline constexpr std::string_view recipient = "recipient";
 inline constexpr std::string_view delivered_at = "delivered_at";
 inline constexpr std::string_view displayed_at = "displayed_at";
 inline constexpr std::string_view read_at = "read_at";
+inline constexpr std::string_view confirmed = "confirmed";
+inline constexpr std::string_view confirmed_at = "confirmed_at";
+inline constexpr std::string_view require_confirm = "require_confirm";
 inline constexpr std::string_view user = "user";
 inline constexpr std::string_view computer = "computer";
 inline constexpr std::string_view messages = "messages";
@@ -105,17 +108,21 @@ inline constexpr std::string_view last = "last";
 }  // namespace key
 
 enum class MessageState { active, expired, recalled };
-// A recipient's furthest receipt; ranked pending < delivered < displayed < read. The
-// values are stored in heraldd's ledger (one byte per receipt): never renumber them.
-enum class ReceiptState : std::uint8_t { pending = 0, delivered = 1, displayed = 2, read = 3 };
+// A recipient's furthest receipt; ranked pending < delivered < displayed < read <
+// confirmed (only a message sent with require_confirm is ever confirmed; confirmed
+// implies read). The values are stored in heraldd's ledger (one byte per receipt):
+// never renumber them.
+enum class ReceiptState : std::uint8_t { pending = 0, delivered = 1, displayed = 2, read = 3, confirmed = 4 };
 std::string_view state_name(MessageState s);
 std::string_view state_name(ReceiptState s);
 MessageState message_state_from_name(std::string_view name);  // throws Error(protocol)
 ReceiptState receipt_state_from_name(std::string_view name);  // throws Error(protocol)
 
-// Each recipient counted once, in its furthest state.
+// Each recipient counted once, in its furthest state: someone who confirmed is counted
+// in `confirmed`, not in `read` (read + confirmed is everyone who read it). `confirmed`
+// is written only for a message that asks for confirmation; absent, it reads as 0.
 struct Totals {
-  std::size_t recipients = 0, pending = 0, delivered = 0, displayed = 0, read = 0;
+  std::size_t recipients = 0, pending = 0, delivered = 0, displayed = 0, read = 0, confirmed = 0;
   void add(ReceiptState s);
   bool operator==(const Totals&) const = default;
 };
@@ -139,6 +146,9 @@ struct RecipientStatus {
   std::optional<TimePoint> delivered_at, displayed_at, read_at;
   std::optional<std::string> user;      // null until a receipt names one
   std::optional<std::string> computer;  // null until a receipt
+  // Null unless confirmed; on the wire (after read_at) only in the status of a message
+  // that asks for confirmation. Last here, so brace-initialisations stay valid.
+  std::optional<TimePoint> confirmed_at;
   bool operator==(const RecipientStatus&) const = default;
 };
 
@@ -148,6 +158,10 @@ struct StatusHead {
   std::optional<TimePoint> recalled_at;
   std::optional<std::string> recalled_by;
   MessageState state = MessageState::active;
+  // Sent with --require-confirm. Only such a status has "require_confirm": true, a
+  // totals.confirmed and a confirmed_at per row: every other status is written as it
+  // was before confirmations existed.
+  bool require_confirm = false;
   Totals totals;
   bool operator==(const StatusHead&) const = default;
 };
@@ -164,6 +178,7 @@ struct RecipientStatusRef {
   std::optional<TimePoint> delivered_at, displayed_at, read_at;
   std::optional<std::string_view> user;
   std::optional<std::string_view> computer;
+  std::optional<TimePoint> confirmed_at;  // last: existing brace-initialisations stay valid
 };
 
 // Appends a status to `out`: the head at construction, then one add() per row, then
@@ -177,6 +192,7 @@ class StatusWriter {
  private:
   std::string& out_;
   bool first_ = true;
+  bool confirming_ = false;  // head.require_confirm: rows carry confirmed_at
 };
 
 // ---- pending: `herald pending [--under PATH] --json` ----------------------------
@@ -185,6 +201,9 @@ struct UnreadMessage {
   topics::Kind kind = topics::Kind::message;
   std::string title;
   TimePoint sent_at{};
+  // Sent with require_confirm: pending until confirmed, so it may have been read
+  // already. On the wire only when true.
+  bool require_confirm = false;
   bool operator==(const UnreadMessage&) const = default;
 };
 
@@ -226,7 +245,10 @@ std::string encode_unread(const UnreadMessage& m);
 struct ListedMessage {
   MessageSummary message;
   MessageState state = MessageState::active;
-  Totals counts;  // written flat: recipients, delivered, displayed, read, pending
+  // Written flat: recipients, delivered, displayed, read, [confirmed,] pending. With
+  // require_confirm (written as "require_confirm": true after state) also "confirmed".
+  Totals counts;
+  bool require_confirm = false;
   bool operator==(const ListedMessage&) const = default;
 };
 
@@ -264,16 +286,19 @@ struct Recorded {
 struct PersonProgress {
   std::string login;
   std::string name;
-  std::size_t read = 0;                        // lessons read ...
+  std::size_t read = 0;                        // lessons read (confirmed ones included) ...
   std::size_t sent = 0;                        // ... of those sent to this person so far ...
   std::size_t total = 0;                       // ... and of the whole course
   std::optional<TimePoint> first_at, last_at;  // first and last activity
+  std::size_t confirmed = 0;                   // lessons confirmed (of those that ask for it)
   bool operator==(const PersonProgress&) const = default;
 };
 struct LessonProgress {
   std::string lesson;  // the lesson's message id
   std::string title;
   std::size_t sent = 0, read = 0, unread = 0;
+  std::size_t confirmed = 0;     // people who confirmed it (read counts them too)
+  bool require_confirm = false;  // the lesson asks for confirmation (on the wire only when true)
   bool operator==(const LessonProgress&) const = default;
 };
 struct Person {
@@ -343,6 +368,7 @@ struct LessonSummary {
   std::size_t number = 0;
   std::string title;
   std::size_t images = 0, links = 0, bytes = 0;  // bytes: the lesson's encoded Delivery
+  bool require_confirm = false;                  // on the wire only when true
   bool operator==(const LessonSummary&) const = default;
 };
 struct CourseDetail {

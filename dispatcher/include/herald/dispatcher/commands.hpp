@@ -32,6 +32,9 @@ struct SendOptions {
   std::vector<std::string> links;
   std::string expires;  // empty: default_expiry(kind)
   bool json = false;
+  // send --require-confirm: the employee must confirm it (messages only; an alert
+  // with it is refused: an alert is a pop-up to notice, not a text to sign off).
+  bool require_confirm = false;
   // Later instead of now (plans_commands.hpp): --repeat RULE, and/or --at TIME, with
   // --tz, --start, --skip-dates. All empty: sent at once, as always.
   std::string repeat;

@@ -7,14 +7,16 @@
 // Key layout (a "\0" separates levels; ids, logins and org paths never contain NUL;
 // a key is at most 511 bytes, and a longer one fails its message with Error(protocol),
 // see lmdb::Db):
-//   messages     id                        -> MessageRecord (compact JSON, no body)
+//   messages     id                        -> MessageRecord (compact JSON, no body; "rc":
+//                                             true only for a require_confirm message)
 //   payloads     id                        -> the Delivery payload as first received
 //   by_sent      be64(sent_at ms) id       -> ""          list: newest first (reverse scan)
 //   open         be64(expires_at ms) id    -> ""          messages whose retained topics
 //                                                         still exist on the broker; no
 //                                                         expiry = be64(max). Expiry timer
 //                                                         and restore read this.
-//   receipts     id \0 recipient           -> Receipt (binary)   status: one prefix scan;
+//   receipts     id \0 recipient           -> Receipt (binary; encode_receipt)   status: one
+//                                                         prefix scan;
 //                                                         recipients under a scope are a
 //                                                         sub-prefix (id \0 org/branch01)
 //   person_msgs  login \0 id               -> ""          person messages of a login
@@ -149,6 +151,9 @@ struct MessageRecord {
   TimePoint recorded_at{};
   std::optional<TimePoint> recalled_at;
   std::string recalled_by;
+  // Sent with require_confirm: a `confirmed` receipt counts only for such a message,
+  // and it stays pending for a recipient until confirmed.
+  bool require_confirm = false;
 
   MessageState state(TimePoint now) const;
   bool has_target(std::string_view target) const;
@@ -159,12 +164,13 @@ struct Receipt {
   std::optional<TimePoint> delivered_at;  // first time each state was reported
   std::optional<TimePoint> displayed_at;
   std::optional<TimePoint> read_at;
+  std::optional<TimePoint> confirmed_at;
   std::string user;      // employee named by the latest receipt that named one
   std::string computer;  // the agent that sent the latest receipt
 
-  // Keeps the highest state and the earliest time of each state. A `displayed` or
-  // `read` receipt also sets delivered_at if none was recorded (agents may send only
-  // the furthest state); displayed_at is never implied.
+  // Keeps the highest state and the earliest time of each state. A `displayed`, `read`
+  // or `confirmed` receipt also sets delivered_at if none was recorded (agents may send
+  // only the furthest state), and `confirmed` sets read_at; displayed_at is never implied.
   void merge(payloads::AckState state, TimePoint at, std::string_view user, std::string_view computer);
 };
 
@@ -176,6 +182,7 @@ struct ReceiptView {
   std::optional<TimePoint> delivered_at;
   std::optional<TimePoint> displayed_at;
   std::optional<TimePoint> read_at;
+  std::optional<TimePoint> confirmed_at;
   std::string_view user;
   std::string_view computer;
 };
@@ -231,6 +238,7 @@ struct ScheduleRecord {
   std::string sender;
   std::string title, body, severity = "info";
   std::vector<std::string> links;
+  bool require_confirm = false;
   std::chrono::seconds lifetime{0};
   std::vector<std::string> targets;
   schedule::Recurrence when;
