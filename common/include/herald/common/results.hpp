@@ -148,7 +148,7 @@ struct RecipientStatus {
   std::optional<std::string> computer;  // null until a receipt
   // Null unless confirmed; on the wire (after read_at) only in the status of a message
   // that asks for confirmation. Last here, so brace-initialisations stay valid.
-  std::optional<TimePoint> confirmed_at;
+  std::optional<TimePoint> confirmed_at{};
   bool operator==(const RecipientStatus&) const = default;
 };
 
@@ -178,7 +178,8 @@ struct RecipientStatusRef {
   std::optional<TimePoint> delivered_at, displayed_at, read_at;
   std::optional<std::string_view> user;
   std::optional<std::string_view> computer;
-  std::optional<TimePoint> confirmed_at;  // last: existing brace-initialisations stay valid
+  // Last, with an initializer: existing brace-initialisations stay valid and quiet.
+  std::optional<TimePoint> confirmed_at{};
 };
 
 // Appends a status to `out`: the head at construction, then one add() per row, then

@@ -164,9 +164,9 @@ struct Receipt {
   std::optional<TimePoint> delivered_at;  // first time each state was reported
   std::optional<TimePoint> displayed_at;
   std::optional<TimePoint> read_at;
-  std::optional<TimePoint> confirmed_at;
-  std::string user;      // employee named by the latest receipt that named one
-  std::string computer;  // the agent that sent the latest receipt
+  std::string user;                         // employee named by the latest receipt that named one
+  std::string computer;                     // the agent that sent the latest receipt
+  std::optional<TimePoint> confirmed_at{};  // last: brace-initialisations stay valid
 
   // Keeps the highest state and the earliest time of each state. A `displayed`, `read`
   // or `confirmed` receipt also sets delivered_at if none was recorded (agents may send
@@ -182,9 +182,9 @@ struct ReceiptView {
   std::optional<TimePoint> delivered_at;
   std::optional<TimePoint> displayed_at;
   std::optional<TimePoint> read_at;
-  std::optional<TimePoint> confirmed_at;
   std::string_view user;
   std::string_view computer;
+  std::optional<TimePoint> confirmed_at{};
 };
 
 // The bounds of the early receipts (see EARLY RECEIPTS above).
