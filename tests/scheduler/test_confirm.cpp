@@ -6,6 +6,7 @@
 #include "helpers.hpp"
 #include "herald/common/clock.hpp"
 #include "herald/common/course.hpp"
+#include "herald/common/error.hpp"
 #include "herald/common/plans.hpp"
 #include "herald/common/results.hpp"
 #include "herald/scheduler/queries.hpp"
