@@ -67,7 +67,10 @@ std::string wanted_language() {
 void init(const char* domain) {
   g_domain = domain;
   // LC_CTYPE for the codeset; LC_MESSAGES may fail when the locale is not generated.
-  std::setlocale(LC_CTYPE, "");
+  // A locale that is asked for but not generated (LANG=pl_PL.UTF-8 in a fresh container)
+  // would leave LC_CTYPE "C", whose ASCII codeset turns the C library's own translated
+  // texts (strerror: "Brak dostępu") into "Brak dost?pu": take C.UTF-8 then.
+  if (!std::setlocale(LC_CTYPE, "")) std::setlocale(LC_CTYPE, "C.UTF-8");
   const char* messages = std::setlocale(LC_MESSAGES, "");
   g_language = wanted_language();
   if (g_language.empty()) g_language = "en";
