@@ -4,6 +4,8 @@
 #include <doctest/doctest.h>
 #include <stdlib.h>
 
+#include <cerrno>
+#include <cstring>
 #include <map>
 #include <optional>
 #include <string>
@@ -34,6 +36,13 @@ TEST_CASE("LANG=pl_PL.UTF-8 alone picks Polish, with or without a generated loca
   Language pl("LANG", "pl_PL.UTF-8");
   CHECK(herald::i18n::language() == "pl");
   CHECK(std::string(tr("inbox is empty")) == "skrzynka jest pusta");
+}
+
+TEST_CASE("the C library's own texts keep their letters when the asked-for locale is not generated") {
+  Language pl("LANG", "pl_PL.UTF-8");
+  // "Brak dostępu" where glibc has Polish texts, "Permission denied" where not; never
+  // "Brak dost?pu" (an ASCII LC_CTYPE left behind by a locale that does not exist).
+  CHECK(std::string(std::strerror(EACCES)).find('?') == std::string::npos);
 }
 
 TEST_CASE("LC_ALL wins over LANG, as in gettext") {
