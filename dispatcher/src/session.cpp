@@ -105,7 +105,7 @@ void init_library_once() {
     // Never cleaned up: the library lives as long as the process (sessions may be left
     // to the process exit, see leave_connections_to_process_exit).
     if (int rc = mosquitto_lib_init(); rc != MOSQ_ERR_SUCCESS)
-      throw Error(ErrorKind::internal, "cannot initialise libmosquitto: " + describe(rc, errno));
+      throw Error(ErrorKind::internal, trf("cannot initialise libmosquitto: {1}", {describe(rc, errno)}));
   });
 }
 
@@ -244,7 +244,8 @@ Session::Session(const mqtt_edge::BrokerSettings& settings)
 
   // A clean session: the CLI keeps no state at the broker between runs (clean start in v5).
   c.client = mosquitto_new(client_id_for(settings_.username).c_str(), true, &c);
-  if (!c.client) throw Error(ErrorKind::internal, "cannot create an MQTT client: " + describe(MOSQ_ERR_ERRNO, errno));
+  if (!c.client)
+    throw Error(ErrorKind::internal, trf("cannot create an MQTT client: {1}", {describe(MOSQ_ERR_ERRNO, errno)}));
   mosquitto_int_option(c.client, MOSQ_OPT_PROTOCOL_VERSION,
                        settings_.mqtt_version == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
   // Requests and replies are small single packets: send them at once (no Nagle delay).
@@ -278,7 +279,7 @@ Session::Session(const mqtt_edge::BrokerSettings& settings)
       rc != MOSQ_ERR_SUCCESS)
     throw Error(ErrorKind::unreachable, doing + ": " + describe(rc, errno));
   if (int rc = mosquitto_loop_start(c.client); rc != MOSQ_ERR_SUCCESS)
-    throw Error(ErrorKind::internal, "cannot start the MQTT network thread: " + describe(rc, errno));
+    throw Error(ErrorKind::internal, trf("cannot start the MQTT network thread: {1}", {describe(rc, errno)}));
   c.loop_running = true;
 
   std::unique_lock lock(c.mutex);
