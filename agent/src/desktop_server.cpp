@@ -31,9 +31,9 @@ using json = nlohmann::json;
 
 namespace {
 
-// A client that stops reading while its replies pile up is cut off past this: the
-// daemon never holds more than a few of its largest lines for one program.
-constexpr std::size_t kMaxPendingOutput = 2 * proto::kMaxReplyBytes;
+// Requests wait while a client's unread replies exceed one reply's limit (process_lines);
+// events still go out, and a client that lets them pile up past this is cut off.
+constexpr std::size_t kMaxPendingOutput = 3 * proto::kMaxReplyBytes;
 // Deeper JSON than any request needs is refused before it is parsed.
 constexpr int kMaxRequestDepth = 16;
 
@@ -207,6 +207,8 @@ class DesktopServer::Impl {
   void run();
   void accept_all();
   void on_readable(Connection& c);
+  void process_lines(Connection& c);  // handles the complete lines received
+  static bool backlogged(const Connection& c) { return c.out.size() - c.out_done >= proto::kMaxReplyBytes; }
   void on_writable(Connection& c);
   void handle_line(Connection& c, std::string_view line);
   json handle_request(Connection& c, const json& request, std::vector<std::function<void()>>& after);
@@ -242,6 +244,10 @@ class DesktopServer::Impl {
 
 void DesktopServer::Impl::start() {
   if (thread_.joinable()) return;
+  {
+    std::lock_guard lock(mutex_);
+    pending_.stop = false;
+  }
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   const auto& path = settings_.socket_path;
@@ -287,7 +293,7 @@ void DesktopServer::Impl::run() {
     fds.push_back({event_fd_, POLLIN, 0});
     fds.push_back({listen_fd_, POLLIN, 0});
     for (auto& c : connections_) {
-      short events = c.closing ? 0 : POLLIN;
+      short events = c.closing || backlogged(c) ? 0 : POLLIN;
       if (c.out_done < c.out.size()) events |= POLLOUT;
       fds.push_back({c.fd, events, 0});
       polled.push_back(&c);
@@ -312,7 +318,11 @@ void DesktopServer::Impl::run() {
       auto& c = *polled[i];
       auto revents = fds[i + 2].revents;
       if (c.fd < 0 || revents == 0) continue;
-      if (revents & POLLOUT) on_writable(c);
+      if (revents & POLLOUT) {
+        on_writable(c);
+        // Requests held back while its replies piled up (process_lines).
+        if (c.fd >= 0 && !backlogged(c)) process_lines(c);
+      }
       if (c.fd >= 0 && (revents & (POLLIN | POLLHUP | POLLERR))) on_readable(c);
     }
     connections_.remove_if([](const Connection& c) { return c.fd < 0; });
@@ -458,7 +468,7 @@ void DesktopServer::Impl::on_writable(Connection& c) {
 
 void DesktopServer::Impl::on_readable(Connection& c) {
   char buf[65536];
-  while (c.fd >= 0) {
+  while (c.fd >= 0 && !backlogged(c)) {
     auto n = recv(c.fd, buf, sizeof buf, MSG_DONTWAIT);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -476,28 +486,31 @@ void DesktopServer::Impl::on_readable(Connection& c) {
       return;
     }
     if (c.closing) continue;  // a refused peer's words are not read
-    std::size_t scanned = c.in.size();
     c.in.append(buf, static_cast<std::size_t>(n));
-    std::size_t start = 0;
-    for (auto nl = c.in.find('\n', scanned); nl != std::string::npos; nl = c.in.find('\n', start)) {
-      if (nl - start > proto::kMaxRequestBytes) {
-        log::warn("desktop socket: a line of " + c.login + " exceeds " + std::to_string(proto::kMaxRequestBytes) +
-                  " bytes; closing the connection");
-        close(c, "over-long line");
-        return;
-      }
-      handle_line(c, std::string_view(c.in).substr(start, nl - start));
-      start = nl + 1;
-      if (c.fd < 0 || c.closing) return;
-    }
-    c.in.erase(0, start);
-    if (c.in.size() > proto::kMaxRequestBytes) {
-      log::warn("desktop socket: a line of " + c.login + " exceeds " + std::to_string(proto::kMaxRequestBytes) +
-                " bytes; closing the connection");
-      close(c, "over-long line");
-      return;
-    }
+    process_lines(c);
   }
+}
+
+void DesktopServer::Impl::process_lines(Connection& c) {
+  auto too_long = [&] {
+    log::warn("desktop socket: a line of " + c.login + " exceeds " + std::to_string(proto::kMaxRequestBytes) +
+              " bytes; closing the connection");
+    close(c, "over-long line");
+  };
+  std::size_t start = 0;
+  // Replies waiting to be read hold back the next requests: a program that asks for
+  // many large messages at once is served as fast as it reads, not cut off.
+  while (c.fd >= 0 && !c.closing && !backlogged(c)) {
+    auto nl = c.in.find('\n', start);
+    if (nl == std::string::npos) break;
+    if (nl - start > proto::kMaxRequestBytes) return too_long();
+    handle_line(c, std::string_view(c.in).substr(start, nl - start));
+    start = nl + 1;
+  }
+  if (c.fd < 0 || c.closing) return;
+  c.in.erase(0, start);
+  auto last = c.in.rfind('\n');
+  if ((last == std::string::npos ? c.in.size() : c.in.size() - last - 1) > proto::kMaxRequestBytes) too_long();
 }
 
 void DesktopServer::Impl::handle_line(Connection& c, std::string_view line) {

@@ -230,6 +230,16 @@ TEST_CASE("desktop socket: hostile lines get errors or are cut off, and the serv
   CHECK(r["ok"] == true);
   REQUIRE(c.send({{"op", "hello"}, {"re", "abc"}}));
   CHECK((*c.read())["re"] == "abc");
+  // Many requests in one write: every one answered, in order.
+  std::string burst;
+  for (int i = 0; i < 200; ++i) burst += json{{"op", "inbox"}, {"re", i}}.dump() + "\n";
+  REQUIRE(c.write_raw(burst));
+  for (int i = 0; i < 200; ++i) {
+    auto reply = c.read();
+    REQUIRE(reply);
+    CHECK((*reply)["re"] == i);
+    CHECK((*reply)["ok"] == true);
+  }
   // Still serving after all that.
   CHECK(ids(c.call({{"op", "inbox"}})["messages"]) == std::vector<std::string>{"m1"});
 
