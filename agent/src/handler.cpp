@@ -241,7 +241,8 @@ HandleResult MessageHandler::handle_remind(const topics::RemindTopic& topic, std
   // Ids are chosen by their sender: the reminder is about this account's message only.
   if (m->sender != topic.account) return ignore("this inbox holds that id from another account");
   if (m->expired(now)) return ignore("expired");
-  if (m->read_at) return ignore("already read");
+  // Read is done, unless it asks for confirmation and has none yet.
+  if (m->read_at && !m->awaits_confirmation()) return ignore("already read");
   if (!m->delivery.for_user.empty() && m->delivery.for_user != user)
     return ignore("for " + m->delivery.for_user + ", who is not logged in here");
   if (!budget_.take(now)) {

@@ -306,6 +306,23 @@ TEST_CASE("a reminder shows a stored unread message again through the display, n
   CHECK(f.display.shown.size() == 2);
 }
 
+TEST_CASE("a reminder of a message that asks for confirmation shows it until it is confirmed, read or not") {
+  Fixture f;
+  auto d = test::delivery("Regulamin", "info");
+  d.require_confirm = true;
+  REQUIRE(f.handle(message_topic("rc"), payload(d)).action == Action::stored);
+  f.inbox.mark_read("rc", herald::now(), "org/b1/pc1", "anna");
+  auto r = f.handle(topics::remind("hr", "rc", "org/b1/pc1"), remind_payload());
+  CHECK(r.action == Action::reminded);
+  REQUIRE(f.display.shown.size() == 1);
+  CHECK(f.display.shown[0].title == "Reminder: Regulamin");
+  f.inbox.mark_confirmed("rc", herald::now(), "org/b1/pc1", "anna");
+  r = f.handle(topics::remind("hr", "rc", "org/b1/pc1"), remind_payload());
+  CHECK(r.action == Action::ignored);
+  CHECK(r.reason == "already read");
+  CHECK(f.display.shown.size() == 1);
+}
+
 TEST_CASE("a reminder of a message this inbox does not hold unread, for this user, is ignored") {
   Fixture f;
   REQUIRE(f.handle(message_topic("m1"), payload(test::delivery("x", "info"))).action == Action::stored);

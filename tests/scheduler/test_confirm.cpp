@@ -338,3 +338,29 @@ TEST_CASE("progress counts confirmations of lessons that ask for them; course sh
   CHECK(p.lessons[1].confirmed == 1);
   CHECK(reply.result.at("people").at(0).at("confirmed") == 1);
 }
+
+TEST_CASE("remind of a message to confirm: those who read it but have not confirmed are reminded too") {
+  Fixture f;
+  auto pc1 = "org/b1/pc1", pc2 = "org/b1/pc2", pc3 = "org/b1/pc3";
+  f.feed(msg_topic("admin", "rc", "org/b1"), confirm_delivery());
+  f.feed(topics::ack("rc", pc1), ack(AckState::read, t0() + 5s, "jk", "admin"));
+  f.feed(topics::ack("rc", pc2), ack(AckState::confirmed, t0() + 6s, "an", "admin"));
+  f.feed(topics::ack("rc", pc3), ack(AckState::delivered, t0() + 7s, "bo", "admin"));
+  f.feed(msg_topic("admin", "plain", "org/b1"), delivery());
+  f.feed(topics::ack("plain", pc1), ack(AckState::read, t0() + 5s, "jk", "admin"));
+  f.feed(topics::ack("plain", pc3), ack(AckState::delivered, t0() + 7s, "bo", "admin"));
+
+  auto remind = [&](const std::string& id) {
+    plans::ScheduleRequest r;
+    r.op = plans::ScheduleOp::remind;
+    r.id = id;
+    json j = r;
+    auto rid = "rm-" + id;
+    auto out = f.feed(topics::schedule("admin", rid, topics::Kind::message, "org"), j.dump());
+    auto reply = reply_on(out, topics::reply("admin", rid));
+    REQUIRE_MESSAGE(reply.ok, reply.error);
+    return results::read<results::Reminded>(reply.result).recipients;
+  };
+  CHECK(remind("rc") == std::vector<std::string>{pc1, pc3});
+  CHECK(remind("plain") == std::vector<std::string>{pc3});
+}

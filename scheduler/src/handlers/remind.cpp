@@ -1,5 +1,6 @@
 // Reminders: a new notification of a message to the computers that have it delivered
-// but not read (herald/remind/{sender}/{id}/{computer}); never a second inbox entry.
+// but not read, or for a message that asks for confirmation not confirmed
+// (herald/remind/{sender}/{id}/{computer}); never a second inbox entry.
 #include "handlers.hpp"
 #include "herald/common/error.hpp"
 #include "herald/common/orgpath.hpp"
@@ -19,8 +20,9 @@ void remind_unread(Batch& b, const std::string& id, std::string_view scope, std:
   auto& m = b.message(id);
   if (!m || m->state(b.now) != MessageState::active) return;
   std::set<std::string> computers;
+  const auto done = m->require_confirm ? ReceiptState::confirmed : ReceiptState::read;
   b.ledger.scan_receipt_views(b.txn, id, {}, [&](std::string_view recipient, const ReceiptView& r) {
-    if (r.state == ReceiptState::pending || r.state >= ReceiptState::read) return true;
+    if (r.state == ReceiptState::pending || r.state >= done) return true;
     if (!scope_covers_recipient(scope, recipient)) return true;
     // A person's receipt names the computer where the person has it (the latest one).
     auto computer = recipient.substr(0, 5) == "user:" ? r.computer : recipient;
