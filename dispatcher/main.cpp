@@ -3,10 +3,12 @@
 
 #include <iostream>
 
+#include "herald/common/i18n.hpp"
 #include "herald/dispatcher/cli.hpp"
 #include "herald/dispatcher/session.hpp"
 
 int main(int argc, char** argv) {
+  herald::i18n::init("herald");
   herald::dispatcher::Session::leave_connections_to_process_exit();
   int code = herald::dispatcher::run_cli(argc, argv, std::cout, std::cerr);
   std::cout.flush();

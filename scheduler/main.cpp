@@ -9,10 +9,15 @@
 #include <iostream>
 #include <thread>
 
+#include "herald/common/cli_i18n.hpp"
 #include "herald/common/config.hpp"
 #include "herald/common/error.hpp"
+#include "herald/common/i18n.hpp"
 #include "herald/common/log.hpp"
 #include "herald/scheduler/server.hpp"
+
+using herald::tr;
+using herald::trf;
 
 namespace {
 // Paho's network threads end asynchronously after the last client is destroyed; if
@@ -28,13 +33,16 @@ int leave(int code) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"heraldd: records Herald messages and receipts, answers queries, keeps the broker's retained store"};
+  herald::i18n::init("herald");
+  CLI::App app{tr("heraldd: records Herald messages and receipts, answers queries, keeps the broker's retained store")};
   const char* from_env = std::getenv("HERALDD_CONFIG");
   std::string config_path = from_env && *from_env ? from_env : "/etc/herald/heraldd.conf";
   bool verbose = false;
-  app.add_option("--config", config_path, "configuration file (default $HERALDD_CONFIG or /etc/herald/heraldd.conf)");
-  app.add_flag("-v,--verbose", verbose, "log debug lines too");
+  app.add_option("--config", config_path,
+                 tr("configuration file (default $HERALDD_CONFIG or /etc/herald/heraldd.conf)"));
+  app.add_flag("-v,--verbose", verbose, tr("log debug lines too"));
   app.set_version_flag("--version", std::string("heraldd ") + HERALD_VERSION);
+  herald::i18n::translate_cli(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -57,15 +65,17 @@ int main(int argc, char** argv) {
       std::thread([&server, signals] {
         int received = 0;
         sigwait(&signals, &received);
-        herald::log::info(std::string("received signal ") + (received == SIGINT ? "SIGINT" : "SIGTERM"));
+        herald::log::info(trf("received signal {1}", {received == SIGINT ? "SIGINT" : "SIGTERM"}));
         server.stop();
       }).detach();
       server.run();
     }  // the ledger is closed and the MQTT client destroyed here
     return leave(0);
   } catch (const herald::Error& e) {
-    std::cerr << "heraldd: " << (e.kind() == herald::ErrorKind::not_permitted ? "not permitted: " : "error: ")
-              << e.what() << "\n";
+    std::cerr << "heraldd: "
+              << (e.kind() == herald::ErrorKind::not_permitted ? trf("not permitted: {1}", {e.what()})
+                                                               : trf("error: {1}", {e.what()}))
+              << "\n";
     return leave(e.exit_code());
   }
 }

@@ -118,12 +118,12 @@ int run_daemon(const AgentConfig& config) {
     DesktopServer& server;
     ~StopDesktopFirst() { server.stop(); }
   } stop_desktop_first{desktop_server};
-  log::info("starting agent " + config.path + " (data " + config.data_dir + ", display " + config.display + ")");
+  log::info(trf("starting agent {1} (data {2}, display {3})", {config.path, config.data_dir, config.display}));
   try {
     desktop_server.start();
   } catch (const Error& e) {
     // Alerts and receipts do not need it: the display backends show alerts as before.
-    log::error(std::string("no desktop socket: ") + e.what() + "; the desktop program cannot connect");
+    log::error(trf("no desktop socket: {1}; the desktop program cannot connect", {e.what()}));
   }
   session.start();
 
@@ -139,7 +139,7 @@ int run_daemon(const AgentConfig& config) {
       signalfd_siginfo info{};
       ssize_t got = read(signal_fd.fd, &info, sizeof info);
       if (got == static_cast<ssize_t>(sizeof info) && info.ssi_signo == SIGHUP) continue;
-      log::info("stopping (signal " + std::to_string(got > 0 ? info.ssi_signo : 0) + ")");
+      log::info(trf("stopping (signal {1})", {std::to_string(got > 0 ? info.ssi_signo : 0)}));
       break;
     }
     if (fds[1].revents & POLLIN) {
@@ -164,13 +164,15 @@ int run_daemon(const AgentConfig& config) {
 }
 
 std::string format_inbox_table(const std::vector<StoredMessage>& messages) {
-  if (messages.empty()) return "inbox is empty\n";
+  if (messages.empty()) return std::string(tr("inbox is empty")) + "\n";
   // Fixed minimum widths, one space apart: the layout herald-agent has always printed.
-  text::Table table({"ID", "KIND", "SEVERITY", "STATE", "SENDER", "TARGET", "RECEIVED", "READ", "TITLE"},
+  text::Table table({tr("ID"), tr("KIND"), tr("SEVERITY"), tr("STATE"), tr("SENDER"), tr("TARGET"), tr("RECEIVED"),
+                     tr("READ"), tr("TITLE")},
                     text::Table::Layout{1, {28, 7, 8, 9, 12, 20, 24, 24}});
   for (const auto& m : messages)
-    table.add({m.id, std::string(topics::kind_name(m.kind)), m.delivery.severity, m.state(), m.sender, m.target,
-               to_rfc3339(m.received_at), time_or_dash(m.read_at), text::printable(m.delivery.title, 60)});
+    table.add({m.id, std::string(tr_word(topics::kind_name(m.kind))), std::string(tr_word(m.delivery.severity)),
+               std::string(tr_word(m.state())), m.sender, m.target, to_rfc3339(m.received_at), time_or_dash(m.read_at),
+               text::printable(m.delivery.title, 60)});
   std::ostringstream out;
   table.print(out);
   return out.str();
@@ -179,23 +181,41 @@ std::string format_inbox_table(const std::vector<StoredMessage>& messages) {
 std::string format_message(const StoredMessage& m) {
   std::ostringstream out;
   const auto& d = m.delivery;
-  out << "Id:        " << m.id << '\n'
-      << "Kind:      " << topics::kind_name(m.kind) << '\n'
-      << "Severity:  " << d.severity << '\n'
-      << "From:      " << m.sender << '\n'
-      << "To:        " << m.target << (d.for_user.empty() ? "" : " (for " + d.for_user + ")") << '\n'
-      << "Sent:      " << to_rfc3339(d.sent_at) << '\n'
-      << "Expires:   " << time_or_dash(d.expires_at) << '\n'
-      << "Received:  " << to_rfc3339(m.received_at) << '\n'
-      << "Read:      " << time_or_dash(m.read_at) << '\n';
+  // The labels, translated, padded to the widest one plus two spaces (11 columns in English).
+  const char* labels[] = {tr("Id:"),      tr("Kind:"),     tr("Severity:"), tr("From:"),  tr("To:"),   tr("Sent:"),
+                          tr("Expires:"), tr("Received:"), tr("Read:"),     tr("Title:"), tr("Link:"), tr("Image:")};
+  std::size_t width = 0;
+  for (const char* label : labels) width = std::max(width, text::display_width(label));
+  // At least one space after a longer label ("Confirmed: ", which English has printed so).
+  auto pad = [&](const char* label) {
+    std::string text = label;
+    text.append(std::max(width + 2, text::display_width(text) + 1) - text::display_width(text), ' ');
+    return text;
+  };
+  auto label = [&](int i) { return pad(labels[i]); };
+  auto to = d.for_user.empty() ? m.target : trf("{1} (for {2})", {m.target, d.for_user});
+  out << label(0) << m.id << '\n'
+      << label(1) << tr_word(topics::kind_name(m.kind)) << '\n'
+      << label(2) << tr_word(d.severity) << '\n'
+      << label(3) << m.sender << '\n'
+      << label(4) << to << '\n'
+      << label(5) << to_rfc3339(d.sent_at) << '\n'
+      << label(6) << time_or_dash(d.expires_at) << '\n'
+      << label(7) << to_rfc3339(m.received_at) << '\n'
+      << label(8) << time_or_dash(m.read_at) << '\n';
   // Only for a message that asks for it: every other message prints as it always did.
-  if (d.require_confirm) out << tr("Confirmed: ") << time_or_dash(m.confirmed_at) << '\n';
+  if (d.require_confirm) out << pad(tr("Confirmed:")) << time_or_dash(m.confirmed_at) << '\n';
   if (d.lesson)
-    out << "Lesson " << d.lesson->number << " of " << d.lesson->of << " (course " << d.lesson->course << ")\n";
-  if (!d.title.empty()) out << "Title:     " << printable(d.title, 200) << '\n';
-  for (const auto& link : d.links) out << "Link:      " << printable(link, 2048) << '\n';
+    out << trf("Lesson {1} of {2} (course {3})",
+               {std::to_string(d.lesson->number), std::to_string(d.lesson->of), d.lesson->course})
+        << '\n';
+  if (!d.title.empty()) out << label(9) << printable(d.title, 200) << '\n';
+  for (const auto& link : d.links) out << label(10) << printable(link, 2048) << '\n';
   for (const auto& image : d.images)
-    out << "Image:     " << printable(image.name, 64) << " (" << image.type << ", " << image.data.size() << " bytes)\n";
+    out << label(11)
+        << trf("{1} ({2}, {3})", {printable(image.name, 64), image.type,
+                                  trn("{1} byte", "{1} bytes", static_cast<unsigned long>(image.data.size()))})
+        << '\n';
   out << '\n' << printable(d.body, payloads::kMaxBodyBytes, true) << '\n';
   if (m.awaits_confirmation())
     out << '\n'
@@ -225,15 +245,15 @@ std::vector<std::filesystem::path> save_images(const std::vector<payloads::Image
   // Everything is checked before the first file is written: a refusal leaves DIR as it was.
   for (const auto& image : images) {
     if (!payloads::is_safe_file_name(image.name))
-      throw Error(ErrorKind::usage, "image name '" + printable(image.name, 80) + "' is not a safe file name");
+      throw Error(ErrorKind::usage, trf("image name '{1}' is not a safe file name", {printable(image.name, 80)}));
     std::error_code ec;
     if (fs::symlink_status(dir / image.name, ec).type() != fs::file_type::not_found)
       throw Error(ErrorKind::usage,
-                  (dir / image.name).string() + " exists: not overwritten (save into another folder)");
+                  trf("{1} exists: not overwritten (save into another folder)", {(dir / image.name).string()}));
   }
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec) throw Error(ErrorKind::storage, "cannot create " + dir.string() + ": " + ec.message());
+  if (ec) throw Error(ErrorKind::storage, trf("cannot create {1}: {2}", {dir.string(), ec.message()}));
   std::vector<fs::path> written;
   for (const auto& image : images) {
     auto path = dir / image.name;
@@ -243,20 +263,20 @@ std::vector<std::filesystem::path> save_images(const std::vector<payloads::Image
     if (fd < 0) {
       int err = errno;
       if (err == EEXIST)
-        throw Error(ErrorKind::usage, path.string() + " exists: not overwritten (save into another folder)");
-      throw Error(ErrorKind::storage, "cannot write " + path.string() + ": " + std::strerror(err));
+        throw Error(ErrorKind::usage, trf("{1} exists: not overwritten (save into another folder)", {path.string()}));
+      throw Error(ErrorKind::storage, trf("cannot write {1}: {2}", {path.string(), std::strerror(err)}));
     }
     Fd file{fd};
     std::size_t done = 0;
     while (done < image.data.size()) {
       auto n = ::write(file.fd, image.data.data() + done, image.data.size() - done);
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) throw Error(ErrorKind::storage, "cannot write " + path.string() + ": " + std::strerror(errno));
+      if (n < 0) throw Error(ErrorKind::storage, trf("cannot write {1}: {2}", {path.string(), std::strerror(errno)}));
       done += static_cast<std::size_t>(n);
     }
     if (::close(file.fd) != 0) {
       file.fd = -1;
-      throw Error(ErrorKind::storage, "cannot write " + path.string() + ": " + std::strerror(errno));
+      throw Error(ErrorKind::storage, trf("cannot write {1}: {2}", {path.string(), std::strerror(errno)}));
     }
     file.fd = -1;
     written.push_back(path);
@@ -266,7 +286,7 @@ std::vector<std::filesystem::path> save_images(const std::vector<payloads::Image
 
 void show_message(const AgentConfig& config, const std::string& id, bool json, std::ostream& out,
                   const std::filesystem::path& save_images_dir) {
-  if (!is_valid_token(id)) throw Error(ErrorKind::not_found, "unknown message id '" + printable(id, 80) + "'");
+  if (!is_valid_token(id)) throw Error(ErrorKind::not_found, trf("unknown message id '{1}'", {printable(id, 80)}));
   StoredMessage m;
   {
     lmdb::Env env(config.data_dir, agent_env_options());
@@ -282,16 +302,16 @@ void show_message(const AgentConfig& config, const std::string& id, bool json, s
     out << format_message(m);
   if (save_images_dir.empty()) return;
   if (m.delivery.images.empty()) {
-    if (!json) out << "no images to save\n";
+    if (!json) out << tr("no images to save") << '\n';
     return;
   }
   auto written = save_images(m.delivery.images, save_images_dir);
   if (!json)
-    for (const auto& path : written) out << "saved " << path.string() << '\n';
+    for (const auto& path : written) out << trf("saved {1}", {path.string()}) << '\n';
 }
 
 StoredMessage confirm_message(const AgentConfig& config, const std::string& id, bool json, std::ostream& out) {
-  if (!is_valid_token(id)) throw Error(ErrorKind::not_found, "unknown message id '" + printable(id, 80) + "'");
+  if (!is_valid_token(id)) throw Error(ErrorKind::not_found, trf("unknown message id '{1}'", {printable(id, 80)}));
   auto at = herald::now();
   StoredMessage m;
   {
@@ -370,13 +390,14 @@ std::string chat_user(const AgentConfig& config) { return config.user.empty() ? 
 void check_about(lmdb::Env& env, const std::string& id) {
   Inbox inbox(env);
   if (!is_valid_token(id) || !inbox.find(id))
-    throw Error(ErrorKind::not_found, "unknown message id '" + printable(id, 80) + "' (not in this computer's inbox)");
+    throw Error(ErrorKind::not_found,
+                trf("unknown message id '{1}' (not in this computer's inbox)", {printable(id, 80)}));
 }
 
 std::string chat_heading(const std::string& conversation) {
   auto target = Target::parse(conversation);
-  if (target.is_person()) return "Chat with the helpdesk (as " + target.login() + ")";
-  return "Chat with the helpdesk (computer " + target.org_path() + ")";
+  if (target.is_person()) return trf("Chat with the helpdesk (as {1})", {target.login()});
+  return trf("Chat with the helpdesk (computer {1})", {target.org_path()});
 }
 
 namespace {
@@ -425,7 +446,7 @@ void chat_send(const AgentConfig& config, const std::string& text, const ChatOpt
     if (echoed) {
       for (const auto& line : store.history(setup.conversation).lines)
         if (line.post == post && line.from == config.path) {
-          out << "sent (line " << line.seq << ")\n";
+          out << trf("sent (line {1})", {std::to_string(line.seq)}) << '\n';
           return;
         }
       break;  // removed without an echo: the broker refused it (logged by the daemon)
@@ -433,7 +454,7 @@ void chat_send(const AgentConfig& config, const std::string& text, const ChatOpt
     if (std::chrono::steady_clock::now() >= until) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  out << "queued: will be sent when the helpdesk server is reachable\n";
+  out << tr("queued: will be sent when the helpdesk server is reachable") << '\n';
 }
 
 std::string format_chat_history(const results::ChatHistory& history, const std::vector<ChatOutboxLine>& unsent,
@@ -446,12 +467,13 @@ std::string format_chat_history(const results::ChatHistory& history, const std::
     line.text = waiting.text;
     line.at = waiting.at;
     auto text = chat::format_line(line, chat::Side::employee);
-    constexpr std::string_view kSent = " (sent)";
-    if (text.size() >= kSent.size() && text.compare(text.size() - kSent.size(), kSent.size(), kSent) == 0)
-      text.resize(text.size() - kSent.size());
-    out += text + " (waiting to be sent)\n";
+    // format_line marks it "(sent)", in the reader's language: it is not sent yet.
+    const std::string sent = " (" + std::string(tr_word("sent")) + ")";
+    if (text.size() >= sent.size() && text.compare(text.size() - sent.size(), sent.size(), sent) == 0)
+      text.resize(text.size() - sent.size());
+    out += text + " " + tr("(waiting to be sent)") + "\n";
   }
-  if (out.empty()) out = "no chat lines yet\n";
+  if (out.empty()) out = std::string(tr("no chat lines yet")) + "\n";
   return out;
 }
 

@@ -8,6 +8,7 @@
 
 #include "herald/agent/system.hpp"
 #include "herald/common/error.hpp"
+#include "herald/common/i18n.hpp"
 #include "herald/common/log.hpp"
 #include "herald/common/process.hpp"
 
@@ -50,12 +51,16 @@ void NotifyDisplay::show(const ShownAlert& alert) {
 void TerminalDisplay::show(const ShownAlert& alert) {
   auto terminals = user_terminals(alert.user);
   if (terminals.empty())
-    throw Error(ErrorKind::not_found, "no terminal of " + (alert.user.empty() ? std::string("any user") : alert.user) +
-                                          " to show alert " + alert.id);
+    throw Error(ErrorKind::not_found, alert.user.empty()
+                                          ? trf("no terminal of any user to show alert {1}", {alert.id})
+                                          : trf("no terminal of {1} to show alert {2}", {alert.user, alert.id}));
   std::ostringstream text;
-  text << "\r\n\a*** Herald " << printable(alert.severity, 16) << " alert";
-  if (!alert.sender.empty()) text << " from " << printable(alert.sender, 64);
-  text << " ***\r\n";
+  auto severity = printable(alert.severity, 16);
+  text << "\r\n\a"
+       << (alert.sender.empty()
+               ? trf("*** Herald {1} alert ***", {tr_word(severity)})
+               : trf("*** Herald {1} alert from {2} ***", {tr_word(severity), printable(alert.sender, 64)}))
+       << "\r\n";
   if (!alert.title.empty()) text << printable(alert.title, 200) << "\r\n";
   auto body = printable(alert.body, 4096, true);
   for (char c : body) {
@@ -66,7 +71,7 @@ void TerminalDisplay::show(const ShownAlert& alert) {
   }
   text << "\r\n";
   for (const auto& link : alert.links) text << printable(link, 2048) << "\r\n";
-  text << "(herald-agent show " << alert.id << ")\r\n";
+  text << "(herald-agent show " << alert.id << ")\r\n";  // a command: never translated
   auto banner = text.str();
   int written = 0;
   for (const auto& tty : terminals) {
@@ -76,14 +81,14 @@ void TerminalDisplay::show(const ShownAlert& alert) {
     if (write(fd, banner.data(), banner.size()) > 0) ++written;
     process::close_fd(fd);
   }
-  if (written == 0) throw Error(ErrorKind::storage, "could not write alert " + alert.id + " to any terminal");
+  if (written == 0) throw Error(ErrorKind::storage, trf("could not write alert {1} to any terminal", {alert.id}));
 }
 
 CommandDisplay::CommandDisplay(const std::string& command) {
   std::istringstream in(command);
   std::string word;
   while (in >> word) argv_.push_back(word);
-  if (argv_.empty()) throw Error(ErrorKind::config, "display = command needs 'display_command = PROGRAM'");
+  if (argv_.empty()) throw Error(ErrorKind::config, tr("display = command needs 'display_command = PROGRAM'"));
 }
 
 void CommandDisplay::show(const ShownAlert& alert) {
@@ -138,8 +143,7 @@ std::unique_ptr<Display> make_display(std::string_view mode, const std::string& 
   else if (mode == "command")
     display->add(std::make_unique<CommandDisplay>(command));
   else if (mode != "log")
-    throw Error(ErrorKind::config,
-                "display must be auto, notify, terminal, log or command, not '" + std::string(mode) + "'");
+    throw Error(ErrorKind::config, trf("display must be auto, notify, terminal, log or command, not '{1}'", {mode}));
   return display;
 }
 

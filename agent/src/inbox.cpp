@@ -5,6 +5,7 @@
 #include <set>
 
 #include "herald/common/error.hpp"
+#include "herald/common/i18n.hpp"
 #include "herald/common/log.hpp"
 #include "herald/common/orgpath.hpp"
 #include "herald/common/text.hpp"
@@ -296,15 +297,15 @@ bool Inbox::mark_displayed(std::string_view id, TimePoint at, std::string_view a
 
 StoredMessage Inbox::load_for_update(lmdb::Txn& txn, std::string_view id, TimePoint now) {
   auto text = messages_.get(txn, key(id));
-  if (!text) throw Error(ErrorKind::not_found, "unknown message id '" + std::string(id) + "'");
+  if (!text) throw Error(ErrorKind::not_found, trf("unknown message id '{1}'", {id}));
   auto parsed = parse_or_report(key(id), *text);
   if (!parsed) {
     set_aside(txn, messages_, quarantine_, "inbox", key(id));
     txn.commit();
-    throw Error(ErrorKind::not_found, "message '" + std::string(id) +
-                                          "' was damaged in the agent store: it was set aside (quarantine table)");
+    throw Error(ErrorKind::not_found,
+                trf("message '{1}' was damaged in the agent store: it was set aside (quarantine table)", {id}));
   }
-  if (parsed->expired(now)) throw Error(ErrorKind::not_found, "unknown message id '" + std::string(id) + "'");
+  if (parsed->expired(now)) throw Error(ErrorKind::not_found, trf("unknown message id '{1}'", {id}));
   return std::move(*parsed);
 }
 
@@ -324,7 +325,7 @@ StoredMessage Inbox::mark_confirmed(std::string_view id, TimePoint at, std::stri
   lmdb::Txn txn(env_, lmdb::Txn::Mode::write);
   auto m = load_for_update(txn, id, at);
   if (!m.delivery.require_confirm)
-    throw Error(ErrorKind::usage, "message '" + std::string(id) + "' does not ask for confirmation");
+    throw Error(ErrorKind::usage, trf("message '{1}' does not ask for confirmation", {id}));
   if (m.confirmed_at) return m;  // confirmed once; a repeat sends nothing new
   // Both receipts, in order: heraldd ranks confirmed above read and would take a lone
   // `confirmed` to imply read, but the employee's history should say when it was read.

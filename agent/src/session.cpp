@@ -15,6 +15,7 @@
 #include "herald/agent/handler.hpp"
 #include "herald/agent/system.hpp"
 #include "herald/common/error.hpp"
+#include "herald/common/i18n.hpp"
 #include "herald/common/log.hpp"
 #include "herald/common/paho.hpp"
 #include "herald/common/payloads.hpp"
@@ -303,7 +304,7 @@ AgentSession::Impl::Impl(SessionSettings settings, Inbox& inbox, Display& displa
         std::make_unique<mqtt::async_client>(settings_.broker.uri, settings_.client_id, mqtt::create_options(version),
                                              static_cast<mqtt::iclient_persistence*>(nullptr));
   } catch (const mqtt::exception& e) {
-    throw Error(ErrorKind::config, "cannot use broker address '" + settings_.broker.uri + "': " + e.what());
+    throw Error(ErrorKind::config, trf("cannot use broker address '{1}': {2}", {settings_.broker.uri, e.what()}));
   }
   connect_listener_ = std::make_unique<Listener>(*this, Listener::Kind::connect);
   publish_listener_ = std::make_unique<Listener>(*this, Listener::Kind::publish);

@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "herald/common/error.hpp"
+#include "herald/common/i18n.hpp"
 
 namespace herald::agent {
 namespace {
@@ -110,13 +111,13 @@ long release_idle_memory() {
 
 std::string certificate_common_name(const std::string& cert_file) {
   std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(cert_file.c_str(), "r"), &std::fclose);
-  if (!file) throw Error(ErrorKind::config, "cannot read certificate " + cert_file + ": " + std::strerror(errno));
+  if (!file) throw Error(ErrorKind::config, trf("cannot read certificate {1}: {2}", {cert_file, std::strerror(errno)}));
   std::unique_ptr<X509, void (*)(X509*)> cert(PEM_read_X509(file.get(), nullptr, nullptr, nullptr), &X509_free);
-  if (!cert) throw Error(ErrorKind::config, "cannot read certificate " + cert_file + ": " + openssl_error());
+  if (!cert) throw Error(ErrorKind::config, trf("cannot read certificate {1}: {2}", {cert_file, openssl_error()}));
   X509_NAME* subject = X509_get_subject_name(cert.get());
   char cn[256] = {};
   int n = subject ? X509_NAME_get_text_by_NID(subject, NID_commonName, cn, sizeof cn) : -1;
-  if (n <= 0) throw Error(ErrorKind::config, "certificate " + cert_file + " has no common name (CN)");
+  if (n <= 0) throw Error(ErrorKind::config, trf("certificate {1} has no common name (CN)", {cert_file}));
   return std::string(cn, static_cast<std::size_t>(n));
 }
 

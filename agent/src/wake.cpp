@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "herald/common/error.hpp"
+#include "herald/common/i18n.hpp"
 
 namespace herald::agent {
 namespace {
@@ -16,8 +17,8 @@ sockaddr_un address_of(const std::string& path) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (path.size() >= sizeof addr.sun_path)
-    throw Error(ErrorKind::config, "socket path " + path + " is too long (data_dir must be shorter than " +
-                                       std::to_string(sizeof addr.sun_path - 12) + " characters)");
+    throw Error(ErrorKind::config, trf("socket path {1} is too long (data_dir must be shorter than {2} characters)",
+                                       {path, std::to_string(sizeof addr.sun_path - 12)}));
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   return addr;
 }
@@ -29,12 +30,12 @@ std::string wake_socket_path(const std::string& data_dir) { return data_dir + "/
 WakeSocket::WakeSocket(const std::string& path) : path_(path) {
   auto addr = address_of(path);
   fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd_ < 0) throw Error(ErrorKind::storage, "cannot create socket " + path + ": " + std::strerror(errno));
+  if (fd_ < 0) throw Error(ErrorKind::storage, trf("cannot create socket {1}: {2}", {path, std::strerror(errno)}));
   unlink(path.c_str());  // a previous daemon's socket; only one daemon runs per data_dir
   if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     int err = errno;
     close(fd_);
-    throw Error(ErrorKind::storage, "cannot bind socket " + path + ": " + std::strerror(err));
+    throw Error(ErrorKind::storage, trf("cannot bind socket {1}: {2}", {path, std::strerror(err)}));
   }
 }
 

@@ -1,5 +1,7 @@
 #include "herald/common/broker_errors.hpp"
 
+#include "herald/common/i18n.hpp"
+
 namespace herald::mqtt_edge {
 namespace {
 
@@ -18,18 +20,18 @@ const ReturnCode* find_return(int code, int mqtt_version, Operation op) {
   return nullptr;
 }
 
-std::string_view refused_what(Operation op) {
+const char* refused_what(Operation op) {
   switch (op) {
     case Operation::connect:
-      return "the broker refused the connection";
+      return tr("the broker refused the connection");
     case Operation::publish:
-      return "the broker refused the message";
+      return tr("the broker refused the message");
     case Operation::subscribe:
-      return "the broker refused the subscription";
+      return tr("the broker refused the subscription");
     case Operation::connection:
       break;
   }
-  return "the broker closed the connection";
+  return tr("the broker closed the connection");
 }
 
 }  // namespace
@@ -49,8 +51,8 @@ ErrorKind error_kind(int code, int mqtt_version, Operation op) {
 }
 
 std::string error_text(int code, int mqtt_version, Operation op) {
-  if (code == kNoAnswer) return "no answer from the broker";
-  if (code < 0) return "no connection to the broker";
+  if (code == kNoAnswer) return tr("no answer from the broker");
+  if (code < 0) return tr("no connection to the broker");
   if (op != Operation::connection)
     if (const auto* row = find_return(code, mqtt_version, op)) return std::string(row->text);
   std::string what(refused_what(op));
@@ -58,7 +60,7 @@ std::string error_text(int code, int mqtt_version, Operation op) {
     if (op == Operation::connect && !row->connect_text.empty()) return std::string(row->connect_text);
     return what + " (" + std::string(row->name) + ")";
   }
-  return what + " (reason code " + std::to_string(code) + ")";
+  return what + " " + trf("(reason code {1})", {std::to_string(code)});
 }
 
 Error broker_error(int code, int mqtt_version, Operation op, std::string_view doing, std::string_view detail) {

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "herald/common/error.hpp"
+#include "herald/common/i18n.hpp"
 #include "herald/common/text.hpp"
 
 namespace herald::chat {
@@ -81,7 +82,8 @@ class Screen {
   // before any gap in the lines.
   std::uint64_t show(const results::ChatHistory& h) {
     if (open_ && *open_ != h.conversation.open)
-      out_ << (h.conversation.open ? "-- the conversation is open again\n" : "-- the conversation was closed\n");
+      out_ << "-- " << (h.conversation.open ? tr("the conversation is open again") : tr("the conversation was closed"))
+           << '\n';
     open_ = h.conversation.open;
     std::uint64_t others = 0;
     // A read mark covers every line up to its seq, so it stops before a gap: a line
@@ -104,8 +106,11 @@ class Screen {
       auto it = marks_.find(line.seq);
       if (it == marks_.end() || it->second == mark_of(line)) continue;
       it->second = mark_of(line);
-      out_ << "-- your line " << line.seq << " (" << text::printable(text::shorten(line.text, 30)) << ") is now "
-           << mark_name(it->second) << '\n';
+      out_ << "-- "
+           << trf("your line {1} ({2}) is now {3}",
+                  {std::to_string(line.seq), text::printable(text::shorten(line.text, 30)),
+                   tr_word(mark_name(it->second))})
+           << '\n';
     }
     out_.flush();
     return others;
@@ -114,7 +119,7 @@ class Screen {
   void waiting(const std::vector<std::string>& unsent) {
     if (unsent.size() == reported_unsent_) return;
     if (unsent.size() > reported_unsent_)
-      out_ << "-- " << unsent.size() << (unsent.size() == 1 ? " line is" : " lines are") << " waiting to be sent\n";
+      out_ << "-- " << trn("{1} line is waiting to be sent", "{1} lines are waiting to be sent", unsent.size()) << '\n';
     reported_unsent_ = unsent.size();
     out_.flush();
   }
@@ -139,17 +144,17 @@ std::string format_line(const results::ChatLine& line, Side viewer) {
   std::string out = "[" + local_hh_mm(line.at) + "] ";
   // Several helpdesk accounts share a conversation: on the helpdesk's side each line
   // keeps its account's name (the view does not know which account is "you").
-  out += mine ? (viewer == Side::employee ? std::string("you") : text::printable(line.from, 64))
+  out += mine ? (viewer == Side::employee ? std::string(tr("you")) : text::printable(line.from, 64))
               : text::printable(line.from, 64);
   out += ": ";
   out += text::printable(line.text, 4 * 4096);
-  if (mine) out += " (" + std::string(mark_name(mark_of(line))) + ")";
+  if (mine) out += " (" + std::string(tr_word(mark_name(mark_of(line)))) + ")";
   return out;
 }
 
 int run_terminal(Backend& backend, std::istream& in, std::ostream& out, const TerminalOptions& options) {
   if (!options.heading.empty()) out << text::printable(options.heading) << "\n";
-  out << "(type a line and press Enter to send it; Ctrl-D leaves)\n";
+  out << tr("(type a line and press Enter to send it; Ctrl-D leaves)") << '\n';
   Screen screen(out, options.viewer);
   std::uint64_t read_mark = 0;
   auto refresh = [&] {
@@ -180,7 +185,7 @@ int run_terminal(Backend& backend, std::istream& in, std::ostream& out, const Te
           backend.send(line);
         } catch (const Error& e) {
           if (e.kind() != ErrorKind::usage) throw;
-          out << "error: " << e.what() << '\n';
+          out << trf("error: {1}", {e.what()}) << '\n';
         }
       }
       refresh();

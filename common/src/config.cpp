@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "herald/common/error.hpp"
+#include "herald/common/i18n.hpp"
 
 namespace herald {
 namespace {
@@ -29,7 +30,7 @@ std::string strip_comment(const std::string& line) {
 
 Config Config::load(const std::string& path) {
   std::ifstream in(path);
-  if (!in) throw Error(ErrorKind::config, "cannot read config file " + path + ": " + std::strerror(errno));
+  if (!in) throw Error(ErrorKind::config, trf("cannot read config file {1}: {2}", {path, std::strerror(errno)}));
   std::stringstream buffer;
   buffer << in.rdbuf();
   return from_string(buffer.str(), path);
@@ -47,9 +48,9 @@ Config Config::from_string(const std::string& text, const std::string& origin) {
     if (t.empty()) continue;
     auto eq = t.find('=');
     if (eq == std::string::npos)
-      throw Error(ErrorKind::config, origin + ":" + std::to_string(number) + ": expected 'key = value'");
+      throw Error(ErrorKind::config, origin + ":" + std::to_string(number) + ": " + tr("expected 'key = value'"));
     auto key = trim(t.substr(0, eq));
-    if (key.empty()) throw Error(ErrorKind::config, origin + ":" + std::to_string(number) + ": empty key");
+    if (key.empty()) throw Error(ErrorKind::config, origin + ":" + std::to_string(number) + ": " + tr("empty key"));
     c.values_[key] = trim(t.substr(eq + 1));
   }
   return c;
@@ -74,7 +75,7 @@ long Config::get_int(const std::string& key, long fallback) const {
     if (used != v->size()) throw std::invalid_argument(key);
     return n;
   } catch (const std::exception&) {
-    throw Error(ErrorKind::config, "'" + key + "' in " + origin_ + " must be an integer, not '" + *v + "'");
+    throw Error(ErrorKind::config, trf("'{1}' in {2} must be an integer, not '{3}'", {key, origin_, *v}));
   }
 }
 

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "herald/common/error.hpp"
+#include "herald/common/i18n.hpp"
 #include "herald/common/json_guard.hpp"
 #include "herald/common/orgpath.hpp"
 
@@ -30,22 +31,23 @@ std::string kib(std::size_t bytes) { return std::to_string(bytes / 1024) + " KiB
 std::string read_bounded(const fs::path& file, std::size_t max_bytes, const std::string& what) {
   std::error_code ec;
   auto status = fs::status(file, ec);
-  if (ec || !fs::exists(status)) throw Error(ErrorKind::not_found, file.string() + ": " + what + " not found");
-  if (!fs::is_regular_file(status)) throw Error(ErrorKind::usage, file.string() + ": " + what + " is not a file");
+  if (ec || !fs::exists(status)) throw Error(ErrorKind::not_found, file.string() + ": " + trf("{1} not found", {what}));
+  if (!fs::is_regular_file(status))
+    throw Error(ErrorKind::usage, file.string() + ": " + trf("{1} is not a file", {what}));
   auto size = fs::file_size(file, ec);
-  if (ec) throw Error(ErrorKind::usage, file.string() + ": cannot read " + what + ": " + ec.message());
+  if (ec) throw Error(ErrorKind::usage, file.string() + ": " + trf("cannot read {1}: {2}", {what, ec.message()}));
   // Checked before reading, so a wrong multi-gigabyte file costs nothing.
   if (size > max_bytes)
-    throw Error(ErrorKind::usage, file.string() + ": " + what + " is " + std::to_string(size) +
-                                      " bytes, over the limit of " + std::to_string(max_bytes) + " (" + kib(max_bytes) +
-                                      ")");
+    throw Error(ErrorKind::usage, file.string() + ": " +
+                                      trf("{1} is {2} bytes, over the limit of {3} ({4})",
+                                          {what, std::to_string(size), std::to_string(max_bytes), kib(max_bytes)}));
   std::ifstream in(file, std::ios::binary);
-  if (!in) throw Error(ErrorKind::usage, file.string() + ": cannot open " + what);
+  if (!in) throw Error(ErrorKind::usage, file.string() + ": " + trf("cannot open {1}", {what}));
   std::string data{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  if (in.bad()) throw Error(ErrorKind::usage, file.string() + ": cannot read " + what);
+  if (in.bad()) throw Error(ErrorKind::usage, file.string() + ": " + trf("cannot read {1}", {what}));
   if (data.size() > max_bytes)  // grew while we read it
     throw Error(ErrorKind::usage,
-                file.string() + ": " + what + " is over the limit of " + std::to_string(max_bytes) + " bytes");
+                file.string() + ": " + trf("{1} is over the limit of {2} bytes", {what, std::to_string(max_bytes)}));
   return data;
 }
 
@@ -53,23 +55,23 @@ std::string read_bounded(const fs::path& file, std::size_t max_bytes, const std:
 // to an admin by someone else: it must not make `herald` read /etc/shadow or ~/.ssh into
 // a message, so only relative paths below the folder are accepted (symlinks included).
 fs::path inside(const fs::path& base, const std::string& relative, const std::string& where) {
-  if (relative.empty()) throw Error(ErrorKind::usage, where + ": empty file name");
+  if (relative.empty()) throw Error(ErrorKind::usage, where + ": " + tr("empty file name"));
   fs::path p(relative);
   if (p.is_absolute() || p.has_root_name() || p.has_root_directory())
     throw Error(ErrorKind::usage,
-                where + ": '" + relative + "' is an absolute path; name files inside the course folder");
+                where + ": " + trf("'{1}' is an absolute path; name files inside the course folder", {relative}));
   for (const auto& part : p)
     if (part == "..")
-      throw Error(ErrorKind::usage, where + ": '" + relative + "' leads out of the course folder ('..')");
+      throw Error(ErrorKind::usage, where + ": " + trf("'{1}' leads out of the course folder ('..')", {relative}));
   fs::path full = base / p;
   std::error_code ec;
   if (fs::exists(full, ec)) {
     auto real_base = fs::canonical(base.empty() ? fs::path(".") : base, ec);
     auto real = ec ? fs::path() : fs::canonical(full, ec);
-    if (ec) throw Error(ErrorKind::usage, where + ": cannot resolve '" + relative + "': " + ec.message());
+    if (ec) throw Error(ErrorKind::usage, where + ": " + trf("cannot resolve '{1}': {2}", {relative, ec.message()}));
     auto rel = real.lexically_relative(real_base);
     if (rel.empty() || *rel.begin() == "..")
-      throw Error(ErrorKind::usage, where + ": '" + relative + "' leads out of the course folder (a link)");
+      throw Error(ErrorKind::usage, where + ": " + trf("'{1}' leads out of the course folder (a link)", {relative}));
   }
   return full;
 }
@@ -79,12 +81,14 @@ payloads::Image load_image(const fs::path& base, const std::string& relative, co
   payloads::Image image;
   image.name = file.filename().string();
   if (!payloads::is_safe_file_name(image.name))
-    throw Error(ErrorKind::usage, where + ": image name '" + image.name +
-                                      "' is not a safe file name (1-64 of A-Z a-z 0-9 . _ -, not starting with '.')");
-  image.data = read_bounded(file, kMaxImageBytes, "image");
+    throw Error(ErrorKind::usage, where + ": " +
+                                      trf("image name '{1}' is not a safe file name (1-64 of A-Z a-z 0-9 . _ -, not "
+                                          "starting with '.')",
+                                          {image.name}));
+  image.data = read_bounded(file, kMaxImageBytes, tr("image"));
   image.type = std::string(payloads::sniff_image_type(image.data));
   if (image.type.empty())
-    throw Error(ErrorKind::usage, file.string() + ": not a PNG or JPEG image (by its first bytes)");
+    throw Error(ErrorKind::usage, file.string() + ": " + tr("not a PNG or JPEG image (by its first bytes)"));
   return image;
 }
 
@@ -92,20 +96,20 @@ void add_image(Lesson& lesson, payloads::Image image, const std::string& where) 
   for (const auto& other : lesson.images)
     if (other.name == image.name) {
       if (other.data == image.data) return;  // the same picture named twice
-      throw Error(ErrorKind::usage, where + ": two different images are named " + image.name);
+      throw Error(ErrorKind::usage, where + ": " + trf("two different images are named {1}", {image.name}));
     }
   if (lesson.images.size() == kMaxImagesPerLesson)
-    throw Error(ErrorKind::usage, where + ": more than " + std::to_string(kMaxImagesPerLesson) + " images");
+    throw Error(ErrorKind::usage, where + ": " + trf("more than {1} images", {std::to_string(kMaxImagesPerLesson)}));
   lesson.images.push_back(std::move(image));
 }
 
 std::string string_field(const json& j, const char* key, const std::string& where, bool required) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) {
-    if (required) throw Error(ErrorKind::usage, where + ": '" + key + "' is missing");
+    if (required) throw Error(ErrorKind::usage, where + ": " + trf("'{1}' is missing", {key}));
     return {};
   }
-  if (!it->is_string()) throw Error(ErrorKind::usage, where + ": '" + key + "' must be a string");
+  if (!it->is_string()) throw Error(ErrorKind::usage, where + ": " + trf("'{1}' must be a string", {key}));
   return it->get<std::string>();
 }
 
@@ -113,9 +117,9 @@ std::vector<std::string> string_list(const json& j, const char* key, const std::
   std::vector<std::string> out;
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return out;
-  if (!it->is_array()) throw Error(ErrorKind::usage, where + ": '" + key + "' must be a list of strings");
+  if (!it->is_array()) throw Error(ErrorKind::usage, where + ": " + trf("'{1}' must be a list of strings", {key}));
   for (const auto& item : *it) {
-    if (!item.is_string()) throw Error(ErrorKind::usage, where + ": '" + key + "' must be a list of strings");
+    if (!item.is_string()) throw Error(ErrorKind::usage, where + ": " + trf("'{1}' must be a list of strings", {key}));
     out.push_back(item.get<std::string>());
   }
   return out;
@@ -124,44 +128,47 @@ std::vector<std::string> string_list(const json& j, const char* key, const std::
 Course load_manifest(const fs::path& file) {
   const fs::path base = file.parent_path();
   const std::string name = file.string();
-  auto text = read_bounded(file, kMaxManifestBytes, "course manifest");
+  auto text = read_bounded(file, kMaxManifestBytes, tr("course manifest"));
   try {
     json_guard::check_depth(text);
   } catch (const Error& e) {
     throw Error(ErrorKind::usage, name + ": " + e.what());
   }
   json j = json::parse(text, nullptr, false);
-  if (j.is_discarded()) throw Error(ErrorKind::usage, name + ": not valid JSON");
-  if (!j.is_object()) throw Error(ErrorKind::usage, name + ": a course manifest is a JSON object");
+  if (j.is_discarded()) throw Error(ErrorKind::usage, name + ": " + tr("not valid JSON"));
+  if (!j.is_object()) throw Error(ErrorKind::usage, name + ": " + tr("a course manifest is a JSON object"));
   Course c;
   c.id = string_field(j, "id", name, true);
   c.title = string_field(j, "title", name, true);
   auto lessons = j.find("lessons");
-  if (lessons == j.end() || lessons->is_null()) throw Error(ErrorKind::usage, name + ": course has no lessons");
-  if (!lessons->is_array()) throw Error(ErrorKind::usage, name + ": 'lessons' must be a list");
+  if (lessons == j.end() || lessons->is_null())
+    throw Error(ErrorKind::usage, name + ": " + tr("course has no lessons"));
+  if (!lessons->is_array()) throw Error(ErrorKind::usage, name + ": " + tr("'lessons' must be a list"));
   if (lessons->size() > kMaxLessons)
-    throw Error(ErrorKind::usage, name + ": " + std::to_string(lessons->size()) + " lessons, over the limit of " +
-                                      std::to_string(kMaxLessons));
+    throw Error(ErrorKind::usage, name + ": " +
+                                      trf("{1} lessons, over the limit of {2}",
+                                          {std::to_string(lessons->size()), std::to_string(kMaxLessons)}));
   auto flag = [](const json& object, const std::string& where) -> std::optional<bool> {
     auto it = object.find("require_confirm");
     if (it == object.end() || it->is_null()) return std::nullopt;
-    if (!it->is_boolean()) throw Error(ErrorKind::usage, where + ": 'require_confirm' must be true or false");
+    if (!it->is_boolean()) throw Error(ErrorKind::usage, where + ": " + tr("'require_confirm' must be true or false"));
     return it->get<bool>();
   };
   const bool confirm_all = flag(j, name).value_or(false);
   std::size_t number = 0;
   for (const auto& entry : *lessons) {
     ++number;
-    std::string where = name + ": lesson " + std::to_string(number);
-    if (!entry.is_object()) throw Error(ErrorKind::usage, where + ": must be a JSON object");
+    std::string where = name + ": " + trf("lesson {1}", {std::to_string(number)});
+    if (!entry.is_object()) throw Error(ErrorKind::usage, where + ": " + tr("must be a JSON object"));
     Lesson lesson;
     lesson.title = string_field(entry, "title", where, true);
     auto body_file = string_field(entry, "file", where, false);
     if (!body_file.empty()) {
-      lesson.body = read_bounded(inside(base, body_file, where), payloads::kMaxBodyBytes, "lesson file");
+      lesson.body = read_bounded(inside(base, body_file, where), payloads::kMaxBodyBytes, tr("lesson file"));
     } else {
       lesson.body = string_field(entry, "body", where, false);
-      if (lesson.body.empty()) throw Error(ErrorKind::usage, where + ": needs 'file' (a Markdown or text file)");
+      if (lesson.body.empty())
+        throw Error(ErrorKind::usage, where + ": " + tr("needs 'file' (a Markdown or text file)"));
     }
     lesson.links = string_list(entry, "links", where);
     for (const auto& image : string_list(entry, "images", where))
@@ -228,12 +235,14 @@ Course load_markdown(const fs::path& file) {
   const fs::path base = file.parent_path();
   const std::string name = file.string();
   // A course's text is at most kMaxLessons bodies; its images are separate files.
-  auto text = read_bounded(file, kMaxLessons * payloads::kMaxBodyBytes, "course file");
+  auto text = read_bounded(file, kMaxLessons * payloads::kMaxBodyBytes, tr("course file"));
   Course c;
   c.id = file.stem().string();
   if (!is_valid_token(c.id))
-    throw Error(ErrorKind::usage, name + ": the file name '" + c.id +
-                                      "' is the course id and must be 1-64 of A-Z a-z 0-9 . _ - (rename the file)");
+    throw Error(ErrorKind::usage,
+                name + ": " +
+                    trf("the file name '{1}' is the course id and must be 1-64 of A-Z a-z 0-9 . _ - (rename the file)",
+                        {c.id}));
   struct Section {
     std::string title;
     std::string body;
@@ -258,12 +267,12 @@ Course load_markdown(const fs::path& file) {
     if (!have_title) {
       if (stripped.empty()) continue;
       throw Error(ErrorKind::usage,
-                  name + ":" + std::to_string(line_number) + ": a course file starts with '# Course title'");
+                  name + ":" + std::to_string(line_number) + ": " + tr("a course file starts with '# Course title'"));
     }
     if (!in_fence && line.rfind("## ", 0) == 0) {
       if (sections.size() == kMaxLessons)
-        throw Error(ErrorKind::usage, name + ":" + std::to_string(line_number) + ": more than " +
-                                          std::to_string(kMaxLessons) + " lessons");
+        throw Error(ErrorKind::usage, name + ":" + std::to_string(line_number) + ": " +
+                                          trf("more than {1} lessons", {std::to_string(kMaxLessons)}));
       sections.push_back(Section{trim(line.substr(3)), {}, line_number});
       continue;
     }
@@ -273,16 +282,17 @@ Course load_markdown(const fs::path& file) {
     sections.back().body += line;
     sections.back().body += '\n';
   }
-  if (!have_title) throw Error(ErrorKind::usage, name + ": a course file starts with '# Course title'");
-  if (sections.empty()) throw Error(ErrorKind::usage, name + ": course has no lessons (each starts with '## Title')");
+  if (!have_title) throw Error(ErrorKind::usage, name + ": " + tr("a course file starts with '# Course title'"));
+  if (sections.empty())
+    throw Error(ErrorKind::usage, name + ": " + tr("course has no lessons (each starts with '## Title')"));
   std::size_t number = 0;
   for (auto& section : sections) {
     ++number;
-    std::string where = name + ":" + std::to_string(section.line) + ": lesson " + std::to_string(number);
+    std::string where = name + ":" + std::to_string(section.line) + ": " + trf("lesson {1}", {std::to_string(number)});
     Lesson lesson;
     lesson.title = std::move(section.title);
     lesson.body = trim(section.body);
-    if (lesson.body.empty()) throw Error(ErrorKind::usage, where + " '" + lesson.title + "' has no text");
+    if (lesson.body.empty()) throw Error(ErrorKind::usage, where + " " + trf("'{1}' has no text", {lesson.title}));
     lesson.links = find_links(lesson.body);
     for (const auto& ref : find_image_refs(lesson.body)) add_image(lesson, load_image(base, ref, where), where);
     c.lessons.push_back(std::move(lesson));
@@ -302,25 +312,28 @@ payloads::Delivery widest_delivery(const Course& c, std::size_t index) {
 }
 
 void validate_lesson(const Lesson& l, const std::string& where) {
-  if (l.title.empty()) throw Error(ErrorKind::usage, where + ": no title");
+  if (l.title.empty()) throw Error(ErrorKind::usage, where + ": " + tr("no title"));
   if (l.title.size() > payloads::kMaxTitleBytes)
-    throw Error(ErrorKind::usage, where + ": title is " + std::to_string(l.title.size()) +
-                                      " bytes, over the limit of " + std::to_string(payloads::kMaxTitleBytes));
+    throw Error(ErrorKind::usage, where + ": " +
+                                      trf("title is {1} bytes, over the limit of {2}",
+                                          {std::to_string(l.title.size()), std::to_string(payloads::kMaxTitleBytes)}));
   if (l.images.size() > kMaxImagesPerLesson)
-    throw Error(ErrorKind::usage, where + ": " + std::to_string(l.images.size()) + " images, over the limit of " +
-                                      std::to_string(kMaxImagesPerLesson));
+    throw Error(ErrorKind::usage, where + ": " +
+                                      trf("{1} images, over the limit of {2}",
+                                          {std::to_string(l.images.size()), std::to_string(kMaxImagesPerLesson)}));
   for (const auto& image : l.images)
     if (image.data.size() > kMaxImageBytes)
-      throw Error(ErrorKind::usage, where + ": image " + image.name + " is " + std::to_string(image.data.size()) +
-                                        " bytes, over the limit of " + std::to_string(kMaxImageBytes) + " (" +
-                                        kib(kMaxImageBytes) + ")");
+      throw Error(ErrorKind::usage, where + ": " +
+                                        trf("image {1} is {2} bytes, over the limit of {3} ({4})",
+                                            {image.name, std::to_string(image.data.size()),
+                                             std::to_string(kMaxImageBytes), kib(kMaxImageBytes)}));
 }
 
 }  // namespace
 
 payloads::Delivery lesson_delivery(const Course& c, std::size_t index) {
   if (index >= c.lessons.size())
-    throw Error(ErrorKind::usage, "course " + c.id + " has no lesson " + std::to_string(index + 1));
+    throw Error(ErrorKind::usage, trf("course {1} has no lesson {2}", {c.id, std::to_string(index + 1)}));
   const auto& l = c.lessons[index];
   payloads::Delivery d;
   d.title = l.title;
@@ -333,18 +346,18 @@ payloads::Delivery lesson_delivery(const Course& c, std::size_t index) {
 
 void validate(const Course& c) {
   if (!is_valid_token(c.id))
-    throw Error(ErrorKind::usage, "course id '" + c.id.substr(0, 80) + "' must be 1-64 of A-Z a-z 0-9 . _ -");
-  if (c.title.empty()) throw Error(ErrorKind::usage, "course " + c.id + " has no title");
+    throw Error(ErrorKind::usage, trf("course id '{1}' must be 1-64 of A-Z a-z 0-9 . _ -", {c.id.substr(0, 80)}));
+  if (c.title.empty()) throw Error(ErrorKind::usage, trf("course {1} has no title", {c.id}));
   if (c.title.size() > payloads::kMaxTitleBytes)
-    throw Error(ErrorKind::usage, "course title is " + std::to_string(c.title.size()) + " bytes, over the limit of " +
-                                      std::to_string(payloads::kMaxTitleBytes));
-  if (c.lessons.empty()) throw Error(ErrorKind::usage, "course has no lessons");
+    throw Error(ErrorKind::usage, trf("course title is {1} bytes, over the limit of {2}",
+                                      {std::to_string(c.title.size()), std::to_string(payloads::kMaxTitleBytes)}));
+  if (c.lessons.empty()) throw Error(ErrorKind::usage, tr("course has no lessons"));
   if (c.lessons.size() > kMaxLessons)
-    throw Error(ErrorKind::usage, "course has " + std::to_string(c.lessons.size()) + " lessons, over the limit of " +
-                                      std::to_string(kMaxLessons));
+    throw Error(ErrorKind::usage, trf("course has {1} lessons, over the limit of {2}",
+                                      {std::to_string(c.lessons.size()), std::to_string(kMaxLessons)}));
   std::size_t total = 0;
   for (std::size_t i = 0; i < c.lessons.size(); ++i) {
-    std::string where = "lesson " + std::to_string(i + 1) + " '" + c.lessons[i].title.substr(0, 80) + "'";
+    std::string where = trf("lesson {1} '{2}'", {std::to_string(i + 1), c.lessons[i].title.substr(0, 80)});
     validate_lesson(c.lessons[i], where);
     auto d = widest_delivery(c, i);
     std::string encoded;
@@ -354,39 +367,40 @@ void validate(const Course& c) {
     } catch (const Error& e) {
       throw Error(ErrorKind::usage, where + ": " + e.what());
     } catch (const json::type_error&) {
-      throw Error(ErrorKind::usage, where + ": title or text is not valid UTF-8");
+      throw Error(ErrorKind::usage, where + ": " + tr("title or text is not valid UTF-8"));
     }
     if (encoded.size() > payloads::kMaxPayloadBytes)
-      throw Error(ErrorKind::usage, where + ": the message would be " + std::to_string(encoded.size()) +
-                                        " bytes with its images, over the limit of " +
-                                        std::to_string(payloads::kMaxPayloadBytes) + " (" +
-                                        kib(payloads::kMaxPayloadBytes) + ")");
+      throw Error(ErrorKind::usage,
+                  where + ": " +
+                      trf("the message would be {1} bytes with its images, over the limit of {2} ({3})",
+                          {std::to_string(encoded.size()), std::to_string(payloads::kMaxPayloadBytes),
+                           kib(payloads::kMaxPayloadBytes)}));
     total += encoded.size();
   }
   std::string title_check;
   try {
     title_check = json(c.title).dump();
   } catch (const json::type_error&) {
-    throw Error(ErrorKind::usage, "course title is not valid UTF-8");
+    throw Error(ErrorKind::usage, tr("course title is not valid UTF-8"));
   }
   // The lessons' encodings bound the course's own (it has no for_user or times).
   if (total + title_check.size() > payloads::kMaxRequestBytes - kRequestEnvelopeBytes)
     throw Error(ErrorKind::usage,
-                "course is about " + std::to_string(total / 1024) + " KiB with its images, over the limit of " +
-                    kib(payloads::kMaxRequestBytes - kRequestEnvelopeBytes) + " for one course; split it");
+                trf("course is about {1} KiB with its images, over the limit of {2} for one course; split it",
+                    {std::to_string(total / 1024), kib(payloads::kMaxRequestBytes - kRequestEnvelopeBytes)}));
 }
 
 Course load(const fs::path& dir_or_file) {
   std::error_code ec;
   auto status = fs::status(dir_or_file, ec);
   if (ec || !fs::exists(status))
-    throw Error(ErrorKind::not_found, dir_or_file.string() + ": no such course folder or file");
+    throw Error(ErrorKind::not_found, dir_or_file.string() + ": " + tr("no such course folder or file"));
   Course c;
   std::string name;
   if (fs::is_directory(status)) {
     auto manifest = dir_or_file / "course.json";
     if (!fs::exists(manifest, ec))
-      throw Error(ErrorKind::not_found, manifest.string() + ": not found (a course folder needs course.json)");
+      throw Error(ErrorKind::not_found, manifest.string() + ": " + tr("not found (a course folder needs course.json)"));
     name = manifest.string();
     c = load_manifest(manifest);
   } else {
@@ -397,7 +411,8 @@ Course load(const fs::path& dir_or_file) {
     else if (ext == ".md" || ext == ".markdown")
       c = load_markdown(dir_or_file);
     else
-      throw Error(ErrorKind::usage, name + ": a course is a folder with course.json, a .json manifest or a .md file");
+      throw Error(ErrorKind::usage,
+                  name + ": " + tr("a course is a folder with course.json, a .json manifest or a .md file"));
   }
   try {
     validate(c);

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "herald/common/error.hpp"
+#include "herald/common/i18n.hpp"
 #include "herald/common/orgpath.hpp"
 
 namespace herald {
@@ -50,7 +51,7 @@ std::vector<std::vector<std::string>> csv_records(const std::string& text) {
       field_started = true;
     }
   }
-  if (quoted) throw Error(ErrorKind::usage, "directory CSV: unterminated quoted field");
+  if (quoted) throw Error(ErrorKind::usage, tr("directory CSV: unterminated quoted field"));
   if (field_started || !record.empty()) {
     record.push_back(std::move(field));
     records.push_back(std::move(record));
@@ -62,12 +63,12 @@ std::vector<std::vector<std::string>> csv_records(const std::string& text) {
 
 std::vector<DirectoryEntry> parse_directory_csv(const std::string& text) {
   auto records = csv_records(text.rfind("\xEF\xBB\xBF", 0) == 0 ? text.substr(3) : text);
-  if (records.empty()) throw Error(ErrorKind::usage, "directory CSV is empty");
+  if (records.empty()) throw Error(ErrorKind::usage, tr("directory CSV is empty"));
   std::map<std::string, std::size_t> column;
   for (std::size_t i = 0; i < records[0].size(); ++i) column[records[0][i]] = i;
   for (const char* required : {"path", "kind"})
     if (!column.count(required))
-      throw Error(ErrorKind::usage, std::string("directory CSV: header has no '") + required + "' column");
+      throw Error(ErrorKind::usage, trf("directory CSV: header has no '{1}' column", {required}));
   auto field = [&](const std::vector<std::string>& r, const char* name) -> std::string {
     auto it = column.find(name);
     return it != column.end() && it->second < r.size() ? r[it->second] : std::string();
@@ -77,14 +78,14 @@ std::vector<DirectoryEntry> parse_directory_csv(const std::string& text) {
   std::set<std::string> seen;
   for (std::size_t n = 1; n < records.size(); ++n) {
     const auto& r = records[n];
-    auto where = "directory CSV line " + std::to_string(n + 1) + ": ";
+    auto where = trf("directory CSV line {1}: ", {std::to_string(n + 1)});
     DirectoryEntry e{field(r, "path"), field(r, "kind"), field(r, "name"), field(r, "login"), field(r, "person")};
-    if (!is_valid_org_path(e.path)) throw Error(ErrorKind::usage, where + "invalid org path '" + e.path + "'");
+    if (!is_valid_org_path(e.path)) throw Error(ErrorKind::usage, where + trf("invalid org path '{1}'", {e.path}));
     if (!kinds.count(e.kind))
-      throw Error(ErrorKind::usage, where + "unknown kind '" + e.kind + "' (central, unit, branch or computer)");
+      throw Error(ErrorKind::usage, where + trf("unknown kind '{1}' (central, unit, branch or computer)", {e.kind}));
     if (!e.login.empty() && !is_valid_login(e.login))
-      throw Error(ErrorKind::usage, where + "invalid login '" + e.login + "'");
-    if (!seen.insert(e.path).second) throw Error(ErrorKind::usage, where + "duplicate path '" + e.path + "'");
+      throw Error(ErrorKind::usage, where + trf("invalid login '{1}'", {e.login}));
+    if (!seen.insert(e.path).second) throw Error(ErrorKind::usage, where + trf("duplicate path '{1}'", {e.path}));
     entries.push_back(std::move(e));
   }
   return entries;
@@ -92,7 +93,7 @@ std::vector<DirectoryEntry> parse_directory_csv(const std::string& text) {
 
 std::vector<DirectoryEntry> load_directory_csv(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(ErrorKind::not_found, "cannot read directory file " + path);
+  if (!in) throw Error(ErrorKind::not_found, trf("cannot read directory file {1}", {path}));
   std::stringstream buffer;
   buffer << in.rdbuf();
   return parse_directory_csv(buffer.str());

@@ -67,7 +67,10 @@ std::string wanted_language() {
 void init(const char* domain) {
   g_domain = domain;
   // LC_CTYPE for the codeset; LC_MESSAGES may fail when the locale is not generated.
-  std::setlocale(LC_CTYPE, "");
+  // A locale that is asked for but not generated (LANG=pl_PL.UTF-8 in a fresh container)
+  // would leave LC_CTYPE "C", whose ASCII codeset turns the C library's own translated
+  // texts (strerror: "Brak dostępu") into "Brak dost?pu": take C.UTF-8 then.
+  if (!std::setlocale(LC_CTYPE, "")) std::setlocale(LC_CTYPE, "C.UTF-8");
   const char* messages = std::setlocale(LC_MESSAGES, "");
   g_language = wanted_language();
   if (g_language.empty()) g_language = "en";
@@ -133,6 +136,56 @@ std::string trf(const char* msgid, std::initializer_list<std::string_view> args)
 std::string trn(const char* singular, const char* plural, unsigned long n) {
   auto count = std::to_string(n);
   return substitute(ngettext(singular, plural, n), {count});
+}
+
+std::string_view tr_word(std::string_view name) {
+  // Spelled out so xgettext sees every word; the names are those of results, payloads
+  // and topics. One catalogue lookup per call: a status table of 10,000 rows stays fast.
+  static constexpr std::string_view kWords[] = {
+      "active",    "expired",  "recalled", "pending", "delivered", "displayed", "read",    "confirmed", "paused",
+      "cancelled", "finished", "unread",   "alert",   "message",   "info",      "warning", "critical",  "sent"};
+  std::size_t i = 0;
+  while (i < std::size(kWords) && kWords[i] != name) ++i;
+  switch (i) {
+    case 0:
+      return tr("active");
+    case 1:
+      return tr("expired");
+    case 2:
+      return tr("recalled");
+    case 3:
+      return tr("pending");
+    case 4:
+      return tr("delivered");
+    case 5:
+      return tr("displayed");
+    case 6:
+      return tr("read");
+    case 7:
+      return tr("confirmed");
+    case 8:
+      return tr("paused");
+    case 9:
+      return tr("cancelled");
+    case 10:
+      return tr("finished");
+    case 11:
+      return tr("unread");
+    case 12:
+      return tr("alert");
+    case 13:
+      return tr("message");
+    case 14:
+      return tr("info");
+    case 15:
+      return tr("warning");
+    case 16:
+      return tr("critical");
+    case 17:
+      return tr("sent");
+    default:
+      return name;
+  }
 }
 
 }  // namespace herald

@@ -1,6 +1,7 @@
 #include "herald/common/orgpath.hpp"
 
 #include "herald/common/error.hpp"
+#include "herald/common/i18n.hpp"
 
 namespace herald {
 namespace {
@@ -46,9 +47,9 @@ bool is_valid_org_path(std::string_view path) {
 
 void require_org_path(std::string_view path, std::string_view what) {
   if (!is_valid_org_path(path))
-    throw Error(ErrorKind::usage, std::string("invalid ") + std::string(what) + " '" + std::string(path) +
-                                      "': expected org or org/<level>/... with levels of a-z, 0-9, _ or - (at most " +
-                                      std::to_string(kMaxOrgDepth) + " levels)");
+    throw Error(ErrorKind::usage, trf("invalid {1} '{2}': expected org or org/<level>/... with levels of a-z, 0-9, _ "
+                                      "or - (at most {3} levels)",
+                                      {what, path, std::to_string(kMaxOrgDepth)}));
 }
 
 std::vector<std::string> ancestors_or_self(std::string_view path) {
@@ -75,12 +76,12 @@ Target Target::parse(std::string_view text) {
     auto login = text.substr(person_prefix.size());
     if (!is_valid_login(login))
       throw Error(ErrorKind::usage,
-                  "invalid target '" + std::string(text) + "': a login is 1-64 letters, digits, '.', '_' or '-'");
+                  trf("invalid target '{1}': a login is 1-64 letters, digits, '.', '_' or '-'", {text}));
     return person(std::string(login));
   }
   if (!is_valid_org_path(text))
-    throw Error(ErrorKind::usage, "invalid target '" + std::string(text) +
-                                      "': expected an org path (org, org/branch01, ...) or user:LOGIN");
+    throw Error(ErrorKind::usage,
+                trf("invalid target '{1}': expected an org path (org, org/branch01, ...) or user:LOGIN", {text}));
   return path(std::string(text));
 }
 

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "herald/common/error.hpp"
+#include "herald/common/i18n.hpp"
 #include "herald/common/json_guard.hpp"
 #include "herald/common/orgpath.hpp"
 
@@ -133,46 +134,47 @@ std::string base64_decode(std::string_view text) {
 
 void validate(const Image& i) {
   if (!is_safe_file_name(i.name))
-    throw Error(ErrorKind::usage, "image name '" + i.name.substr(0, 80) +
-                                      "' is not a safe file name (1-64 of A-Z a-z 0-9 . _ -, not starting with '.')");
+    throw Error(ErrorKind::usage, trf("image name '{1}' is not a safe file name (1-64 of A-Z a-z 0-9 . _ -, not "
+                                      "starting with '.')",
+                                      {i.name.substr(0, 80)}));
   if (i.type != "image/png" && i.type != "image/jpeg")
     throw Error(ErrorKind::usage,
-                "image " + i.name + ": type '" + i.type.substr(0, 40) + "' is not image/png or image/jpeg");
-  if (i.data.empty()) throw Error(ErrorKind::usage, "image " + i.name + " is empty");
+                trf("image {1}: type '{2}' is not image/png or image/jpeg", {i.name, i.type.substr(0, 40)}));
+  if (i.data.empty()) throw Error(ErrorKind::usage, trf("image {1} is empty", {i.name}));
   if (sniff_image_type(i.data) != i.type)
-    throw Error(ErrorKind::usage, "image " + i.name + " is not a " + i.type + " (its bytes say otherwise)");
+    throw Error(ErrorKind::usage, trf("image {1} is not a {2} (its bytes say otherwise)", {i.name, i.type}));
 }
 
 bool is_valid_severity(std::string_view s) { return s == "info" || s == "warning" || s == "critical"; }
 
 void validate(const Delivery& d) {
-  if (d.body.empty()) throw Error(ErrorKind::usage, "empty body: a message needs text");
+  if (d.body.empty()) throw Error(ErrorKind::usage, tr("empty body: a message needs text"));
   if (d.body.size() > kMaxBodyBytes)
-    throw Error(ErrorKind::usage, "body is " + std::to_string(d.body.size()) + " bytes, over the limit of " +
-                                      std::to_string(kMaxBodyBytes));
+    throw Error(ErrorKind::usage, trf("body is {1} bytes, over the limit of {2}",
+                                      {std::to_string(d.body.size()), std::to_string(kMaxBodyBytes)}));
   if (d.title.size() > kMaxTitleBytes)
-    throw Error(ErrorKind::usage, "title is " + std::to_string(d.title.size()) + " bytes, over the limit of " +
-                                      std::to_string(kMaxTitleBytes));
+    throw Error(ErrorKind::usage, trf("title is {1} bytes, over the limit of {2}",
+                                      {std::to_string(d.title.size()), std::to_string(kMaxTitleBytes)}));
   if (!is_valid_severity(d.severity))
-    throw Error(ErrorKind::usage, "invalid severity '" + d.severity + "': use info, warning or critical");
+    throw Error(ErrorKind::usage, trf("invalid severity '{1}': use info, warning or critical", {d.severity}));
   if (d.links.size() > kMaxLinks)
     throw Error(ErrorKind::usage,
-                "too many links: " + std::to_string(d.links.size()) + " (limit " + std::to_string(kMaxLinks) + ")");
+                trf("too many links: {1} (limit {2})", {std::to_string(d.links.size()), std::to_string(kMaxLinks)}));
   for (const auto& link : d.links) {
     bool web = link.rfind("https://", 0) == 0 || link.rfind("http://", 0) == 0;
     if (!web || link.size() > kMaxLinkBytes || link.find_first_of(" \t\r\n") != std::string::npos)
-      throw Error(ErrorKind::usage, "invalid link '" + link.substr(0, 80) + "': expected an http(s) URL under " +
-                                        std::to_string(kMaxLinkBytes) + " bytes");
+      throw Error(ErrorKind::usage, trf("invalid link '{1}': expected an http(s) URL under {2} bytes",
+                                        {link.substr(0, 80), std::to_string(kMaxLinkBytes)}));
   }
   if (d.images.size() > kMaxImages)
     throw Error(ErrorKind::usage,
-                "too many images: " + std::to_string(d.images.size()) + " (limit " + std::to_string(kMaxImages) + ")");
+                trf("too many images: {1} (limit {2})", {std::to_string(d.images.size()), std::to_string(kMaxImages)}));
   for (std::size_t i = 0; i < d.images.size(); ++i) {
     validate(d.images[i]);
     // Agents save images by name into one folder: a repeated name would overwrite.
     for (std::size_t k = 0; k < i; ++k)
       if (d.images[k].name == d.images[i].name)
-        throw Error(ErrorKind::usage, "image name " + d.images[i].name + " appears twice");
+        throw Error(ErrorKind::usage, trf("image name {1} appears twice", {d.images[i].name}));
   }
   if (d.lesson) {
     const auto& l = *d.lesson;
@@ -456,11 +458,11 @@ std::size_t chat_line_bound(const results::ChatLine& line) {
 }
 
 void validate_chat_text(std::string_view text) {
-  if (text.empty()) throw Error(ErrorKind::usage, "empty line");
+  if (text.empty()) throw Error(ErrorKind::usage, tr("empty line"));
   if (text.size() > kMaxChatTextBytes)
-    throw Error(ErrorKind::usage, "line too long (" + std::to_string(text.size()) + " bytes; at most " +
-                                      std::to_string(kMaxChatTextBytes) + ")");
-  if (!is_valid_utf8(text)) throw Error(ErrorKind::usage, "line is not valid UTF-8");
+    throw Error(ErrorKind::usage, trf("line too long ({1} bytes; at most {2})",
+                                      {std::to_string(text.size()), std::to_string(kMaxChatTextBytes)}));
+  if (!is_valid_utf8(text)) throw Error(ErrorKind::usage, tr("line is not valid UTF-8"));
 }
 
 namespace {

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "herald/common/error.hpp"
+#include "herald/common/i18n.hpp"
 
 namespace herald {
 
@@ -124,9 +125,9 @@ TimePoint from_unix_ms(std::int64_t ms) { return TimePoint{std::chrono::millisec
 std::chrono::seconds parse_duration(std::string_view text) {
   auto bad = [&](const std::string& why) {
     return Error(ErrorKind::usage,
-                 "invalid duration '" + std::string(text) + "': " + why + " (use e.g. 90s, 15m, 2h, 7d, 2w or 1h30m)");
+                 trf("invalid duration '{1}': {2} (use e.g. 90s, 15m, 2h, 7d, 2w or 1h30m)", {text, why}));
   };
-  if (text.empty()) throw bad("empty");
+  if (text.empty()) throw bad(tr("empty"));
   std::chrono::seconds total{0};
   std::size_t i = 0;
   while (i < text.size()) {
@@ -134,11 +135,11 @@ std::chrono::seconds parse_duration(std::string_view text) {
     std::size_t digits = 0;
     while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
       number = number * 10 + (text[i] - '0');
-      if (number > 100'000'000) throw bad("too large");
+      if (number > 100'000'000) throw bad(tr("too large"));
       ++i;
       ++digits;
     }
-    if (digits == 0 || i == text.size()) throw bad(digits == 0 ? "expected a number" : "missing unit");
+    if (digits == 0 || i == text.size()) throw bad(digits == 0 ? tr("expected a number") : tr("missing unit"));
     std::int64_t unit = 0;
     switch (text[i]) {
       case 's':
@@ -157,15 +158,15 @@ std::chrono::seconds parse_duration(std::string_view text) {
         unit = 7 * 86400;
         break;
       default:
-        throw bad(std::string("unknown unit '") + text[i] + "'");
+        throw bad(trf("unknown unit '{1}'", {std::string_view(&text[i], 1)}));
     }
     ++i;
     // Past the limit the answer is already known; adding on would overflow the count
     // (UB: 200,000 x "99999999w" does) and could wrap back into range.
     if (total <= kMaxExpiry) total += std::chrono::seconds{number * unit};
   }
-  if (total.count() <= 0) throw bad("must be positive");
-  if (total > kMaxExpiry) throw bad("longer than 366 days");
+  if (total.count() <= 0) throw bad(tr("must be positive"));
+  if (total > kMaxExpiry) throw bad(tr("longer than 366 days"));
   return total;
 }
 

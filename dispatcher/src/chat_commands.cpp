@@ -8,6 +8,7 @@
 
 #include "herald/common/broker_errors.hpp"
 #include "herald/common/error.hpp"
+#include "herald/common/i18n.hpp"
 #include "herald/common/ids.hpp"
 #include "herald/common/text.hpp"
 #include "herald/common/topics.hpp"
@@ -47,7 +48,7 @@ payloads::Reply decode_reply(const std::string& payload) {
   try {
     return payloads::decode<payloads::Reply>(payload, kMaxChatReplyBytes);
   } catch (const Error& e) {
-    throw Error(ErrorKind::protocol, "heraldd sent an unreadable reply: " + std::string(e.what()));
+    throw Error(ErrorKind::protocol, trf("heraldd sent an unreadable reply: {1}", {e.what()}));
   }
 }
 
@@ -78,7 +79,7 @@ class SessionChatLink : public ChatLink {
     int version = session_.reports_refusals() ? 5 : 4;
     if (mqtt_edge::error_kind(outcome.reason_code, version, Operation::publish) == ErrorKind::not_permitted)
       return false;
-    throw mqtt_edge::broker_error(outcome.reason_code, version, Operation::publish, "publishing on " + topic);
+    throw mqtt_edge::broker_error(outcome.reason_code, version, Operation::publish, trf("publishing on {1}", {topic}));
   }
 
   std::optional<Message> next(milliseconds timeout) override {
@@ -113,7 +114,7 @@ results::ChatPosted post_and_wait(const Settings& settings, const Target& target
       using mqtt_edge::Operation;
       if (mqtt_edge::error_kind(o.reason_code, 5, Operation::publish) == ErrorKind::not_permitted)
         throw Error(ErrorKind::not_permitted, chat_refused_text(session.account(), target));
-      throw mqtt_edge::broker_error(o.reason_code, 5, Operation::publish, "publishing on " + topic);
+      throw mqtt_edge::broker_error(o.reason_code, 5, Operation::publish, trf("publishing on {1}", {topic}));
     }
     reply = session.await_reply(post_id, std::min(left, kRepost));
   }
@@ -121,8 +122,8 @@ results::ChatPosted post_and_wait(const Settings& settings, const Target& target
     auto text = no_answer_text(settings.request_timeout);
     // MQTT 3.1.1 drops a refused publish silently, so a refusal looks the same.
     if (!session.reports_refusals())
-      text += "; with MQTT 3.1.1 a refusal by the broker looks the same (" +
-              chat_refused_text(session.account(), target) + "?)";
+      text += "; " + trf("with MQTT 3.1.1 a refusal by the broker looks the same ({1}?)",
+                         {chat_refused_text(session.account(), target)});
     throw Error(ErrorKind::unreachable, text);
   }
   if (!reply->ok) throw Error(error_kind_from_reply(reply->error_kind), reply->error);
@@ -137,8 +138,9 @@ Target parse_chat_target(std::string_view text) {
   try {
     return Target::parse(text);
   } catch (const Error&) {
-    throw Error(ErrorKind::usage, "invalid chat target '" + text::printable(text, 100) +
-                                      "': expected a computer's org path (org/branch01/pc042) or user:LOGIN");
+    throw Error(ErrorKind::usage,
+                trf("invalid chat target '{1}': expected a computer's org path (org/branch01/pc042) or user:LOGIN",
+                    {text::printable(text, 100)}));
   }
 }
 
@@ -146,18 +148,19 @@ std::string chat_list_scope(std::string_view under) {
   if (under == topics::kPersonLevel || is_valid_org_path(under)) return std::string(under);
   if (under.rfind("user:", 0) == 0 && is_valid_login(under.substr(5)))
     return std::string(topics::kPersonLevel) + "/" + std::string(under.substr(5));
-  throw Error(ErrorKind::usage, "invalid --under '" + text::printable(under, 100) +
-                                    "': expected an org path such as org/branch01, user or user:LOGIN");
+  throw Error(ErrorKind::usage,
+              trf("invalid --under '{1}': expected an org path such as org/branch01, user or user:LOGIN",
+                  {text::printable(under, 100)}));
 }
 
 std::string chat_scope_of(const Target& target) { return topics::scope_covering({target}); }
 
 std::string unknown_chat_target_text(const Target& target) {
-  return "unknown chat target '" + target.to_string() + "'";
+  return trf("unknown chat target '{1}'", {target.to_string()});
 }
 
 std::string chat_refused_text(std::string_view account, const Target& target) {
-  return std::string(account) + " may not chat with " + target.to_string();
+  return trf("{1} may not chat with {2}", {account, target.to_string()});
 }
 
 results::ChatList merge_chat_lists(std::vector<results::ChatList> lists) {
@@ -188,24 +191,24 @@ results::ChatList ask_chat_lists(const std::vector<std::string>& scopes,
   }
   if (lists.empty()) {
     if (refused) throw *refused;
-    throw Error(ErrorKind::internal, "no scope to list conversations under");
+    throw Error(ErrorKind::internal, tr("no scope to list conversations under"));
   }
   return merge_chat_lists(std::move(lists));
 }
 
 void print_chat_list(const results::ChatList& list, std::ostream& out) {
   if (list.conversations.empty()) {
-    out << "no conversations\n";
+    out << tr("no conversations") << '\n';
     return;
   }
-  text::Table table({"TARGET", "STATE", "UNREAD", "ABOUT", "LAST"});
+  text::Table table({tr("TARGET"), tr("STATE"), tr("UNREAD"), tr("ABOUT"), tr("LAST")});
   for (const auto& c : list.conversations) {
     std::string last = "-";
     if (c.last)
       last = local_minute(c.last->at) + " " + text::printable(c.last->from, 64) + ": " +
              text::shorten(text::printable(c.last->text, 4 * kShownText), kShownText);
-    table.add({c.conversation.target, c.conversation.open ? "open" : "closed", std::to_string(c.conversation.unread),
-               c.conversation.about.value_or("-"), std::move(last)});
+    table.add({c.conversation.target, c.conversation.open ? tr("open") : tr("closed"),
+               std::to_string(c.conversation.unread), c.conversation.about.value_or("-"), std::move(last)});
   }
   table.print(out);
 }
@@ -251,7 +254,7 @@ HelpdeskChat::HelpdeskChat(Target target, ChatConnect connect, Timing timing)
 void HelpdeskChat::open() {
   link_ = connect_();
   ask_history();
-  if (!link_) throw Error(ErrorKind::unreachable, "lost the connection while asking heraldd for the history");
+  if (!link_) throw Error(ErrorKind::unreachable, tr("lost the connection while asking heraldd for the history"));
   const auto deadline = Clock::now() + timing_.request;
   while (!history_request_.empty()) {
     auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
@@ -547,11 +550,12 @@ int run_chat_interactive(const ChatOptions& o, const GlobalOptions& global, std:
   chat.open();
   chat::TerminalOptions options;
   options.viewer = chat::Side::helpdesk;
-  options.heading = "Chat with " + target.to_string();
+  options.heading = trf("Chat with {1}", {target.to_string()});
   int code = chat::run_terminal(chat, in, out, options);
   if (auto left = chat.unconfirmed(); !left.empty())
-    throw Error(ErrorKind::unreachable, std::to_string(left.size()) + (left.size() == 1 ? " line was" : " lines were") +
-                                            " not recorded by heraldd (no answer in time) and may be lost");
+    throw Error(ErrorKind::unreachable,
+                trn("{1} line was not recorded by heraldd (no answer in time) and may be lost",
+                    "{1} lines were not recorded by heraldd (no answer in time) and may be lost", left.size()));
   return code;
 }
 
@@ -563,7 +567,7 @@ int run_chat_send(const ChatOptions& o, const GlobalOptions& global, std::ostrea
   if (o.json)
     out << results::encode(posted) << '\n';
   else
-    out << "sent (line " << posted.seq << ")\n";
+    out << trf("sent (line {1})", {std::to_string(posted.seq)}) << '\n';
   return 0;
 }
 
@@ -577,13 +581,13 @@ int run_chat_close(const ChatOptions& o, const GlobalOptions& global, std::ostre
   if (o.json)
     out << results::encode(posted) << '\n';
   else
-    out << "closed the conversation with " << target.to_string() << '\n';
+    out << trf("closed the conversation with {1}", {target.to_string()}) << '\n';
   return 0;
 }
 
 int run_chat_history(const ChatOptions& o, const GlobalOptions& global, std::ostream& out) {
   auto target = parse_chat_target(o.target);
-  if (o.json && o.csv) throw Error(ErrorKind::usage, "use either --json or --csv, not both");
+  if (o.json && o.csv) throw Error(ErrorKind::usage, tr("use either --json or --csv, not both"));
   auto settings = Settings::load(global.config_path);
   Session session(settings.broker);
   session.subscribe_replies();

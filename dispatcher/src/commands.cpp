@@ -8,6 +8,7 @@
 
 #include "herald/common/directory.hpp"
 #include "herald/common/error.hpp"
+#include "herald/common/i18n.hpp"
 #include "herald/common/ids.hpp"
 #include "herald/common/results.hpp"
 #include "herald/dispatcher/format.hpp"
@@ -20,13 +21,12 @@ namespace {
 
 using nlohmann::json;
 
-std::string plural(topics::Kind kind) { return std::string(topics::kind_name(kind)) + "s"; }
-
 std::string read_all(std::istream& in) { return std::string(std::istreambuf_iterator<char>(in), {}); }
 
+// `what` is translated by the caller ("body file").
 std::string read_text_file(const std::string& path, const std::string& what) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(ErrorKind::not_found, "cannot read " + what + " " + path);
+  if (!in) throw Error(ErrorKind::not_found, trf("cannot read {1} {2}", {what, path}));
   return read_all(in);
 }
 
@@ -37,12 +37,13 @@ std::string without_trailing_newlines(std::string text) {
 }
 
 std::string body_from(const SendOptions& o) {
-  if (o.body_given && !o.body_file.empty()) throw Error(ErrorKind::usage, "use either --body or --body-file, not both");
+  if (o.body_given && !o.body_file.empty())
+    throw Error(ErrorKind::usage, tr("use either --body or --body-file, not both"));
   if (!o.body_file.empty())
     return without_trailing_newlines(o.body_file == "-" ? read_all(std::cin)
-                                                        : read_text_file(o.body_file, "body file"));
+                                                        : read_text_file(o.body_file, tr("body file")));
   if (!o.body_given)
-    throw Error(ErrorKind::usage, "missing body: pass --body TEXT, --body - (stdin) or --body-file FILE");
+    throw Error(ErrorKind::usage, tr("missing body: pass --body TEXT, --body - (stdin) or --body-file FILE"));
   if (o.body == "-") return without_trailing_newlines(read_all(std::cin));
   return o.body;
 }
@@ -74,32 +75,33 @@ std::string scope_for(const std::string& under, const Settings& settings) {
 }  // namespace
 
 std::string send_refused_text(std::string_view account, topics::Kind kind, const Target& target) {
-  return std::string(account) + " may not send " + plural(kind) + " to " + target.to_string();
+  if (kind == topics::Kind::alert) return trf("{1} may not send alerts to {2}", {account, target.to_string()});
+  return trf("{1} may not send messages to {2}", {account, target.to_string()});
 }
 
 std::string recall_refused_text(std::string_view account, const Target& target) {
-  return std::string(account) + " may not recall messages sent to " + target.to_string();
+  return trf("{1} may not recall messages sent to {2}", {account, target.to_string()});
 }
 
 std::string unconfirmed_warning(std::string_view id, bool reports_refusals) {
-  std::string text = "warning: heraldd has not confirmed recording " + std::string(id) + " yet; ";
-  if (reports_refusals) return text + "the broker holds the message";
-  return text +
-         "with MQTT 3.1.1 the broker does not report refusals, so the message may also have been "
-         "refused (not permitted); check with herald status " +
-         std::string(id);
+  if (reports_refusals)
+    return trf("warning: heraldd has not confirmed recording {1} yet; the broker holds the message", {id});
+  return trf(
+      "warning: heraldd has not confirmed recording {1} yet; with MQTT 3.1.1 the broker does not report refusals, "
+      "so the message may also have been refused (not permitted); check with herald status {1}",
+      {id});
 }
 
 void require_message_id(std::string_view id) {
   if (!is_valid_token(id))
     throw Error(ErrorKind::usage,
-                "invalid message id '" + std::string(id) + "': an id is 1-64 letters, digits, '.', '_' or '-'");
+                trf("invalid message id '{1}': an id is 1-64 letters, digits, '.', '_' or '-'", {id}));
 }
 
 void require_scope(std::string_view scope, std::string_view what) {
   if (!is_valid_org_path(scope))
-    throw Error(ErrorKind::usage, "invalid " + std::string(what) + " '" + std::string(scope) +
-                                      "': expected an org path such as org or org/branch01");
+    throw Error(ErrorKind::usage,
+                trf("invalid {1} '{2}': expected an org path such as org or org/branch01", {what, scope}));
 }
 
 std::chrono::seconds default_expiry(topics::Kind kind) {
@@ -111,16 +113,16 @@ PreparedSend prepare_send(const SendOptions& o, TimePoint sent_at) {
   PreparedSend p;
   p.kind = o.kind;
   if (o.to.empty())
-    throw Error(ErrorKind::usage, "no target: pass --to TARGET (an org path such as org/branch01, or user:LOGIN)");
+    throw Error(ErrorKind::usage, tr("no target: pass --to TARGET (an org path such as org/branch01, or user:LOGIN)"));
   for (const auto& text : o.to) {
     auto target = Target::parse(text);
     if (std::find(p.targets.begin(), p.targets.end(), target) == p.targets.end()) p.targets.push_back(target);
   }
   if (o.require_confirm && o.kind != topics::Kind::message)
     throw Error(ErrorKind::usage,
-                "--require-confirm is for messages: use herald send (an alert is a pop-up, not kept to confirm)");
+                tr("--require-confirm is for messages: use herald send (an alert is a pop-up, not kept to confirm)"));
   if (o.kind == topics::Kind::message && o.title.empty())
-    throw Error(ErrorKind::usage, "a message needs a title: pass --title TEXT");
+    throw Error(ErrorKind::usage, tr("a message needs a title: pass --title TEXT"));
   auto expiry = o.expires.empty() ? default_expiry(o.kind) : parse_duration(o.expires);
   auto& d = p.delivery;
   d.title = o.title;
@@ -135,21 +137,20 @@ PreparedSend prepare_send(const SendOptions& o, TimePoint sent_at) {
   try {
     encoded = payloads::encode(d);
   } catch (const json::exception&) {
-    throw Error(ErrorKind::usage, "the title, body or a link is not valid UTF-8");
+    throw Error(ErrorKind::usage, tr("the title, body or a link is not valid UTF-8"));
   }
   // Escaping (control characters become \u00XX) can make a body within its own limit
   // too big for receivers, which drop anything over kMaxPayloadBytes.
   if (encoded.size() > payloads::kMaxPayloadBytes)
-    throw Error(ErrorKind::usage, "message is " + std::to_string(encoded.size()) +
-                                      " bytes as JSON, over the limit of " +
-                                      std::to_string(payloads::kMaxPayloadBytes));
+    throw Error(ErrorKind::usage, trf("message is {1} bytes as JSON, over the limit of {2}",
+                                      {std::to_string(encoded.size()), std::to_string(payloads::kMaxPayloadBytes)}));
   return p;
 }
 
 int run_send(const SendOptions& options, const GlobalOptions& global, std::ostream& out, std::ostream& err) {
   if (options.later()) return run_send_later(options, global, out);
   if (!options.tz.empty() || !options.start.empty() || !options.skip_dates.empty())
-    throw Error(ErrorKind::usage, "--tz, --start and --skip-dates need --repeat RULE or --at TIME");
+    throw Error(ErrorKind::usage, tr("--tz, --start and --skip-dates need --repeat RULE or --at TIME"));
   auto prepared = prepare_send(options, now());
   auto settings = Settings::load(global.config_path);
   auto id = new_id();
@@ -183,7 +184,7 @@ int run_send(const SendOptions& options, const GlobalOptions& global, std::ostre
       try {
         session.publish_all(withdrawals, settings.request_timeout);
       } catch (const Error& e) {
-        text += std::string(" (withdrawing the copies sent to the other targets failed: ") + e.what() + ")";
+        text += " " + trf("(withdrawing the copies sent to the other targets failed: {1})", {e.what()});
       }
     }
     throw Error(ErrorKind::not_permitted, text);
@@ -194,7 +195,7 @@ int run_send(const SendOptions& options, const GlobalOptions& global, std::ostre
   if (!reply)
     err << unconfirmed_warning(id, session.reports_refusals()) << '\n';
   else if (!reply->ok)
-    err << "warning: heraldd did not record " << id << ": " << reply->error << '\n';
+    err << trf("warning: heraldd did not record {1}: {2}", {id, reply->error}) << '\n';
 
   if (options.json) {
     json targets = json::array();
@@ -242,7 +243,7 @@ int run_pending(const PendingOptions& options, const GlobalOptions& global, std:
 
 int run_list(const ListOptions& options, const GlobalOptions& global, std::ostream& out) {
   if (!options.under.empty()) require_scope(options.under, "--under");
-  if (options.limit == 0) throw Error(ErrorKind::usage, "--limit must be at least 1");
+  if (options.limit == 0) throw Error(ErrorKind::usage, tr("--limit must be at least 1"));
   auto settings = Settings::load(global.config_path);
   Session session(settings.broker);
   session.subscribe_replies();
@@ -267,13 +268,13 @@ int run_recall(const RecallOptions& options, const GlobalOptions& global, std::o
   auto status =
       results::read<results::Status>(session.ask(topics::kOpStatus, settings.scope, request, settings.request_timeout));
   if (status.message.targets.empty())
-    throw Error(ErrorKind::protocol, "heraldd's status of " + options.id + " names no targets");
+    throw Error(ErrorKind::protocol, trf("heraldd's status of {1} names no targets", {options.id}));
   std::vector<Target> targets;
   for (const auto& t : status.message.targets) targets.push_back(target_from_result(t));
   // Agents and heraldd honour a recall only from the account that sent the message.
   if (status.message.sender != session.account())
-    throw Error(ErrorKind::not_permitted, session.account() + " may not recall " + options.id + ": only its sender (" +
-                                              status.message.sender + ") may");
+    throw Error(ErrorKind::not_permitted, trf("{1} may not recall {2}: only its sender ({3}) may",
+                                              {session.account(), options.id, status.message.sender}));
 
   payloads::Recall tombstone;
   tombstone.recalled_at = now();
@@ -297,16 +298,17 @@ int run_recall(const RecallOptions& options, const GlobalOptions& global, std::o
     out << json{{"id", options.id}, {"recalled_at", to_rfc3339(tombstone.recalled_at)}, {"targets", names}}.dump()
         << '\n';
   } else {
-    out << "recalled " << options.id << '\n';
+    out << trf("recalled {1}", {options.id}) << '\n';
   }
   return 0;
 }
 
 int run_import(const ImportOptions& options, const GlobalOptions& global, std::ostream& out) {
-  auto text = read_text_file(options.file, "directory file");
+  auto text = read_text_file(options.file, tr("directory file"));
   if (text.size() > payloads::kMaxRequestBytes)
-    throw Error(ErrorKind::usage, "directory file " + options.file + " is " + std::to_string(text.size()) +
-                                      " bytes, over the limit of " + std::to_string(payloads::kMaxRequestBytes));
+    throw Error(ErrorKind::usage,
+                trf("directory file {1} is {2} bytes, over the limit of {3}",
+                    {options.file, std::to_string(text.size()), std::to_string(payloads::kMaxRequestBytes)}));
   // Parse locally first so a bad file is reported with its line before anything is sent.
   try {
     (void)parse_directory_csv(text);
@@ -324,7 +326,9 @@ int run_import(const ImportOptions& options, const GlobalOptions& global, std::o
     return 0;
   }
   auto imported = results::read<results::Import>(result);
-  out << "imported " << imported.entries << " entries (" << imported.computers << " computers)\n";
+  out << trf("imported {1} entries ({2} computers)",
+             {std::to_string(imported.entries), std::to_string(imported.computers)})
+      << '\n';
   return 0;
 }
 

@@ -132,14 +132,14 @@ std::string person_text(std::string_view name, std::string_view login) {
 void print_status_element(const Element& element, std::ostream& out) {
   auto result = object_of(element, "status");
   auto id = string_at(result, key::id);
-  auto kind = topics::kind_name(topics::kind_from_name(string_at(result, key::kind)));
+  auto kind = tr_word(topics::kind_name(topics::kind_from_name(string_at(result, key::kind))));
   string_at(result, key::title);
   string_at(result, key::sender);
   string_at(result, key::sent_at);
   cell_at(result, key::expires_at);
   cell_at(result, key::recalled_at);
   cell_at(result, key::recalled_by);
-  auto state = results::state_name(results::message_state_from_name(string_at(result, key::state)));
+  auto state = tr_word(results::state_name(results::message_state_from_name(string_at(result, key::state))));
   std::vector<std::string> targets;
   for (Element t : array_at(result, key::targets)) {
     std::string_view text;
@@ -152,14 +152,14 @@ void print_status_element(const Element& element, std::ostream& out) {
   // every other status prints as it always did.
   bool confirming = optional_bool_at(result, key::require_confirm) || confirmed > 0;
 
-  std::vector<std::string> header{"RECIPIENT", "STATE", "DELIVERED", "DISPLAYED", "READ"};
+  std::vector<std::string> header{tr("RECIPIENT"), tr("STATE"), tr("DELIVERED"), tr("DISPLAYED"), tr("READ")};
   if (confirming) header.emplace_back(tr("CONFIRMED"));
-  header.emplace_back("USER");
+  header.emplace_back(tr("USER"));
   text::Table table(std::move(header));
   for (Element r : array_at(result, key::recipients)) {
     auto row = object_of(r, "recipient row");
     auto recipient = string_at(row, key::recipient);
-    auto row_state = results::state_name(results::receipt_state_from_name(string_at(row, key::state)));
+    auto row_state = tr_word(results::state_name(results::receipt_state_from_name(string_at(row, key::state))));
     cell_at(row, key::computer);
     auto confirmed_at = cell_at(row, key::confirmed_at);
     if (confirming)
@@ -170,10 +170,11 @@ void print_status_element(const Element& element, std::ostream& out) {
       table.add_views({recipient.empty() ? "-" : recipient, row_state, cell_at(row, key::delivered_at),
                        cell_at(row, key::displayed_at), cell_at(row, key::read_at), cell_at(row, key::user)});
   }
-  out << dash(std::string(id)) << " (" << kind << ", " << state << ") to " << targets_text(targets) << ": "
-      << count_at(totals, key::recipients) << " recipients, " << count_at(totals, key::pending) << " pending, "
-      << count_at(totals, key::delivered) << " delivered, " << count_at(totals, key::displayed) << " displayed, "
-      << count_at(totals, key::read) << " read";
+  out << trf(
+      "{1} ({2}, {3}) to {4}: {5} recipients, {6} pending, {7} delivered, {8} displayed, {9} read",
+      {dash(std::string(id)), kind, state, targets_text(targets), std::to_string(count_at(totals, key::recipients)),
+       std::to_string(count_at(totals, key::pending)), std::to_string(count_at(totals, key::delivered)),
+       std::to_string(count_at(totals, key::displayed)), std::to_string(count_at(totals, key::read))});
   if (confirming) out << trf(", {1} confirmed", {std::to_string(confirmed)});
   out << '\n';
   table.print(out);
@@ -208,27 +209,27 @@ void print_pending(const results::Pending& result, std::ostream& out) {
     if (shown++) out << '\n';
     out << text::printable(dash(r.recipient));
     if (r.user && !r.user->empty()) out << " (" << text::printable(*r.user) << ")";
-    out << ": " << r.unread.size() << " unread\n";
-    text::Table table({"  ID", "KIND", "SENT", "TITLE"});
+    out << ": " << trf("{1} unread", {std::to_string(r.unread.size())}) << '\n';
+    text::Table table({"  " + std::string(tr("ID")), tr("KIND"), tr("SENT"), tr("TITLE")});
     for (const auto& m : r.unread) {
       // Pending until confirmed, so it may have been read already.
       auto title = text::shorten(dash(m.title), 60);
       if (m.require_confirm) title += tr(" (to confirm)");
-      table.add({"  " + dash(m.id), std::string(topics::kind_name(m.kind)), to_rfc3339(m.sent_at), title});
+      table.add({"  " + dash(m.id), std::string(tr_word(topics::kind_name(m.kind))), to_rfc3339(m.sent_at), title});
     }
     table.print(out);
   }
-  if (!shown) out << "nothing unread under " << text::printable(dash(result.under)) << '\n';
+  if (!shown) out << trf("nothing unread under {1}", {text::printable(dash(result.under))}) << '\n';
 }
 
 void print_list(const results::List& result, std::ostream& out) {
-  text::Table table({"ID", "KIND", "SENT", "TARGETS", "READ/RECIPIENTS", "STATE", "TITLE"});
+  text::Table table({tr("ID"), tr("KIND"), tr("SENT"), tr("TARGETS"), tr("READ/RECIPIENTS"), tr("STATE"), tr("TITLE")});
   for (const auto& row : result.messages) {
     const auto& m = row.message;
-    table.add({dash(m.id), std::string(topics::kind_name(m.kind)), to_rfc3339(m.sent_at),
+    table.add({dash(m.id), std::string(tr_word(topics::kind_name(m.kind))), to_rfc3339(m.sent_at),
                text::shorten(targets_text(m.targets), 40),
                std::to_string(row.counts.read + row.counts.confirmed) + "/" + std::to_string(row.counts.recipients),
-               std::string(results::state_name(row.state)), text::shorten(dash(m.title), 50)});
+               std::string(tr_word(results::state_name(row.state))), text::shorten(dash(m.title), 50)});
   }
   table.print(out);
 }
@@ -237,10 +238,10 @@ void print_list(const results::List& result, std::ostream& out) {
 
 void print_course_list(const results::CourseList& result, std::ostream& out) {
   if (result.courses.empty()) {
-    out << "no courses\n";
+    out << tr("no courses") << '\n';
     return;
   }
-  text::Table table({"ID", "LESSONS", "CAMPAIGNS", "CREATED", "BY", "TITLE"});
+  text::Table table({tr("ID"), tr("LESSONS"), tr("CAMPAIGNS"), tr("CREATED"), tr("BY"), tr("TITLE")});
   for (const auto& c : result.courses)
     table.add({safe(c.id, 64), std::to_string(c.lessons), std::to_string(c.campaigns), to_rfc3339(c.created_at),
                safe(c.created_by, 64), text::shorten(safe(c.title), 50)});
@@ -249,10 +250,12 @@ void print_course_list(const results::CourseList& result, std::ostream& out) {
 
 void print_course_detail(const results::CourseDetail& result, std::ostream& out) {
   const auto& c = result.course;
-  out << safe(c.id, 64) << ": " << safe(c.title) << ", " << c.lessons << (c.lessons == 1 ? " lesson" : " lessons")
-      << ", created " << to_rfc3339(c.created_at) << " by " << safe(c.created_by, 64) << ", used by " << c.campaigns
-      << (c.campaigns == 1 ? " active or paused campaign\n" : " active or paused campaigns\n");
-  text::Table table({"#", "IMAGES", "LINKS", "BYTES", "TITLE"});
+  out << trf("{1}: {2}, {3}, created {4} by {5}, used by {6}",
+             {safe(c.id, 64), safe(c.title), trn("{1} lesson", "{1} lessons", c.lessons), to_rfc3339(c.created_at),
+              safe(c.created_by, 64),
+              trn("{1} active or paused campaign", "{1} active or paused campaigns", c.campaigns)})
+      << '\n';
+  text::Table table({"#", tr("IMAGES"), tr("LINKS"), tr("BYTES"), tr("TITLE")});
   for (const auto& l : result.lessons)
     table.add({std::to_string(l.number), std::to_string(l.images), std::to_string(l.links), std::to_string(l.bytes),
                text::shorten(safe(l.title), 60) + (l.require_confirm ? tr(" (to confirm)") : "")});
@@ -261,12 +264,13 @@ void print_course_detail(const results::CourseDetail& result, std::ostream& out)
 
 void print_campaign_list(const results::CampaignList& result, std::ostream& out) {
   if (result.campaigns.empty()) {
-    out << "no campaigns\n";
+    out << tr("no campaigns") << '\n';
     return;
   }
-  text::Table table({"ID", "COURSE", "STATE", "SENT", "NEXT", "AT", "TARGETS", "SCHEDULE"});
+  text::Table table(
+      {tr("ID"), tr("COURSE"), tr("STATE"), tr("SENT"), tr("NEXT"), tr("AT"), tr("TARGETS"), tr("SCHEDULE")});
   for (const auto& c : result.campaigns)
-    table.add({safe(c.id, 64), safe(c.course, 64), std::string(results::state_name(c.state)),
+    table.add({safe(c.id, 64), safe(c.course, 64), std::string(tr_word(results::state_name(c.state))),
                std::to_string(c.sent) + "/" + std::to_string(c.total), local_or_dash(c.next_at, c.tz),
                safe(c.at, 16) + " " + safe(c.tz, 64), text::shorten(safe(targets_text(c.targets)), 40),
                text::shorten(safe(c.schedule), 60)});
@@ -275,10 +279,12 @@ void print_campaign_list(const results::CampaignList& result, std::ostream& out)
 
 void print_campaign_detail(const results::CampaignDetail& result, std::ostream& out) {
   const auto& c = result.campaign;
-  out << safe(c.id, 64) << " (" << results::state_name(c.state) << "): course " << safe(c.course, 64) << " to "
-      << safe(targets_text(c.targets)) << ", " << safe(c.schedule) << " at " << safe(c.at, 16) << " " << safe(c.tz, 64)
-      << ", " << c.sent << " of " << c.total << " lessons sent, started by " << safe(result.sender, 64) << '\n';
-  text::Table table({"LESSON", "DUE (" + safe(c.tz, 64) + ")", "DUE (UTC)", "SENT", "MESSAGE"});
+  out << trf("{1} ({2}): course {3} to {4}, {5} at {6} {7}, {8} of {9} lessons sent, started by {10}",
+             {safe(c.id, 64), tr_word(results::state_name(c.state)), safe(c.course, 64), safe(targets_text(c.targets)),
+              safe(c.schedule), safe(c.at, 16), safe(c.tz, 64), std::to_string(c.sent), std::to_string(c.total),
+              safe(result.sender, 64)})
+      << '\n';
+  text::Table table({tr("LESSON"), trf("DUE ({1})", {safe(c.tz, 64)}), tr("DUE (UTC)"), tr("SENT"), tr("MESSAGE")});
   for (const auto& o : result.occurrences)
     table.add({std::to_string(o.number), local_text(o.due_at, c.tz), to_rfc3339(o.due_at), time_or_dash(o.sent_at),
                o.message ? safe(*o.message, 64) : "-"});
@@ -287,15 +293,17 @@ void print_campaign_detail(const results::CampaignDetail& result, std::ostream& 
 
 void print_schedule_list(const results::ScheduleList& result, std::ostream& out) {
   if (result.schedules.empty()) {
-    out << "nothing scheduled\n";
+    out << tr("nothing scheduled") << '\n';
     return;
   }
-  text::Table table({"ID", "KIND", "STATE", "SENT", "NEXT", "WHEN", "TARGETS", "TITLE"});
+  text::Table table(
+      {tr("ID"), tr("KIND"), tr("STATE"), tr("SENT"), tr("NEXT"), tr("WHEN"), tr("TARGETS"), tr("TITLE")});
   for (const auto& s : result.schedules) {
     // A delayed message is one time; a recurring one is its rule at a time of day.
-    std::string when = s.schedule.empty() ? "once" : safe(s.schedule, 80);
-    when += " at " + safe(s.at, 16) + " " + safe(s.tz, 64);
-    table.add({safe(s.id, 64), safe(s.kind, 16), std::string(results::state_name(s.state)),
+    std::string when = trf("{1} at {2} {3}", {s.schedule.empty() ? std::string(tr("once")) : safe(s.schedule, 80),
+                                              safe(s.at, 16), safe(s.tz, 64)});
+    table.add({safe(s.id, 64), std::string(tr_word(safe(s.kind, 16))),
+               std::string(tr_word(results::state_name(s.state))),
                std::to_string(s.sent) + (s.total ? "/" + std::to_string(*s.total) : std::string()),
                local_or_dash(s.next_at, s.tz), text::shorten(when, 70),
                text::shorten(safe(targets_text(s.targets)), 40), text::shorten(safe(s.title), 40)});
@@ -315,23 +323,26 @@ bool confirming(const results::Progress& result) {
 
 void print_progress(const results::Progress& result, std::ostream& out) {
   const bool confirms = confirming(result);
-  out << "course " << safe(result.course, 64) << ": " << result.people.size()
-      << (result.people.size() == 1 ? " person, " : " people, ") << result.not_started.size() << " not started\n";
+  out << trf("course {1}: {2}, {3} not started",
+             {safe(result.course, 64), trn("{1} person", "{1} people", result.people.size()),
+              std::to_string(result.not_started.size())})
+      << '\n';
   if (!result.people.empty()) {
     out << '\n';
-    text::Table people({"PERSON", "READ", "FIRST", "LAST"});
+    text::Table people({tr("PERSON"), tr("READ"), tr("FIRST"), tr("LAST")});
     for (const auto& p : result.people)
       people.add({person_text(p.name, p.login),
-                  std::to_string(p.read) + " of " + std::to_string(p.sent) + " sent, " + std::to_string(p.total) +
-                      " total" + (confirms ? trf(", {1} confirmed", {std::to_string(p.confirmed)}) : std::string()),
+                  trf("{1} of {2} sent, {3} total",
+                      {std::to_string(p.read), std::to_string(p.sent), std::to_string(p.total)}) +
+                      (confirms ? trf(", {1} confirmed", {std::to_string(p.confirmed)}) : std::string()),
                   time_or_dash(p.first_at), time_or_dash(p.last_at)});
     people.print(out);
   }
   if (!result.lessons.empty()) {
     out << '\n';
-    std::vector<std::string> header{"LESSON", "SENT", "READ", "UNREAD"};
+    std::vector<std::string> header{tr("LESSON"), tr("SENT"), tr("READ"), tr("UNREAD")};
     if (confirms) header.emplace_back(tr("CONFIRMED"));
-    header.emplace_back("TITLE");
+    header.emplace_back(tr("TITLE"));
     text::Table lessons(std::move(header));
     std::size_t number = 0;
     for (const auto& l : result.lessons) {
@@ -345,7 +356,7 @@ void print_progress(const results::Progress& result, std::ostream& out) {
     lessons.print(out);
   }
   if (!result.not_started.empty()) {
-    out << "\nnot started:\n";
+    out << '\n' << tr("not started:") << '\n';
     for (const auto& p : result.not_started) out << "  " << person_text(p.name, p.login) << '\n';
   }
 }
@@ -377,8 +388,8 @@ void print_progress_csv(const results::Progress& result, std::ostream& out) {
 void print_planned(const std::vector<PlannedDelivery>& planned, std::string_view tz, std::ostream& out) {
   bool titled = false;
   for (const auto& p : planned) titled = titled || !p.title.empty();
-  std::vector<std::string> header{"#", "LOCAL (" + safe(tz, 64) + ")", "UTC"};
-  if (titled) header.push_back("TITLE");
+  std::vector<std::string> header{"#", trf("LOCAL ({1})", {safe(tz, 64)}), "UTC"};
+  if (titled) header.push_back(tr("TITLE"));
   text::Table table(std::move(header));
   for (const auto& p : planned) {
     std::vector<std::string> row{std::to_string(p.number), local_text(p.at, tz), to_rfc3339(p.at)};

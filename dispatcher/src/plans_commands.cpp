@@ -13,6 +13,7 @@
 #include "herald/common/config.hpp"
 #include "herald/common/course.hpp"
 #include "herald/common/error.hpp"
+#include "herald/common/i18n.hpp"
 #include "herald/common/ids.hpp"
 #include "herald/common/plans.hpp"
 #include "herald/common/results.hpp"
@@ -63,14 +64,13 @@ bool is_date_list(std::string_view text) {
 
 std::string read_file_or_throw(const std::string& path, const std::string& what) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(ErrorKind::not_found, "cannot read " + what + " " + path);
+  if (!in) throw Error(ErrorKind::not_found, trf("cannot read {1} {2}", {what, path}));
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 void require_id(std::string_view id, std::string_view what) {
   if (!is_valid_token(id))
-    throw Error(ErrorKind::usage, "invalid " + std::string(what) + " '" + std::string(id) +
-                                      "': an id is 1-64 letters, digits, '.', '_' or '-'");
+    throw Error(ErrorKind::usage, trf("invalid {1} '{2}': an id is 1-64 letters, digits, '.', '_' or '-'", {what, id}));
 }
 
 std::vector<Target> parse_targets(const std::vector<std::string>& texts) {
@@ -89,7 +89,7 @@ std::vector<std::string> target_names(const std::vector<Target>& targets) {
 }
 
 std::vector<Target> targets_from_result(const std::vector<std::string>& names, const std::string& of) {
-  if (names.empty()) throw Error(ErrorKind::protocol, "heraldd's answer about " + of + " names no targets");
+  if (names.empty()) throw Error(ErrorKind::protocol, trf("heraldd's answer about {1} names no targets", {of}));
   std::vector<Target> targets;
   for (const auto& n : names) targets.push_back(target_from_result(n));
   return targets;
@@ -108,14 +108,14 @@ json submit(Session& session, const Settings& settings, const std::string& topic
     using mqtt_edge::Operation;
     if (mqtt_edge::error_kind(outcome.reason_code, 5, Operation::publish) == ErrorKind::not_permitted)
       throw Error(ErrorKind::not_permitted, refused);
-    throw mqtt_edge::broker_error(outcome.reason_code, 5, Operation::publish, "publishing on " + topic);
+    throw mqtt_edge::broker_error(outcome.reason_code, 5, Operation::publish, trf("publishing on {1}", {topic}));
   }
   auto reply = session.await_reply(request_id, settings.request_timeout);
   if (!reply) {
     auto text = no_answer_text(settings.request_timeout);
     // MQTT 3.1.1 drops a refused publish silently, so a refusal looks the same.
     if (!session.reports_refusals())
-      text += "; with MQTT 3.1.1 a refusal by the broker looks the same (" + refused + "?)";
+      text += "; " + trf("with MQTT 3.1.1 a refusal by the broker looks the same ({1}?)", {refused});
     throw Error(ErrorKind::unreachable, text);
   }
   if (!reply->ok) throw Error(error_kind_from_reply(reply->error_kind), reply->error);
@@ -123,40 +123,45 @@ json submit(Session& session, const Settings& settings, const std::string& topic
 }
 
 std::string campaign_refused_text(std::string_view account, plans::CampaignOp op, std::string_view scope) {
-  std::string what;
+  // Whole sentences, so a translation can order them as its language needs.
+  const char* text = "";
   switch (op) {
     case plans::CampaignOp::course_create:
-      what = "create courses";
+      text = tr("{1} may not create courses under {2}");
       break;
     case plans::CampaignOp::course_delete:
-      what = "delete courses";
+      text = tr("{1} may not delete courses under {2}");
       break;
     case plans::CampaignOp::start:
-      what = "start campaigns";
+      text = tr("{1} may not start campaigns under {2}");
       break;
     case plans::CampaignOp::pause:
-      what = "pause campaigns";
+      text = tr("{1} may not pause campaigns under {2}");
       break;
     case plans::CampaignOp::resume:
-      what = "resume campaigns";
+      text = tr("{1} may not resume campaigns under {2}");
       break;
     case plans::CampaignOp::cancel:
-      what = "cancel campaigns";
+      text = tr("{1} may not cancel campaigns under {2}");
       break;
     case plans::CampaignOp::remind:
-      what = "send course reminders";
+      text = tr("{1} may not send course reminders under {2}");
       break;
   }
-  return std::string(account) + " may not " + what + " under " + std::string(scope);
+  return trf(text, {account, scope});
 }
 
 std::string schedule_refused_text(std::string_view account, plans::ScheduleOp op, topics::Kind kind,
                                   std::string_view scope) {
-  std::string kinds = std::string(topics::kind_name(kind)) + "s";
-  std::string what = op == plans::ScheduleOp::create   ? "schedule " + kinds
-                     : op == plans::ScheduleOp::cancel ? "cancel scheduled " + kinds
-                                                       : "send reminders of " + kinds;
-  return std::string(account) + " may not " + what + " under " + std::string(scope);
+  bool alert = kind == topics::Kind::alert;
+  const char* text =
+      op == plans::ScheduleOp::create
+          ? (alert ? tr("{1} may not schedule alerts under {2}") : tr("{1} may not schedule messages under {2}"))
+      : op == plans::ScheduleOp::cancel ? (alert ? tr("{1} may not cancel scheduled alerts under {2}")
+                                                 : tr("{1} may not cancel scheduled messages under {2}"))
+                                        : (alert ? tr("{1} may not send reminders of alerts under {2}")
+                                                 : tr("{1} may not send reminders of messages under {2}"));
+  return trf(text, {account, scope});
 }
 
 struct Connected {
@@ -196,7 +201,7 @@ CourseRef course_ref(const std::string& text) {
     return ref;
   }
   if (!is_valid_token(text))
-    throw Error(ErrorKind::not_found, "no course file or folder " + text + " (and it is not a course id)");
+    throw Error(ErrorKind::not_found, trf("no course file or folder {1} (and it is not a course id)", {text}));
   ref.id = text;
   return ref;
 }
@@ -204,7 +209,7 @@ CourseRef course_ref(const std::string& text) {
 std::chrono::seconds lifetime_from(const std::string& expires, std::chrono::seconds fallback) {
   if (expires.empty()) return fallback;
   auto lifetime = parse_duration(expires);
-  if (lifetime > kMaxExpiry) throw Error(ErrorKind::usage, "--expires " + expires + " is over the limit of 366d");
+  if (lifetime > kMaxExpiry) throw Error(ErrorKind::usage, trf("--expires {1} is over the limit of 366d", {expires}));
   return lifetime;
 }
 
@@ -235,9 +240,9 @@ results::CampaignDetail campaign_detail(Connected& c, const std::string& id) {
 // An RFC 3339 instant with "Z" or a "+HH:MM"/"-HH:MM" offset.
 TimePoint parse_instant(const std::string& text) {
   auto bad = [&] {
-    return Error(ErrorKind::usage, "invalid --at '" + text +
-                                       "': expected HH:MM, \"YYYY-MM-DD HH:MM\" or an RFC 3339 time such as "
-                                       "2026-12-01T09:00:00+01:00");
+    return Error(ErrorKind::usage, trf("invalid --at '{1}': expected HH:MM, \"YYYY-MM-DD HH:MM\" or an RFC 3339 time "
+                                       "such as 2026-12-01T09:00:00+01:00",
+                                       {text}));
   };
   try {
     if (!text.empty() && text.back() == 'Z') return from_rfc3339(text);
@@ -300,7 +305,7 @@ std::vector<std::string> read_skip_dates(const std::string& value) {
     }
     return schedule::parse_skip_dates(lines);
   }
-  auto text = read_file_or_throw(value, "skip dates file");
+  auto text = read_file_or_throw(value, tr("skip dates file"));
   try {
     return schedule::parse_skip_dates(text);
   } catch (const Error& e) {
@@ -312,9 +317,9 @@ std::string next_day(std::string_view text) {
   int y = 0;
   unsigned m = 0, d = 0;
   if (!is_date(text) || std::sscanf(std::string(text).c_str(), "%d-%u-%u", &y, &m, &d) != 3)
-    throw Error(ErrorKind::usage, "invalid date '" + std::string(text) + "': expected YYYY-MM-DD");
+    throw Error(ErrorKind::usage, trf("invalid date '{1}': expected YYYY-MM-DD", {text}));
   date::year_month_day ymd{date::year{y}, date::month{m}, date::day{d}};
-  if (!ymd.ok()) throw Error(ErrorKind::usage, "invalid date '" + std::string(text) + "': expected YYYY-MM-DD");
+  if (!ymd.ok()) throw Error(ErrorKind::usage, trf("invalid date '{1}': expected YYYY-MM-DD", {text}));
   return date::format("%F", date::sys_days{ymd} + date::days{1});
 }
 
@@ -328,10 +333,10 @@ schedule::Recurrence resolve_recurrence(const WhenOptions& o, std::string_view t
     r.start = o.start;
     schedule::validate(r);
     auto first = schedule::occurrences(r, 1);
-    if (first.empty()) throw Error(ErrorKind::usage, "the schedule has no occurrence from " + r.start);
+    if (first.empty()) throw Error(ErrorKind::usage, trf("the schedule has no occurrence from {1}", {r.start}));
     if (first.front() < now)
       throw Error(ErrorKind::usage,
-                  "the first delivery, " + schedule::local_time(first.front(), tz) + " " + r.tz + ", is in the past");
+                  trf("the first delivery, {1} {2}, is in the past", {schedule::local_time(first.front(), tz), r.tz}));
     return r;
   }
   // Today in the zone, unless today's time has passed: a course started at 10:00
@@ -352,17 +357,17 @@ schedule::Recurrence resolve_delayed(const WhenOptions& o, std::string_view tz, 
   if (is_hhmm(t)) return resolve_recurrence(once, tz, now);
   if (t.size() == 16 && is_date(std::string_view(t).substr(0, 10)) && (t[10] == ' ' || t[10] == 'T') &&
       is_hhmm(std::string_view(t).substr(11))) {
-    if (!o.start.empty()) throw Error(ErrorKind::usage, "--at " + t + " names a day already: drop --start");
+    if (!o.start.empty()) throw Error(ErrorKind::usage, trf("--at {1} names a day already: drop --start", {t}));
     once.start = t.substr(0, 10);
     once.at = t.substr(11);
     return resolve_recurrence(once, tz, now);
   }
   auto instant = parse_instant(t);
-  if (!o.start.empty()) throw Error(ErrorKind::usage, "--at " + t + " names a day already: drop --start");
+  if (!o.start.empty()) throw Error(ErrorKind::usage, trf("--at {1} names a day already: drop --start", {t}));
   // Minutes are the schedule's resolution: never earlier than asked.
   auto minute = std::chrono::floor<std::chrono::minutes>(instant);
   if (minute != instant) instant = minute + std::chrono::minutes(1);
-  if (instant < now) throw Error(ErrorKind::usage, "--at " + t + " is in the past");
+  if (instant < now) throw Error(ErrorKind::usage, trf("--at {1} is in the past", {t}));
   schedule::Recurrence r;
   r.tz = "UTC";  // an instant is exact in UTC; a local time could be ambiguous at a DST change
   r.start = schedule::local_date(instant, r.tz);
@@ -373,13 +378,13 @@ schedule::Recurrence resolve_delayed(const WhenOptions& o, std::string_view tz, 
 
 std::string plan_scope(const std::vector<Target>& targets) {
   if (targets.empty())
-    throw Error(ErrorKind::usage, "no target: pass --to TARGET (an org path such as org/branch01, or user:LOGIN)");
+    throw Error(ErrorKind::usage, tr("no target: pass --to TARGET (an org path such as org/branch01, or user:LOGIN)"));
   bool people = std::any_of(targets.begin(), targets.end(), [](const Target& t) { return t.is_person(); });
   bool computers = std::any_of(targets.begin(), targets.end(), [](const Target& t) { return !t.is_person(); });
   if (people && computers)
     throw Error(ErrorKind::usage,
-                "cannot plan for computers (org/...) and people (user:...) at once: make one for each, as "
-                "they need different rights");
+                tr("cannot plan for computers (org/...) and people (user:...) at once: make one for each, as "
+                   "they need different rights"));
   return topics::scope_covering(targets);
 }
 
@@ -388,7 +393,7 @@ Target target_from_result(std::string text) {
   try {
     return Target::parse(text);
   } catch (const Error& e) {
-    throw Error(ErrorKind::protocol, std::string("heraldd's answer lists an invalid target: ") + e.what());
+    throw Error(ErrorKind::protocol, trf("heraldd's answer lists an invalid target: {1}", {e.what()}));
   }
 }
 
@@ -411,9 +416,9 @@ int run_course_create(const CourseOptions& o, const GlobalOptions& global, std::
   request.course = course;
   auto payload = payloads::encode(request);
   if (payload.size() > payloads::kMaxRequestBytes)
-    throw Error(ErrorKind::usage, "course " + course.id + " is " + std::to_string(payload.size()) +
-                                      " bytes as JSON, over the limit of " +
-                                      std::to_string(payloads::kMaxRequestBytes));
+    throw Error(ErrorKind::usage,
+                trf("course {1} is {2} bytes as JSON, over the limit of {3}",
+                    {course.id, std::to_string(payload.size()), std::to_string(payloads::kMaxRequestBytes)}));
   Connected c(global);
   auto rid = new_id();
   auto scope = c.settings.scope;
@@ -423,8 +428,8 @@ int run_course_create(const CourseOptions& o, const GlobalOptions& global, std::
   if (o.json)
     out << json{{"id", recorded.id}, {"title", course.title}, {"lessons", course.lessons.size()}}.dump() << '\n';
   else
-    out << "created course " << recorded.id << " (" << course.lessons.size()
-        << (course.lessons.size() == 1 ? " lesson)\n" : " lessons)\n");
+    out << trf("created course {1} ({2})", {recorded.id, trn("{1} lesson", "{1} lessons", course.lessons.size())})
+        << '\n';
   return 0;
 }
 
@@ -439,7 +444,7 @@ int run_course_list(const CourseOptions& o, const GlobalOptions& global, std::os
 }
 
 int run_course_show(const CourseOptions& o, const GlobalOptions& global, std::ostream& out) {
-  require_id(o.path_or_id, "course id");
+  require_id(o.path_or_id, tr("course id"));
   Connected c(global);
   payloads::Request request;
   request.id = o.path_or_id;
@@ -452,7 +457,7 @@ int run_course_show(const CourseOptions& o, const GlobalOptions& global, std::os
 }
 
 int run_course_delete(const CourseOptions& o, const GlobalOptions& global, std::ostream& out) {
-  require_id(o.path_or_id, "course id");
+  require_id(o.path_or_id, tr("course id"));
   Connected c(global);
   plans::CampaignRequest request;
   request.op = plans::CampaignOp::course_delete;
@@ -461,7 +466,7 @@ int run_course_delete(const CourseOptions& o, const GlobalOptions& global, std::
   if (o.json)
     out << json{{"id", recorded.id}, {"deleted", true}}.dump() << '\n';
   else
-    out << "deleted course " << recorded.id << '\n';
+    out << trf("deleted course {1}", {recorded.id}) << '\n';
   return 0;
 }
 
@@ -471,8 +476,8 @@ int run_campaign_start(const CampaignOptions& o, const GlobalOptions& global, st
   auto targets = parse_targets(o.to);
   auto scope = plan_scope(targets);
   if (o.when.rule.empty())
-    throw Error(ErrorKind::usage, "missing --schedule RULE (e.g. FREQ=WEEKLY;BYDAY=TU,WE,TH,FR;COUNT=8)");
-  if (!is_hhmm(o.when.at)) throw Error(ErrorKind::usage, "invalid --at '" + o.when.at + "': expected HH:MM");
+    throw Error(ErrorKind::usage, tr("missing --schedule RULE (e.g. FREQ=WEEKLY;BYDAY=TU,WE,TH,FR;COUNT=8)"));
+  if (!is_hhmm(o.when.at)) throw Error(ErrorKind::usage, trf("invalid --at '{1}': expected HH:MM", {o.when.at}));
   auto lifetime = lifetime_from(o.expires, plans::kDefaultLessonLifetime);
   auto ref = course_ref(o.course);
   auto defaults = local_defaults(global.config_path);
@@ -485,10 +490,10 @@ int run_campaign_start(const CampaignOptions& o, const GlobalOptions& global, st
     const auto& lessons = ref.loaded->lessons;
     auto all = schedule::occurrences(when, lessons.size());
     if (all.size() < lessons.size())
-      throw Error(ErrorKind::usage, "the schedule has " + std::to_string(all.size()) + " occurrences for " +
-                                        std::to_string(lessons.size()) + " lessons: lessons " +
-                                        std::to_string(all.size() + 1) + "-" + std::to_string(lessons.size()) +
-                                        " would never be sent");
+      throw Error(ErrorKind::usage,
+                  trf("the schedule has {1} occurrences for {2} lessons: lessons {3}-{4} would never be sent",
+                      {std::to_string(all.size()), std::to_string(lessons.size()), std::to_string(all.size() + 1),
+                       std::to_string(lessons.size())}));
     for (const auto& l : lessons) titles.push_back(l.title);
     shown = std::min(shown, lessons.size());
   }
@@ -516,7 +521,7 @@ int run_campaign_start(const CampaignOptions& o, const GlobalOptions& global, st
         << '\n';
   } else {
     out << recorded.id << '\n';
-    out << "first deliveries:\n";
+    out << tr("first deliveries:") << '\n';
     print_planned(planned_from(first, titles), when.tz, out);
   }
   return 0;
@@ -525,8 +530,8 @@ int run_campaign_start(const CampaignOptions& o, const GlobalOptions& global, st
 int run_campaign_preview(const CampaignOptions& o, const GlobalOptions& global, std::ostream& out) {
   if (!o.to.empty()) (void)plan_scope(parse_targets(o.to));
   if (o.when.rule.empty())
-    throw Error(ErrorKind::usage, "missing --schedule RULE (e.g. FREQ=WEEKLY;BYDAY=TU,WE,TH,FR;COUNT=8)");
-  if (!is_hhmm(o.when.at)) throw Error(ErrorKind::usage, "invalid --at '" + o.when.at + "': expected HH:MM");
+    throw Error(ErrorKind::usage, tr("missing --schedule RULE (e.g. FREQ=WEEKLY;BYDAY=TU,WE,TH,FR;COUNT=8)"));
+  if (!is_hhmm(o.when.at)) throw Error(ErrorKind::usage, trf("invalid --at '{1}': expected HH:MM", {o.when.at}));
   if (!o.expires.empty()) (void)lifetime_from(o.expires, plans::kDefaultLessonLifetime);
   auto ref = course_ref(o.course);
   auto defaults = local_defaults(global.config_path);
@@ -558,12 +563,14 @@ int run_campaign_preview(const CampaignOptions& o, const GlobalOptions& global, 
         << '\n';
     return 0;
   }
-  out << "course " << text::printable(ref.id) << ": " << titles.size() << " lessons, " << when.rule << " at " << when.at
-      << " " << when.tz << " from " << when.start << '\n';
+  out << trf("course {1}: {2} lessons, {3} at {4} {5} from {6}",
+             {text::printable(ref.id), std::to_string(titles.size()), when.rule, when.at, when.tz, when.start})
+      << '\n';
   print_planned(planned, when.tz, out);
   if (times.size() < titles.size())
-    out << "warning: the schedule ends after " << times.size() << " of " << titles.size()
-        << " lessons; heraldd would refuse this campaign\n";
+    out << trf("warning: the schedule ends after {1} of {2} lessons; heraldd would refuse this campaign",
+               {std::to_string(times.size()), std::to_string(titles.size())})
+        << '\n';
   return 0;
 }
 
@@ -578,7 +585,7 @@ int run_campaign_list(const CampaignOptions& o, const GlobalOptions& global, std
 }
 
 int run_campaign_show(const CampaignOptions& o, const GlobalOptions& global, std::ostream& out) {
-  require_id(o.id, "campaign id");
+  require_id(o.id, tr("campaign id"));
   Connected c(global);
   payloads::Request request;
   request.id = o.id;
@@ -600,24 +607,25 @@ int run_campaign_change(std::string_view op, const CampaignOptions& o, const Glo
     request.op = plans::CampaignOp::cancel;
   else
     throw Error(ErrorKind::internal, "unknown campaign change '" + std::string(op) + "'");
-  require_id(o.id, "campaign id");
+  require_id(o.id, tr("campaign id"));
   request.id = o.id;
   Connected c(global);
   // The broker judges the change by the scope in its topic: the one covering the
   // campaign's targets, which only heraldd knows.
   auto before = campaign_detail(c, o.id);
-  auto scope = plan_scope(targets_from_result(before.campaign.targets, "campaign " + o.id));
+  auto scope = plan_scope(targets_from_result(before.campaign.targets, trf("campaign {1}", {o.id})));
   auto result = c.campaign(request, scope);
   if (o.json) {
     out << result.dump() << '\n';
     return 0;
   }
   auto after = results::read<results::CampaignDetail>(result);
-  out << (op == "pause"    ? "paused "
-          : op == "resume" ? "resumed "
-                           : "cancelled ")
-      << text::printable(after.campaign.id) << " (" << results::state_name(after.campaign.state) << ", "
-      << after.campaign.sent << " of " << after.campaign.total << " lessons sent)\n";
+  const char* done = op == "pause"    ? tr("paused {1} ({2}, {3} of {4} lessons sent)")
+                     : op == "resume" ? tr("resumed {1} ({2}, {3} of {4} lessons sent)")
+                                      : tr("cancelled {1} ({2}, {3} of {4} lessons sent)");
+  out << trf(done, {text::printable(after.campaign.id), tr_word(results::state_name(after.campaign.state)),
+                    std::to_string(after.campaign.sent), std::to_string(after.campaign.total)})
+      << '\n';
   return 0;
 }
 
@@ -629,9 +637,9 @@ int run_send_later(const SendOptions& o, const GlobalOptions& global, std::ostre
   auto lifetime = lifetime_from(o.expires, default_expiry(o.kind));
   WhenOptions w{o.repeat, o.at, o.tz, o.start, o.skip_dates};
   if (o.repeat.empty() && !o.skip_dates.empty())
-    throw Error(ErrorKind::usage, "--skip-dates needs --repeat (one delayed message has no series to skip in)");
+    throw Error(ErrorKind::usage, tr("--skip-dates needs --repeat (one delayed message has no series to skip in)"));
   if (!o.repeat.empty() && !o.at.empty() && !is_hhmm(o.at))
-    throw Error(ErrorKind::usage, "invalid --at '" + o.at + "': with --repeat it is a time of day, HH:MM");
+    throw Error(ErrorKind::usage, trf("invalid --at '{1}': with --repeat it is a time of day, HH:MM", {o.at}));
   auto defaults = local_defaults(global.config_path);
   auto tz = tz_or_default(o.tz, defaults);
   auto when = o.repeat.empty() ? resolve_delayed(w, tz, defaults.now) : resolve_recurrence(w, tz, defaults.now);
@@ -663,7 +671,7 @@ int run_send_later(const SendOptions& o, const GlobalOptions& global, std::ostre
         << '\n';
   } else {
     out << recorded.id << '\n';
-    out << (when.rule.empty() ? "to be sent:\n" : "next:\n");
+    out << (when.rule.empty() ? tr("to be sent:") : tr("next:")) << '\n';
     print_planned(planned_from(next, {}), when.tz, out);
   }
   return 0;
@@ -680,22 +688,22 @@ int run_schedule_list(const ScheduleOptions& o, const GlobalOptions& global, std
 }
 
 int run_schedule_cancel(const ScheduleOptions& o, const GlobalOptions& global, std::ostream& out) {
-  require_id(o.id, "schedule id");
+  require_id(o.id, tr("schedule id"));
   Connected c(global);
   payloads::Request ask;
   ask.id = o.id;
   auto list = results::read<results::ScheduleList>(c.ask(topics::kOpSchedules, c.settings.scope, ask));
   auto it = std::find_if(list.schedules.begin(), list.schedules.end(),
                          [&](const results::ScheduledMessage& s) { return s.id == o.id; });
-  if (it == list.schedules.end()) throw Error(ErrorKind::not_found, "unknown schedule " + o.id);
+  if (it == list.schedules.end()) throw Error(ErrorKind::not_found, trf("unknown schedule {1}", {o.id}));
   topics::Kind kind;
   try {
     kind = topics::kind_from_name(it->kind);
   } catch (const Error&) {
     throw Error(ErrorKind::protocol,
-                "heraldd names an unknown kind '" + text::printable(it->kind, 16) + "' for " + o.id);
+                trf("heraldd names an unknown kind '{1}' for {2}", {text::printable(it->kind, 16), o.id}));
   }
-  auto scope = plan_scope(targets_from_result(it->targets, "schedule " + o.id));
+  auto scope = plan_scope(targets_from_result(it->targets, trf("schedule {1}", {o.id})));
   plans::ScheduleRequest request;
   request.op = plans::ScheduleOp::cancel;
   request.id = o.id;
@@ -703,16 +711,16 @@ int run_schedule_cancel(const ScheduleOptions& o, const GlobalOptions& global, s
   if (o.json)
     out << result.dump() << '\n';
   else
-    out << "cancelled " << o.id << '\n';
+    out << trf("cancelled {1}", {o.id}) << '\n';
   return 0;
 }
 
 // ---- progress and reminders ------------------------------------------------------
 
 int run_progress(const ProgressOptions& o, const GlobalOptions& global, std::ostream& out) {
-  require_id(o.course, "course id");
+  require_id(o.course, tr("course id"));
   if (!o.under.empty()) require_scope(o.under, "--under");
-  if (o.json && o.csv) throw Error(ErrorKind::usage, "use either --json or --csv, not both");
+  if (o.json && o.csv) throw Error(ErrorKind::usage, tr("use either --json or --csv, not both"));
   Connected c(global);
   payloads::Request request;
   request.id = o.course;
@@ -730,7 +738,7 @@ int run_progress(const ProgressOptions& o, const GlobalOptions& global, std::ost
 }
 
 int run_remind(const RemindOptions& o, const GlobalOptions& global, std::ostream& out) {
-  require_id(o.id, "course or message id");
+  require_id(o.id, tr("course or message id"));
   Connected c(global);
   json result;
   if (looks_like_message_id(o.id)) {
@@ -740,12 +748,12 @@ int run_remind(const RemindOptions& o, const GlobalOptions& global, std::ostream
     auto status = results::read<results::Status>(c.ask(topics::kOpStatus, c.settings.scope, ask));
     std::string scope;
     try {
-      scope = plan_scope(targets_from_result(status.message.targets, "message " + o.id));
+      scope = plan_scope(targets_from_result(status.message.targets, trf("message {1}", {o.id})));
     } catch (const Error& e) {
       if (e.kind() != ErrorKind::usage) throw;
-      throw Error(ErrorKind::usage, "cannot remind of " + o.id +
-                                        ": it went to computers and people at once, and a reminder needs one "
-                                        "scope covering all of them");
+      throw Error(ErrorKind::usage, trf("cannot remind of {1}: it went to computers and people at once, and a reminder "
+                                        "needs one scope covering all of them",
+                                        {o.id}));
     }
     plans::ScheduleRequest request;
     request.op = plans::ScheduleOp::remind;
@@ -763,8 +771,9 @@ int run_remind(const RemindOptions& o, const GlobalOptions& global, std::ostream
   }
   auto reminded = results::read<results::Reminded>(result);
   auto n = reminded.recipients.size();
-  out << "reminded " << n << (n == 1 ? " computer" : " computers") << " of " << text::printable(reminded.id)
-      << (n == 0 ? " (nobody has it unread)\n" : "\n");
+  out << (n == 0 ? trf("reminded 0 computers of {1} (nobody has it unread)", {text::printable(reminded.id)})
+                 : trf("reminded {1} of {2}", {trn("{1} computer", "{1} computers", n), text::printable(reminded.id)}))
+      << '\n';
   return 0;
 }
 

@@ -16,6 +16,7 @@
 
 #include "herald/common/broker_errors.hpp"
 #include "herald/common/error.hpp"
+#include "herald/common/i18n.hpp"
 #include "herald/common/ids.hpp"
 #include "herald/common/topics.hpp"
 
@@ -61,12 +62,12 @@ struct BrokerAddress {
 // an IPv6 host is written in brackets, [::1]:8883. Without a port: 8883, as Paho does.
 BrokerAddress parse_address(const std::string& uri) {
   auto invalid = [&](const std::string& why) {
-    return Error(ErrorKind::config, "cannot use broker address '" + uri + "': " + why);
+    return Error(ErrorKind::config, trf("cannot use broker address '{1}': {2}", {uri, why}));
   };
   auto scheme_end = uri.find("://");
-  if (scheme_end == std::string::npos) throw invalid("expected ssl://host:port");
+  if (scheme_end == std::string::npos) throw invalid(tr("expected ssl://host:port"));
   auto scheme = uri.substr(0, scheme_end);
-  if (scheme != "ssl" && scheme != "mqtts") throw invalid("only ssl:// and mqtts:// are supported");
+  if (scheme != "ssl" && scheme != "mqtts") throw invalid(tr("only ssl:// and mqtts:// are supported"));
   auto rest = uri.substr(scheme_end + 3);
   if (!rest.empty() && rest.back() == '/') rest.pop_back();
 
@@ -74,11 +75,11 @@ BrokerAddress parse_address(const std::string& uri) {
   std::string port_text;
   if (!rest.empty() && rest.front() == '[') {
     auto close = rest.find(']');
-    if (close == std::string::npos) throw invalid("an IPv6 address lacks its closing ']'");
+    if (close == std::string::npos) throw invalid(tr("an IPv6 address lacks its closing ']'"));
     address.host = rest.substr(1, close - 1);
     auto after = rest.substr(close + 1);
     if (!after.empty()) {
-      if (after.front() != ':') throw invalid("expected ':port' after the IPv6 address");
+      if (after.front() != ':') throw invalid(tr("expected ':port' after the IPv6 address"));
       port_text = after.substr(1);
     }
   } else if (auto colon = rest.rfind(':'); colon != std::string::npos) {
@@ -87,12 +88,12 @@ BrokerAddress parse_address(const std::string& uri) {
   } else {
     address.host = rest;
   }
-  if (address.host.empty()) throw invalid("no host name");
+  if (address.host.empty()) throw invalid(tr("no host name"));
   if (!port_text.empty()) {
     int port = 0;
     auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
     if (ec != std::errc() || end != port_text.data() + port_text.size() || port < 1 || port > 65535)
-      throw invalid("invalid port '" + port_text + "'");
+      throw invalid(trf("invalid port '{1}'", {port_text}));
     address.port = port;
   }
   return address;
@@ -104,7 +105,7 @@ void init_library_once() {
     // Never cleaned up: the library lives as long as the process (sessions may be left
     // to the process exit, see leave_connections_to_process_exit).
     if (int rc = mosquitto_lib_init(); rc != MOSQ_ERR_SUCCESS)
-      throw Error(ErrorKind::internal, "cannot initialise libmosquitto: " + describe(rc, errno));
+      throw Error(ErrorKind::internal, trf("cannot initialise libmosquitto: {1}", {describe(rc, errno)}));
   });
 }
 
@@ -220,11 +221,11 @@ struct Session::Connection {
 };
 
 std::string request_refused_text(std::string_view account, std::string_view op, std::string_view scope) {
-  return std::string(account) + " may not ask for " + std::string(op) + " under " + std::string(scope);
+  return trf("{1} may not ask for {2} under {3}", {account, op, scope});
 }
 
 std::string no_answer_text(std::chrono::seconds timeout) {
-  return "no answer from heraldd within " + std::to_string(timeout.count()) + " s (is heraldd running?)";
+  return trf("no answer from heraldd within {1} s (is heraldd running?)", {std::to_string(timeout.count())});
 }
 
 ErrorKind error_kind_from_reply(int kind) {
@@ -237,13 +238,14 @@ Session::Session(const mqtt_edge::BrokerSettings& settings)
     : settings_(settings), connection_(std::make_unique<Connection>()) {
   auto address = parse_address(settings_.uri);
   init_library_once();
-  const std::string doing = "connecting to " + settings_.uri;
+  const std::string doing = trf("connecting to {1}", {settings_.uri});
   const auto deadline = std::chrono::steady_clock::now() + settings_.connect_timeout;
   auto& c = *connection_;
 
   // A clean session: the CLI keeps no state at the broker between runs (clean start in v5).
   c.client = mosquitto_new(client_id_for(settings_.username).c_str(), true, &c);
-  if (!c.client) throw Error(ErrorKind::internal, "cannot create an MQTT client: " + describe(MOSQ_ERR_ERRNO, errno));
+  if (!c.client)
+    throw Error(ErrorKind::internal, trf("cannot create an MQTT client: {1}", {describe(MOSQ_ERR_ERRNO, errno)}));
   mosquitto_int_option(c.client, MOSQ_OPT_PROTOCOL_VERSION,
                        settings_.mqtt_version == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
   // Requests and replies are small single packets: send them at once (no Nagle delay).
@@ -255,9 +257,11 @@ Session::Session(const mqtt_edge::BrokerSettings& settings)
   const char* key = settings_.key_file.empty() ? cert : settings_.key_file.c_str();
   if (int rc = mosquitto_tls_set(c.client, settings_.ca_file.c_str(), nullptr, cert, key, nullptr);
       rc != MOSQ_ERR_SUCCESS)
-    throw Error(ErrorKind::unreachable, doing + ": cannot use the CA file " + settings_.ca_file +
-                                            (cert ? " or the certificate " + settings_.cert_file : std::string()) +
-                                            ": " + describe(rc, errno));
+    throw Error(ErrorKind::unreachable,
+                doing + ": " +
+                    (cert ? trf("cannot use the CA file {1} or the certificate {2}: {3}",
+                                {settings_.ca_file, settings_.cert_file, describe(rc, errno)})
+                          : trf("cannot use the CA file {1}: {2}", {settings_.ca_file, describe(rc, errno)})));
   if (!settings_.username.empty())
     mosquitto_username_pw_set(c.client, settings_.username.c_str(),
                               settings_.password.empty() ? nullptr : settings_.password.c_str());
@@ -275,14 +279,14 @@ Session::Session(const mqtt_edge::BrokerSettings& settings)
       rc != MOSQ_ERR_SUCCESS)
     throw Error(ErrorKind::unreachable, doing + ": " + describe(rc, errno));
   if (int rc = mosquitto_loop_start(c.client); rc != MOSQ_ERR_SUCCESS)
-    throw Error(ErrorKind::internal, "cannot start the MQTT network thread: " + describe(rc, errno));
+    throw Error(ErrorKind::internal, trf("cannot start the MQTT network thread: {1}", {describe(rc, errno)}));
   c.loop_running = true;
 
   std::unique_lock lock(c.mutex);
   // The connect timeout also covers a TLS handshake that never completes.
   if (!c.changed.wait_until(lock, deadline, [&] { return c.connack.has_value() || c.lost; }))
     throw mqtt_edge::broker_error(mqtt_edge::kNoAnswer, settings_.mqtt_version, Operation::connect, doing,
-                                  "waited " + std::to_string(settings_.connect_timeout.count()) + " s");
+                                  trf("waited {1} s", {std::to_string(settings_.connect_timeout.count())}));
   if (c.connack) {
     // The CONNACK's v5 reason code or 3.1.1 return code.
     if (int code = *c.connack; mqtt_edge::is_failure(code, settings_.mqtt_version, Operation::connect))
@@ -290,8 +294,9 @@ Session::Session(const mqtt_edge::BrokerSettings& settings)
     return;
   }
   throw mqtt_edge::broker_error(mqtt_edge::kNoConnection, settings_.mqtt_version, Operation::connect, doing,
-                                "closed before the broker accepted it: " + describe(c.lost_code, c.lost_errno) +
-                                    "; a TLS failure such as an untrusted certificate ends it this way too");
+                                trf("closed before the broker accepted it: {1}; a TLS failure such as an untrusted "
+                                    "certificate ends it this way too",
+                                    {describe(c.lost_code, c.lost_errno)}));
 }
 
 namespace {
@@ -309,12 +314,12 @@ Session::~Session() {
 
 void Session::subscribe_replies() {
   auto filter = topics::replies_for(account());
-  subscribe(filter, account() + " may not read its replies (" + filter + ")");
+  subscribe(filter, trf("{1} may not read its replies ({2})", {account(), filter}));
 }
 
 void Session::subscribe(const std::string& filter, const std::string& refused_text) {
   auto& c = *connection_;
-  std::string doing = "subscribing to " + filter;
+  std::string doing = trf("subscribing to {1}", {filter});
   int mid = 0;
   errno = 0;
   if (int rc = mosquitto_subscribe(c.client, &mid, filter.c_str(), 1); rc != MOSQ_ERR_SUCCESS)
@@ -329,7 +334,7 @@ void Session::subscribe(const std::string& filter, const std::string& refused_te
     auto it = c.subacks.find(mid);
     if (it == c.subacks.end())
       throw mqtt_edge::broker_error(mqtt_edge::kNoConnection, settings_.mqtt_version, Operation::subscribe, doing,
-                                    "the connection to " + settings_.uri + " was lost");
+                                    trf("the connection to {1} was lost", {settings_.uri}));
     granted = std::move(it->second);
     c.subacks.erase(it);
   }
@@ -364,7 +369,7 @@ std::vector<PublishOutcome> Session::publish_all(const std::vector<Publication>&
       if (rc != MOSQ_ERR_SUCCESS) {
         int saved_errno = errno;
         c.abandon(mids);
-        throw Error(ErrorKind::unreachable, "publishing on " + p.topic + ": " + describe(rc, saved_errno));
+        throw Error(ErrorKind::unreachable, trf("publishing on {1}", {p.topic}) + ": " + describe(rc, saved_errno));
       }
       mids.push_back(mid);
     }
@@ -377,15 +382,15 @@ std::vector<PublishOutcome> Session::publish_all(const std::vector<Publication>&
     };
     bool done = c.changed.wait_until(lock, deadline, [&] { return all_acked() || c.lost; }) && all_acked();
     if (!done) {
-      std::string doing = "publishing on " + outcomes[start + acked].topic;
+      std::string doing = trf("publishing on {1}", {outcomes[start + acked].topic});
       bool lost = c.lost;
       lock.unlock();
       c.abandon(mids);
       if (lost)
         throw mqtt_edge::broker_error(mqtt_edge::kNoConnection, settings_.mqtt_version, Operation::publish, doing,
-                                      "the connection to " + settings_.uri + " was lost");
+                                      trf("the connection to {1} was lost", {settings_.uri}));
       throw mqtt_edge::broker_error(mqtt_edge::kNoAnswer, settings_.mqtt_version, Operation::publish, doing,
-                                    "no PUBACK within " + seconds_text(timeout));
+                                    trf("no PUBACK within {1}", {seconds_text(timeout)}));
     }
     for (std::size_t k = 0; k < mids.size(); ++k) {
       auto it = c.acks.find(mids[k]);
@@ -405,7 +410,7 @@ std::optional<Session::Received> Session::next_message(std::chrono::milliseconds
   if (!c.changed.wait_for(lock, timeout, [&] { return !c.messages.empty() || c.lost; })) return std::nullopt;
   if (c.messages.empty())
     throw Error(ErrorKind::unreachable,
-                "lost the connection to " + settings_.uri + ": " + describe(c.lost_code, c.lost_errno));
+                trf("lost the connection to {1}: {2}", {settings_.uri, describe(c.lost_code, c.lost_errno)}));
   Received message{std::move(c.messages.front().topic), std::move(c.messages.front().payload)};
   c.messages.pop_front();
   return message;
@@ -421,7 +426,8 @@ std::optional<std::string> Session::await_reply_text(std::string_view request_id
       if (!c.changed.wait_until(lock, deadline, [&] { return !c.messages.empty() || c.lost; })) return std::nullopt;
       // Whatever arrived before a loss is still read first.
       if (c.messages.empty())
-        throw Error(ErrorKind::unreachable, "lost the connection to " + settings_.uri + " while waiting for heraldd");
+        throw Error(ErrorKind::unreachable,
+                    trf("lost the connection to {1} while waiting for heraldd", {settings_.uri}));
       message = std::move(c.messages.front());
       c.messages.pop_front();
     }
@@ -434,8 +440,8 @@ std::optional<std::string> Session::await_reply_text(std::string_view request_id
     const auto* reply = std::get_if<topics::ReplyTopic>(&parsed);
     if (!reply || reply->request_id != request_id) continue;  // an answer to something else
     if (message.payload.size() > kMaxReplyBytes)
-      throw Error(ErrorKind::protocol, "heraldd sent an unreadable reply: payload of " +
-                                           std::to_string(message.payload.size()) + " bytes is over the limit");
+      throw Error(ErrorKind::protocol, trf("heraldd sent an unreadable reply: payload of {1} bytes is over the limit",
+                                           {std::to_string(message.payload.size())}));
     return std::move(message.payload);
   }
 }
@@ -446,7 +452,7 @@ std::optional<payloads::Reply> Session::await_reply(std::string_view request_id,
   try {
     return payloads::decode<payloads::Reply>(*text, kMaxReplyBytes);
   } catch (const Error& e) {
-    throw Error(ErrorKind::protocol, "heraldd sent an unreadable reply: " + std::string(e.what()));
+    throw Error(ErrorKind::protocol, trf("heraldd sent an unreadable reply: {1}", {e.what()}));
   }
 }
 
@@ -460,7 +466,7 @@ std::string Session::publish_request(std::string_view op, std::string_view scope
         ErrorKind::not_permitted)
       throw Error(ErrorKind::not_permitted, request_refused_text(account(), op, scope));
     throw mqtt_edge::broker_error(outcome.reason_code, settings_.mqtt_version, Operation::publish,
-                                  "publishing on " + topic);
+                                  trf("publishing on {1}", {topic}));
   }
   return request_id;
 }

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "herald/common/error.hpp"
+#include "herald/common/i18n.hpp"
 #include "herald/common/orgpath.hpp"
 
 namespace herald::dispatcher {
@@ -18,7 +19,7 @@ std::chrono::seconds positive_seconds(const Config& config, const std::string& k
   long n = config.get_int(key, fallback);
   if (n <= 0 || n > 3600)
     throw Error(ErrorKind::config,
-                "'" + key + "' in " + config.origin() + " must be 1-3600 seconds, not " + std::to_string(n));
+                trf("'{1}' in {2} must be 1-3600 seconds, not {3}", {key, config.origin(), std::to_string(n)}));
   return std::chrono::seconds(n);
 }
 
@@ -42,9 +43,8 @@ Settings Settings::load(const std::string& config_flag) {
   if (path.empty()) {
     // Everything may also come from the environment (HERALD_BROKER, ...), e.g. in CI.
     if (env("HERALD_BROKER").empty())
-      throw Error(ErrorKind::config,
-                  "no configuration: pass --config FILE, set HERALD_CONFIG, or create "
-                  "~/.config/herald/herald.conf or /etc/herald/herald.conf");
+      throw Error(ErrorKind::config, tr("no configuration: pass --config FILE, set HERALD_CONFIG, or create "
+                                        "~/.config/herald/herald.conf or /etc/herald/herald.conf"));
     return from_config(Config::from_string("", "the environment"));
   }
   return from_config(Config::load(path));
@@ -56,14 +56,15 @@ Settings Settings::from_config(const Config& config) {
   s.broker = mqtt_edge::settings_from(config);
   if (s.broker.username.empty())
     throw Error(ErrorKind::config,
-                "missing 'username' in " + config.origin() + ": herald connects as an admin account");
+                trf("missing 'username' in {1}: herald connects as an admin account", {config.origin()}));
   if (!is_valid_token(s.broker.username))
-    throw Error(ErrorKind::config, "invalid username '" + s.broker.username + "' in " + config.origin() +
-                                       ": an account name is 1-64 letters, digits, '.', '_' or '-'");
+    throw Error(ErrorKind::config,
+                trf("invalid username '{1}' in {2}: an account name is 1-64 letters, digits, '.', '_' or '-'",
+                    {s.broker.username, config.origin()}));
   s.scope = config.get_or("scope", "org");
   if (!is_valid_org_path(s.scope))
-    throw Error(ErrorKind::config, "invalid scope '" + s.scope + "' in " + config.origin() +
-                                       ": expected an org path such as org or org/branch01");
+    throw Error(ErrorKind::config, trf("invalid scope '{1}' in {2}: expected an org path such as org or org/branch01",
+                                       {s.scope, config.origin()}));
   s.confirm_timeout = positive_seconds(config, "confirm_timeout", 3);
   s.request_timeout = positive_seconds(config, "request_timeout", 10);
   return s;

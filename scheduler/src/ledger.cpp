@@ -8,6 +8,7 @@
 #include <set>
 
 #include "herald/common/error.hpp"
+#include "herald/common/i18n.hpp"
 #include "herald/common/log.hpp"
 #include "herald/common/text.hpp"
 
@@ -81,8 +82,8 @@ void report_damaged(std::string_view table, std::string_view key, std::string_vi
   static std::set<std::string> reported;
   std::lock_guard lock(mutex);
   if (!reported.insert(join2(table, key)).second) return;
-  log::warn("damaged record " + text::printable(key, 200) + " in the ledger's " + std::string(table) +
-            " table, skipped: " + text::printable(what, 300));
+  log::warn(trf("damaged record {1} in the ledger's {2} table, skipped: {3}",
+                {text::printable(key, 200), table, text::printable(what, 300)}));
 }
 
 // fn's result, or nullopt (reported) if the record does not decode.
@@ -373,8 +374,10 @@ void Ledger::set_aside_message(lmdb::Txn& txn, std::string_view id) {
   if (auto bytes = messages_.get(txn, id)) {
     quarantine_.put(txn, join2("messages", id), *bytes);
     messages_.del(txn, id);
-    log::warn("set aside the damaged record of message " + text::printable(id, 200) +
-              " (ledger table quarantine); its retained topics are no longer managed");
+    log::warn(
+        trf("set aside the damaged record of message {1} (ledger table quarantine); its retained topics are "
+            "no longer managed",
+            {text::printable(id, 200)}));
   }
   std::vector<std::string> keys;  // collected first: a write ends the scan's views
   open_.scan_from(txn, {}, [&](std::string_view key, std::string_view) {

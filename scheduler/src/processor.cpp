@@ -6,6 +6,7 @@
 
 #include "handlers/handlers.hpp"
 #include "herald/common/error.hpp"
+#include "herald/common/i18n.hpp"
 #include "herald/common/log.hpp"
 #include "herald/common/payloads.hpp"
 #include "herald/common/topics.hpp"
@@ -18,7 +19,7 @@ std::string first_line(std::string_view s) { return printable(s.substr(0, s.find
 
 void Batch::drop(std::string_view topic, std::string_view reason) {
   ++stats.dropped;
-  log::warn("dropped message on " + printable(topic) + ": " + first_line(reason));
+  log::warn(trf("dropped message on {1}: {2}", {printable(topic), first_line(reason)}));
 }
 
 }  // namespace handlers
@@ -109,8 +110,8 @@ void Processor::expire_chats() {
   b.txn.commit();
   chats_expired_at_ = b.now;
   if (!deleted.empty())
-    log::info("deleted " + std::to_string(deleted.size()) + " chat conversation(s) whose last line is older than " +
-              std::to_string(chat_retention_.count() / 86400) + " days");
+    log::info(trf("deleted {1} chat conversation(s) whose last line is older than {2} days",
+                  {std::to_string(deleted.size()), std::to_string(chat_retention_.count() / 86400)}));
 }
 
 std::optional<TimePoint> Processor::next_chat_expiry() {
@@ -128,7 +129,7 @@ std::vector<Outbound> Processor::resend_chats() {
   b.txn.commit();  // nothing written: no fsync
   log_notes(b);
   chat_resend_at_ = computers ? std::optional<TimePoint>(b.now + kChatResendInterval) : std::nullopt;
-  if (computers) log::info("re-sent unacknowledged chat lines to " + std::to_string(computers) + " computer(s)");
+  if (computers) log::info(trf("re-sent unacknowledged chat lines to {1} computer(s)", {std::to_string(computers)}));
   return std::move(b.out);
 }
 
@@ -211,8 +212,8 @@ std::vector<Outbound> Processor::finish_restore() {
       return true;
     });
   }
-  log::info("restore: the broker held " + std::to_string(expected - out.size()) + " of " + std::to_string(expected) +
-            " retained topics heraldd expects; republished " + std::to_string(out.size()));
+  log::info(trf("restore: the broker held {1} of {2} retained topics heraldd expects; republished {3}",
+                {std::to_string(expected - out.size()), std::to_string(expected), std::to_string(out.size())}));
   restoring_ = false;
   seen_.clear();
   // The agents may have missed chat lines while heraldd or the broker was away.

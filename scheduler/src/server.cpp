@@ -10,6 +10,7 @@
 
 #include "herald/common/directory.hpp"
 #include "herald/common/error.hpp"
+#include "herald/common/i18n.hpp"
 #include "herald/common/ids.hpp"
 #include "herald/common/log.hpp"
 #include "herald/common/paho.hpp"
@@ -88,30 +89,32 @@ ServerSettings settings_from(const Config& config) {
   ServerSettings s;
   s.broker = mqtt_edge::settings_from(with_defaults);
   if (s.broker.password.empty())
-    throw Error(ErrorKind::config, "missing 'password' or 'password_file' in " + config.origin());
+    throw Error(ErrorKind::config, trf("missing 'password' or 'password_file' in {1}", {config.origin()}));
   s.data_dir = config.path_value("data_dir");
-  if (s.data_dir.empty()) throw Error(ErrorKind::config, "missing 'data_dir' in " + config.origin());
+  if (s.data_dir.empty()) throw Error(ErrorKind::config, trf("missing 'data_dir' in {1}", {config.origin()}));
   s.directory_csv = config.path_value("directory_csv");
   // The broker accepts only the account's own name (or "NAME:...") as a password
   // client's id: the persistent session is the account's.
   s.client_id = config.get_or("client_id", s.broker.username);
   if (!is_valid_token(s.client_id) || s.client_id != s.broker.username)
-    throw Error(ErrorKind::config, "'client_id' in " + config.origin() + " must be the account name '" +
-                                       s.broker.username + "' (the broker binds client ids to accounts)");
+    throw Error(ErrorKind::config,
+                trf("'client_id' in {1} must be the account name '{2}' (the broker binds client ids to accounts)",
+                    {config.origin(), s.broker.username}));
   auto inflight = config.get_int("max_inflight", 20);
-  if (inflight < 1 || inflight > 65535) throw Error(ErrorKind::config, "'max_inflight' must be between 1 and 65535");
+  if (inflight < 1 || inflight > 65535)
+    throw Error(ErrorKind::config, tr("'max_inflight' must be between 1 and 65535"));
   s.max_inflight = static_cast<std::size_t>(inflight);
   auto batch = config.get_int("max_batch", 5000);
-  if (batch < 1 || batch > 100000) throw Error(ErrorKind::config, "'max_batch' must be between 1 and 100000");
+  if (batch < 1 || batch > 100000) throw Error(ErrorKind::config, tr("'max_batch' must be between 1 and 100000"));
   s.max_batch = static_cast<std::size_t>(batch);
   auto retention = config.get_int("chat_retention_days", 365);
   if (retention < 1 || retention > 36500)
-    throw Error(ErrorKind::config, "'chat_retention_days' in " + config.origin() + " must be between 1 and 36500");
+    throw Error(ErrorKind::config, trf("'chat_retention_days' in {1} must be between 1 and 36500", {config.origin()}));
   s.chat_retention_days = static_cast<int>(retention);
   try {
     s.clock = clock_from_config(config.get_or("clock", ""));
   } catch (const Error& e) {
-    throw Error(ErrorKind::config, "'clock' in " + config.origin() + ": " + e.what());
+    throw Error(ErrorKind::config, trf("'clock' in {1}: {2}", {config.origin(), e.what()}));
   }
   return s;
 }
@@ -143,8 +146,8 @@ struct Server::Impl {
     auto entries = load_directory_csv(settings.directory_csv);
     ledger->replace_directory(txn, entries);
     txn.commit();
-    log::info("imported the org directory from " + settings.directory_csv + ": " + std::to_string(entries.size()) +
-              " entries");
+    log::info(trf("imported the org directory from {1}: {2} entries",
+                  {settings.directory_csv, std::to_string(entries.size())}));
   }
 
   mqtt::connect_options connect_options() {
@@ -187,7 +190,7 @@ struct Server::Impl {
         return;
       } catch (const Error& e) {
         if (e.kind() == ErrorKind::auth) throw;
-        log::warn(std::string(e.what()) + "; retrying in 5 s");
+        log::warn(trf("{1}; retrying in 5 s", {e.what()}));
         queue.sleep_for(std::chrono::seconds(5));
       }
     }
@@ -204,7 +207,7 @@ struct Server::Impl {
       try {
         inflight.push_back(client->publish(mqtt::make_message(o.topic, o.payload, 1, o.retained)));
       } catch (const mqtt::exception& e) {
-        log::warn("could not publish on " + o.topic + ": " + e.what());
+        log::warn(trf("could not publish on {1}: {2}", {o.topic, e.what()}));
       }
     }
     while (!inflight.empty() && inflight.front()->is_complete()) inflight.pop_front();
@@ -217,7 +220,7 @@ struct Server::Impl {
       // Bounded: while disconnected, buffered publishes complete only after the reconnect.
       if (client->is_connected()) token->wait_for(std::chrono::seconds(5));
     } catch (const mqtt::exception& e) {
-      log::warn(std::string("a publish failed: ") + e.what());
+      log::warn(trf("a publish failed: {1}", {e.what()}));
     }
   }
 
@@ -246,7 +249,7 @@ struct Server::Impl {
     // Replies follow Paho's PUBACK for their request: without this each waited for the
     // broker's delayed ACK (40 ms).
     mqtt_edge::disable_nagle(settings.broker);
-    log::info("connected to " + settings.broker.uri + " as " + settings.client_id + " (persistent session)");
+    log::info(trf("connected to {1} as {2} (persistent session)", {settings.broker.uri, settings.client_id}));
     processor->begin_restore();
     std::vector<std::string> filters = {topics::all_deliveries(topics::Kind::alert),
                                         topics::all_deliveries(topics::Kind::message),
@@ -263,20 +266,21 @@ struct Server::Impl {
       auto collection = mqtt::string_collection::create(filters);
       auto token = client->subscribe(collection, mqtt::iasync_client::qos_collection(filters.size(), 1));
       if (!token->wait_for(settings.broker.connect_timeout + std::chrono::seconds(5))) {
-        log::warn("no answer to the subscription within the connect timeout; continuing");
+        log::warn(tr("no answer to the subscription within the connect timeout; continuing"));
       } else if (settings.broker.mqtt_version == 5) {
         auto codes = token->get_subscribe_response().get_reason_codes();
         for (std::size_t i = 0; i < codes.size() && i < filters.size(); ++i)
           if (int code = static_cast<int>(codes[i]); mqtt_edge::is_failure(code, 5, mqtt_edge::Operation::subscribe))
-            log::warn(mqtt_edge::broker_error(code, 5, mqtt_edge::Operation::subscribe, "subscribing to " + filters[i])
+            log::warn(mqtt_edge::broker_error(code, 5, mqtt_edge::Operation::subscribe,
+                                              trf("subscribing to {1}", {filters[i]}))
                           .what());
       }
     } catch (const mqtt::exception& e) {
-      log::warn("subscribing failed: " + std::string(e.what()) + "; waiting for the next reconnect");
+      log::warn(trf("subscribing failed: {1}; waiting for the next reconnect", {e.what()}));
       return;
     }
-    log::info("subscribed to " + std::to_string(filters.size()) +
-              " topic filters; restoring the broker's retained store");
+    log::info(trf("subscribed to {1} topic filters; restoring the broker's retained store",
+                  {std::to_string(filters.size())}));
     marker_token = std::to_string(connections) + "-" + new_id();
     restore_deadline = SteadyClock::now() + kRestoreMarkerTimeout;
     publish({Outbound{marker_topic, marker_token, false}});
@@ -330,14 +334,14 @@ struct Server::Impl {
             break;
           case Event::Type::lost:
             flush(run);
-            log::warn("connection to " + settings.broker.uri + " lost" + (e.text.empty() ? "" : ": " + e.text) +
-                      "; reconnecting");
+            log::warn(e.text.empty() ? trf("connection to {1} lost; reconnecting", {settings.broker.uri})
+                                     : trf("connection to {1} lost: {2}; reconnecting", {settings.broker.uri, e.text}));
             break;
         }
       }
       flush(run);
       if (processor->restoring() && !marker_token.empty() && SteadyClock::now() >= restore_deadline) {
-        log::warn("restore: the end-of-replay marker did not come back; assuming the retained replay is over");
+        log::warn(tr("restore: the end-of-replay marker did not come back; assuming the retained replay is over"));
         marker_token.clear();
         finish_restore();
       }
@@ -360,17 +364,17 @@ void Server::stop() { impl_->queue.stop(); }
 
 void Server::run() {
   auto& s = *impl_;
-  log::info("heraldd starting: ledger " + s.settings.data_dir + ", broker " + s.settings.broker.uri + ", client id " +
-            s.settings.client_id);
+  log::info(trf("heraldd starting: ledger {1}, broker {2}, client id {3}",
+                {s.settings.data_dir, s.settings.broker.uri, s.settings.client_id}));
   s.open_ledger();
   s.make_client();
   s.connect();
   if (!s.queue.stopped()) s.work();
-  log::info("heraldd stopping");
+  log::info(tr("heraldd stopping"));
   try {
     if (s.client->is_connected()) s.client->disconnect()->wait_for(std::chrono::seconds(2));
   } catch (const mqtt::exception& e) {
-    log::warn(std::string("disconnecting: ") + e.what());
+    log::warn(trf("disconnecting: {1}", {e.what()}));
   }
 }
 

@@ -72,10 +72,19 @@ TempDir::~TempDir() {
   }
 }
 
+namespace {
+// The tests read the programs' English (log lines such as "subscribed", table headings)
+// whatever the locale of whoever runs them; a test of another language says so in `env`.
+std::map<std::string, std::string> in_english(std::map<std::string, std::string> env) {
+  env.try_emplace("LANGUAGE", "en");
+  return env;
+}
+}  // namespace
+
 RunResult run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
               const std::string& input, std::chrono::seconds timeout) {
   process::RunOptions options;
-  options.env = env;
+  options.env = in_english(env);
   options.input = input;
   options.timeout = timeout;
   auto r = process::run(argv, options);
@@ -83,7 +92,7 @@ RunResult run(const std::vector<std::string>& argv, const std::map<std::string, 
 }
 
 Process::Process(std::vector<std::string> argv, fs::path log_file, std::map<std::string, std::string> env)
-    : argv_(std::move(argv)), log_file_(std::move(log_file)), env_(std::move(env)) {
+    : argv_(std::move(argv)), log_file_(std::move(log_file)), env_(in_english(std::move(env))) {
   start();
 }
 

@@ -44,4 +44,9 @@ std::string trf(const char* msgid, std::initializer_list<std::string_view> args)
 // (Polish has three) and substitutes {1} with n.
 std::string trn(const char* singular, const char* plural, unsigned long n);
 
+// A state, kind or severity word as a person reads it in a table or a headline ("read",
+// "alert", "critical", ...), translated; a word it does not know comes back as given.
+// The result views static text or `name`. Never for --json/--csv, which keep the names.
+std::string_view tr_word(std::string_view name);
+
 }  // namespace herald
