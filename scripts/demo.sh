@@ -3,7 +3,8 @@
 # Builds Herald, creates a CA and a TLS-only Mosquitto, accounts and ACLs for the
 # library's org directory, starts heraldd and three agents in two branches, sends a
 # sample alert and message, opens the message on one computer and prints the read
-# status; then runs a course (four lessons, one a day, on a simulated clock) and shows
+# status; a message that must be confirmed (read, still pending, confirmed) and its
+# status in Polish; then runs a course (four lessons, one a day, on a simulated clock) and shows
 # each person's progress, and plans a monthly reminder; last, an employee asks the
 # helpdesk about the message in the chat and gets an answer. Everything lives in .herald-demo/ and is stopped at the end (--keep leaves
 # it running and prints how to use it).
@@ -132,6 +133,21 @@ step "Messages sent"
 show "$bin/herald" list
 step "Still unread on branch 1's second computer"
 show "$bin/herald" pending --under org/branch01/pc002
+
+step "Read and confirm: a rule branch 1's first computer must confirm it has read and understood"
+rule=$("$bin/herald" send --to org/branch01/pc001 --title "New fire exit" --require-confirm \
+       --body "From Monday the fire exit is by the children's section.")
+echo "message id: $rule"
+sleep 1
+show "$bin/herald-agent" show "$rule" --config "$demo/agents/org+branch01+pc001/agent.conf"
+sleep 1
+step "Read, but still pending until confirmed"
+show "$bin/herald" pending --under org/branch01/pc001
+show "$bin/herald-agent" confirm "$rule" --config "$demo/agents/org+branch01+pc001/agent.conf"
+sleep 1
+show "$bin/herald" status "$rule"
+step "The same status in Polish (LANGUAGE=pl; --json and exit codes never change with the language)"
+LANGUAGE=pl show "$bin/herald" status "$rule"
 
 # From here heraldd's scheduler and herald run on a simulated clock, six hours per real
 # second from now, so the course below plays out in seconds (messages are still stamped
