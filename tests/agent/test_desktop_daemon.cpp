@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -74,7 +75,10 @@ std::string read_as(uid_t uid, const std::string& socket_path, const std::string
     char buf[4096];
     ssize_t n;
     while ((n = read(fd, buf, sizeof buf)) > 0) (void)!write(out[1], buf, static_cast<std::size_t>(n));
-    _exit(n == 0 ? 0 : 92);  // 0: the daemon closed the connection
+    // 0: the daemon closed the connection. ECONNRESET is the same hang-up when the
+    // daemon closed before reading our request (a unix socket closed with unread data
+    // resets), which depends on who runs first.
+    _exit(n == 0 || (n < 0 && errno == ECONNRESET) ? 0 : 92);
   }
   close(out[1]);
   std::string got;
