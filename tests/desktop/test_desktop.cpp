@@ -2,7 +2,9 @@
 // (Xvfb), a real notification daemon (dunst), the real agent, heraldd and broker, and
 // `herald` as the sender runs it. The windows are driven with QtTest (clicks on the
 // real widgets, found by their objectName), never through private hooks.
+#include <QBuffer>
 #include <QGuiApplication>
+#include <QImage>
 #include <QLineEdit>
 #include <QPushButton>
 #include <QScreen>
@@ -307,7 +309,8 @@ TEST_CASE("ask about a message: the chat reaches the helpdesk with its subject, 
   screenshot("chat");
 }
 
-TEST_CASE("courses: progress \"N of M\" and the lessons in order; opening a lesson counts") {
+TEST_CASE(
+    "courses: progress \"N of M\" and the lessons in order; opening a lesson counts and shows its picture inline") {
   System sys("desktop-courses");
   auto& pc = sys.agent(kPc, my_login());
   REQUIRE(pc.wait_connected());
@@ -315,6 +318,13 @@ TEST_CASE("courses: progress \"N of M\" and the lessons in order; opening a less
   // message with its `lesson` reference), sent straight to the broker as the admin
   // account: running a campaign on a simulated clock is tests/integration's job.
   auto now = herald::now();
+  // Lesson 1 carries a picture (a 40x30 PNG, green), which the lesson view shows inline.
+  QImage picture(40, 30, QImage::Format_RGB32);
+  picture.fill(QColor(0, 160, 0));
+  QByteArray png;
+  QBuffer png_buffer(&png);
+  png_buffer.open(QIODevice::WriteOnly);
+  REQUIRE(picture.save(&png_buffer, "PNG"));
   for (int n : {2, 1}) {
     nlohmann::json lesson = {{"v", 1},
                              {"title", "Lesson " + std::to_string(n) + ": " + (n == 1 ? "Fire exits" : "First aid")},
@@ -322,6 +332,8 @@ TEST_CASE("courses: progress \"N of M\" and the lessons in order; opening a less
                              {"sent_at", herald::to_rfc3339(now)},
                              {"expires_at", herald::to_rfc3339(now + std::chrono::hours(24))},
                              {"lesson", {{"course", "bhp-2026"}, {"campaign", "c-bhp"}, {"number", n}, {"of", 3}}}};
+    if (n == 1)
+      lesson["images"] = {{{"name", "exit-sign.png"}, {"type", "image/png"}, {"data", png.toBase64().toStdString()}}};
     auto& b = sys.broker();
     auto r = run({"mosquitto_pub",
                   "--cafile",
@@ -373,6 +385,13 @@ TEST_CASE("courses: progress \"N of M\" and the lessons in order; opening a less
   auto* body = app.window().findChild<QTextBrowser*>(QStringLiteral("inbox.body"));
   CHECK(qt_eventually([&] { return body->toPlainText().contains(QStringLiteral("Text of lesson 1")); }));
   CHECK(body->toPlainText().contains(QStringLiteral("Lesson 1 of 3")));
+  // Its picture is inline: an <img> in the document, backed by the decoded PNG.
+  CHECK(body->toHtml().contains(QStringLiteral("herald-image://0")));
+  auto shown = body->document()->resource(QTextDocument::ImageResource, QUrl(QStringLiteral("herald-image://0")));
+  REQUIRE(shown.canConvert<QImage>());
+  auto shown_image = shown.value<QImage>();
+  CHECK(shown_image.size() == QSize(40, 30));
+  CHECK(shown_image.pixelColor(20, 15) == QColor(0, 160, 0));
   CHECK(qt_eventually(
       [&] { return courses->topLevelItemCount() == 1 && courses->topLevelItem(0)->text(1) == "1 of 3"; }));
   tabs->setCurrentIndex(1);
