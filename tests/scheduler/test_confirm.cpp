@@ -83,7 +83,9 @@ TEST_CASE("a receipt record keeps confirmed_at; records written before confirmat
   CHECK(back.confirmed_at == t0() + 9s);
   CHECK(back.user == "jk");
   CHECK(back.computer == "org/b/pc1");
-  auto view = view_receipt(encode_receipt(r));
+  // The view points into the encoded bytes, so they must outlive it.
+  auto encoded = encode_receipt(r);
+  auto view = view_receipt(encoded);
   CHECK(view.confirmed_at == t0() + 9s);
   CHECK(view.user == "jk");
 
