@@ -7,7 +7,9 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <functional>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -57,8 +59,11 @@ struct Run {
   std::string out;
 };
 
-inline Run run(const std::string& args) {
-  std::string cmd = std::string(HERALD_AGENT_BIN) + " " + args + " 2>&1";
+// `env`: variables for the command, e.g. "LANG=pl_PL.UTF-8"; given (even ""), the
+// caller's locale variables are unset first, so only `env` picks the language.
+inline Run run(const std::string& args, const std::optional<std::string>& env = std::nullopt) {
+  std::string prefix = env ? "env -u LANGUAGE -u LC_ALL -u LC_MESSAGES -u LANG " + *env + " " : "";
+  std::string cmd = prefix + std::string(HERALD_AGENT_BIN) + " " + args + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   REQUIRE(p);
   std::string out;
@@ -66,6 +71,19 @@ inline Run run(const std::string& args) {
   while (auto n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
   int status = pclose(p);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+// An agent.conf for org/b1/pc1 (user anna, data in DIR/data, a broker that is not
+// there) with a fresh self-signed certificate; returns "--config FILE".
+inline std::string agent_conf(const TempDir& dir) {
+  std::string cert = dir / "pc1.crt";
+  REQUIRE(std::system(("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "
+                       "'/CN=org\\/b1\\/pc1' -keyout " +
+                       dir / "pc1.key" + " -out " + cert + " >/dev/null 2>&1")
+                          .c_str()) == 0);
+  std::ofstream(dir / "agent.conf") << "broker = ssl://127.0.0.1:1\nca_file = " << cert << "\ncert_file = " << cert
+                                    << "\nkey_file = pc1.key\ndata_dir = data\nuser = anna\n";
+  return "--config " + dir / "agent.conf";
 }
 
 }  // namespace herald::agent::test

@@ -17,6 +17,7 @@
 
 using namespace herald;
 using namespace herald::agent;
+using herald::agent::test::agent_conf;
 using herald::agent::test::run;
 using herald::agent::test::TempDir;
 
@@ -48,19 +49,6 @@ results::ChatHistory update(std::string target, std::vector<results::ChatLine> l
 }
 
 std::string payload_of(const results::ChatHistory& h) { return payloads::encode(payloads::ChatUpdate{h}); }
-
-// An agent.conf for org/b1/pc1 (user anna, data in DIR/data); returns "--config FILE".
-std::string agent_conf(const TempDir& dir) {
-  std::string cert = dir / "pc1.crt";
-  REQUIRE(std::system(("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "
-                       "'/CN=org\\/b1\\/pc1' -keyout " +
-                       dir / "pc1.key" + " -out " + cert + " >/dev/null 2>&1")
-                          .c_str()) == 0);
-  std::ofstream(dir / "agent.conf") << "broker = ssl://127.0.0.1:1\nca_file = " << cert << "\ncert_file = " << cert
-                                    << "\nkey_file = pc1.key\ndata_dir = " << dir / "data"
-                                    << "\nuser = anna\n";
-  return "--config " + dir / "agent.conf";
-}
 
 }  // namespace
 

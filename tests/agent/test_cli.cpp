@@ -15,23 +15,10 @@
 using namespace herald;
 using herald::agent::test::run;
 using namespace herald::agent;
+using herald::agent::test::agent_conf;
 using herald::agent::test::TempDir;
 
-namespace {
-
-// An agent.conf for org/b1/pc1 (user anna, data in DIR/data); returns "--config FILE".
-std::string agent_conf(const TempDir& dir) {
-  std::string cert = dir / "pc1.crt";
-  REQUIRE(std::system(("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "
-                       "'/CN=org\\/b1\\/pc1' -keyout " +
-                       dir / "pc1.key" + " -out " + cert + " >/dev/null 2>&1")
-                          .c_str()) == 0);
-  std::ofstream(dir / "agent.conf") << "broker = ssl://127.0.0.1:1\nca_file = " << cert << "\ncert_file = " << cert
-                                    << "\nkey_file = pc1.key\ndata_dir = data\nuser = anna\n";
-  return "--config " + dir / "agent.conf";
-}
-
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("inbox and show through the binary") {
   TempDir dir;
