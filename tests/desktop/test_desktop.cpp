@@ -55,6 +55,16 @@ std::unique_ptr<Process> start_desktop(Agent& pc, const fs::path& log, std::map<
   return p;
 }
 
+// The program in this test's process with its inbox window, for `pc`'s agent; alerts
+// stay with the agent unless a test turns them on.
+hd::Options inbox_only(Agent& pc) {
+  hd::Options options;
+  options.socket_path = hd::socket_path_for("", pc.config().string());
+  options.alerts = false;
+  options.show_inbox = true;
+  return options;
+}
+
 }  // namespace
 
 TEST_CASE("alerts become notifications with the severity's urgency, within a second; a killed program loses nothing") {
@@ -122,9 +132,8 @@ TEST_CASE("the inbox window: opening a message marks it read; a critical alert c
   REQUIRE(pc.wait_connected());
   Dunst dunst(sys.tmp().path() / "dunst");
 
-  hd::Options options;
-  options.socket_path = hd::socket_path_for("", pc.config().string());
-  options.show_inbox = true;
+  auto options = inbox_only(pc);
+  options.alerts = true;
   hd::DesktopApp app(options);
   app.start();
   REQUIRE(qt_eventually([&] { return app.link().is_connected(); }));
@@ -233,11 +242,7 @@ TEST_CASE("a message that asks for confirmation: the employee presses \"I have r
   System sys("desktop-confirm");
   auto& pc = sys.agent(kPc, my_login());
   REQUIRE(pc.wait_connected());
-  hd::Options options;
-  options.socket_path = hd::socket_path_for("", pc.config().string());
-  options.alerts = false;
-  options.show_inbox = true;
-  hd::DesktopApp app(options);
+  hd::DesktopApp app(inbox_only(pc));
   app.start();
   REQUIRE(qt_eventually([&] { return app.link().is_connected(); }));
 
@@ -265,11 +270,7 @@ TEST_CASE("ask about a message: the chat reaches the helpdesk with its subject, 
   System sys("desktop-chat");
   auto& pc = sys.agent(kPc, my_login());
   REQUIRE(pc.wait_connected());
-  hd::Options options;
-  options.socket_path = hd::socket_path_for("", pc.config().string());
-  options.alerts = false;
-  options.show_inbox = true;
-  hd::DesktopApp app(options);
+  hd::DesktopApp app(inbox_only(pc));
   app.start();
   REQUIRE(qt_eventually([&] { return app.link().is_connected(); }));
 
@@ -359,11 +360,7 @@ TEST_CASE(
     REQUIRE(r.exit_code == 0);
   }
 
-  hd::Options options;
-  options.socket_path = hd::socket_path_for("", pc.config().string());
-  options.alerts = false;
-  options.show_inbox = true;
-  hd::DesktopApp app(options);
+  hd::DesktopApp app(inbox_only(pc));
   app.start();
   auto* courses = app.window().findChild<QTreeWidget*>(QStringLiteral("courses.list"));
   REQUIRE(courses != nullptr);
